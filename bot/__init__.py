@@ -1,0 +1,1 @@
+"""A Telegram help bot for people who have moved to Kazakhstan."""

@@ -1,0 +1,87 @@
+"""The one place that builds the python-telegram-bot `Application` from the configuration."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, Defaults
+
+from bot.config import Config
+from bot.core.knowledge import Knowledge
+from bot.core.matcher import Matcher
+from bot.handlers import questions
+from bot.i18n import LANGUAGES, t
+from bot.querylog import QueryLog
+from bot.services import KEY, Services, services
+from bot.storage import Storage, UserKeys
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "help", "topics", "lang")
+
+
+def build_application(config: Config, knowledge: Knowledge) -> Application:
+    builder = (
+        Application.builder()
+        .token(config.token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.api_base_url:
+        builder = builder.base_url(config.api_base_url)
+    if config.api_base_file_url:
+        builder = builder.base_file_url(config.api_base_file_url)
+    application = builder.build()
+    application.bot_data[KEY] = Services(
+        config=config,
+        knowledge=knowledge,
+        matcher=Matcher(knowledge),
+        user_keys=UserKeys.from_config(config.user_key_secret, config.data_dir),
+    )
+    questions.register(application)
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    svc: Services = application.bot_data[KEY]
+    svc.storage = await Storage.open(svc.config.db_path)
+    svc.query_log = QueryLog(svc.storage)
+    svc.query_log.start()
+    await _register_commands(application)
+
+
+async def _register_commands(application: Application) -> None:
+    """Command menus in each language; Russian is the default for every other client language."""
+    scope = BotCommandScopeAllPrivateChats()
+    for lang in LANGUAGES:
+        commands = [BotCommand(name, t(lang, f"cmd_{name}")) for name in COMMANDS]
+        try:
+            await application.bot.set_my_commands(commands, scope=scope, language_code=None if lang == "ru" else lang)
+        except TelegramError as exc:
+            log.warning("could not register the %s commands: %s", lang, exc)
+
+
+async def _post_shutdown(application: Application) -> None:
+    svc: Services = application.bot_data[KEY]
+    if svc.query_log is not None:
+        await svc.query_log.close()
+    if svc.storage is not None:
+        await svc.storage.close()
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (never the context: its repr holds the token) and tell the user briefly."""
+    log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+        try:
+            lang = "ru"
+            user = update.effective_user
+            if user is not None:
+                lang = await questions.user_language(services(context), user)
+            await context.bot.send_message(update.effective_chat.id, t(lang, "error"))
+        except Exception:  # noqa: BLE001 - the error reply itself must never raise
+            log.warning("could not send the error reply")

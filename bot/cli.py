@@ -1,0 +1,149 @@
+"""Command line: `run`, `ask`, `validate`, `eval`. Errors end in one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.config import DEFAULT_KNOWLEDGE_DIR, ConfigError, load_config
+from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
+
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+
+
+def _fail(message: str, code: int = EXIT_CONFIG) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _knowledge(directory: Path) -> Knowledge:
+    return load_knowledge(directory)
+
+
+def _knowledge_dir(args: argparse.Namespace) -> Path:
+    import os
+
+    return Path(args.knowledge or os.environ.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+    from bot.logs import setup_logging
+    from bot.storage import StorageError
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        return _fail(str(exc))
+    setup_logging(secrets=(config.token or "",))
+    try:
+        knowledge = load_knowledge(config.knowledge_dir)
+    except KnowledgeError as exc:
+        print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
+        return _fail(f"the knowledge in {config.knowledge_dir} has errors; fix them or run `python -m bot validate`")
+    try:
+        application = build_application(config, knowledge)
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return _fail("Telegram rejected BOT_TOKEN: check the token from @BotFather")
+    except NetworkError as exc:
+        return _fail(f"cannot reach the Telegram Bot API ({config.api_base_url or 'api.telegram.org'}): {exc.message}")
+    except (StorageError, OSError) as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.core.matcher import Matcher
+
+    try:
+        matcher = Matcher(_knowledge(_knowledge_dir(args)))
+    except KnowledgeError as exc:
+        return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
+    questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        if not question.strip():
+            continue
+        match = matcher.match(question)
+        if args.json:
+            print(json.dumps(match.as_json(), ensure_ascii=False), flush=True)
+        else:
+            shown = match.entry_id or ", ".join(match.alternatives) or "-"
+            print(f"{match.outcome}\t{shown}\t{match.score:.1f}\t{question}", flush=True)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.core.collisions import find_collisions
+
+    directory = _knowledge_dir(args)
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        print(f"{errors} error(s) in {directory}", file=sys.stderr)
+        return EXIT_ERROR
+    problems = list(knowledge.warnings) + find_collisions(knowledge)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"{len(knowledge.entries)} entries, {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return EXIT_ERROR if errors or (args.strict and warnings) else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.core.evaluate import evaluate, format_report, load_items
+    from bot.core.matcher import Matcher
+
+    try:
+        items = load_items(Path(args.file))
+    except (OSError, ValueError) as exc:
+        return _fail(f"cannot read {args.file}: {exc}", EXIT_ERROR)
+    except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
+        return _fail(f"cannot parse {args.file}: {exc}", EXIT_ERROR)
+    try:
+        matcher = Matcher(_knowledge(_knowledge_dir(args)))
+    except KnowledgeError as exc:
+        return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
+    print(format_report(evaluate(matcher, items), show_misses=args.misses))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m bot", description="Relocation FAQ bot for newcomers in Kazakhstan.")
+    root.add_argument("--knowledge", help="knowledge folder (default: $BOT_KNOWLEDGE_DIR or the project's knowledge/)")
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot with long polling (needs BOT_TOKEN)").set_defaults(func=cmd_run)
+    ask = sub.add_parser("ask", help="match questions without Telegram (one per stdin line if none given)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("question", nargs="*")
+    ask.set_defaults(func=cmd_ask)
+    validate = sub.add_parser("validate", help="check the knowledge; prints file:line: message")
+    validate.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    validate.set_defaults(func=cmd_validate)
+    evaluation = sub.add_parser("eval", help="accuracy on a labelled question file")
+    evaluation.add_argument("file")
+    evaluation.add_argument("--misses", action="store_true", help="list the items it got wrong")
+    evaluation.set_defaults(func=cmd_eval)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

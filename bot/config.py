@@ -1,0 +1,87 @@
+"""Configuration from environment variables, checked once at start-up.
+
+A missing or malformed value raises `ConfigError` with one line that names the variable,
+so `python -m bot run` can stop with a clear message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+DEFAULT_DATA_DIR = Path("data")
+_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+
+
+class ConfigError(Exception):
+    """One line naming the variable and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None
+    api_base_url: str | None = None
+    api_base_file_url: str | None = None
+    db_path: Path = DEFAULT_DATA_DIR / "bot.sqlite3"
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    moderator_ids: frozenset[int] = field(default_factory=frozenset)
+    user_key_secret: str | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.db_path.parent
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ConfigError(f"{name} must be an http(s) URL such as http://127.0.0.1:8081/bot, got {value!r}")
+    return value
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return frozenset()
+    ids = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not re.fullmatch(r"-?\d{1,20}", part):
+            raise ConfigError(f"{name} must be comma-separated Telegram ids (numbers), got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def load_config(env: Mapping[str, str] | None = None, require_token: bool = True) -> Config:
+    env = os.environ if env is None else env
+    token = env.get("BOT_TOKEN", "").strip() or None
+    if require_token and token is None:
+        raise ConfigError("BOT_TOKEN is not set: get a token from @BotFather and run BOT_TOKEN=... python -m bot run")
+    if token is not None and not _TOKEN.match(token):
+        raise ConfigError("BOT_TOKEN does not look like a bot token (digits, a colon, then letters, digits, - or _), as @BotFather gives it")
+    knowledge_dir = Path(env.get("BOT_KNOWLEDGE_DIR", "").strip() or DEFAULT_KNOWLEDGE_DIR)
+    if not knowledge_dir.is_dir():
+        raise ConfigError(f"BOT_KNOWLEDGE_DIR: folder {str(knowledge_dir)!r} does not exist")
+    db_raw = env.get("BOT_DB_PATH", "").strip()
+    db_path = Path(db_raw) if db_raw else DEFAULT_DATA_DIR / "bot.sqlite3"
+    if db_path.exists() and db_path.is_dir():
+        raise ConfigError(f"BOT_DB_PATH: {str(db_path)!r} is a folder; give a file path such as data/bot.sqlite3")
+    secret = env.get("BOT_USER_KEY_SECRET", "").strip() or None
+    if secret is not None and len(secret) < 16:
+        raise ConfigError("BOT_USER_KEY_SECRET must be at least 16 characters (or unset, to generate one in the data folder)")
+    return Config(
+        token=token,
+        api_base_url=_url(env, "BOT_API_BASE_URL"),
+        api_base_file_url=_url(env, "BOT_API_BASE_FILE_URL"),
+        db_path=db_path,
+        knowledge_dir=knowledge_dir,
+        moderator_ids=_ids(env, "BOT_MODERATOR_IDS"),
+        user_key_secret=secret,
+    )

@@ -1,0 +1,20 @@
+"""Collisions: a phrasing of one entry that the matcher gives to another entry."""
+
+from __future__ import annotations
+
+from bot.core.knowledge import Knowledge, Problem
+from bot.core.matcher import Matcher
+
+
+def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> list[Problem]:
+    matcher = matcher or Matcher(knowledge)
+    problems = []
+    for entry in knowledge.entries.values():
+        for lang, text in entry.texts.items():
+            for phrasing in (text.question, *text.phrasings):
+                _, ranking = matcher.rank(phrasing)
+                if ranking and ranking[0][0] != entry.id:
+                    winner, score, _ = ranking[0]
+                    own = next((s for e, s, _ in ranking if e == entry.id), 0.0)
+                    problems.append(Problem(entry.file, text.lines.get(phrasing, 1), f"collision: {lang} phrasing {phrasing!r} matches '{winner}' ({score:.0f}) better than its own entry ({own:.0f})"))
+    return problems

@@ -1,0 +1,451 @@
+"""Loading and validating the FAQ knowledge (`knowledge/*.yaml`).
+
+Every problem is reported as `file:line: message`, so a maintainer can jump straight to it.
+Loading either returns a complete `Knowledge` or raises `KnowledgeError` with all problems found:
+the bot never runs on half a knowledge base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.html_check import telegram_html_problems, visible_length
+
+LANGUAGES = ("ru", "en", "kk")
+REQUIRED_LANGUAGES = ("ru", "en")
+MESSAGE_LIMIT = 4096
+ANSWER_SOFT_LIMIT = 3000  # leaves room for the source line and the review date
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_SEED = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
+_URL = re.compile(r"^https://[^\s\"'<>]+$")
+STALE_AFTER_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str | None = None
+    seed: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryText:
+    question: str
+    phrasings: tuple[str, ...]
+    keywords: tuple[str, ...]
+    answer: str | None
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # phrasing -> line, for file:line reports
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    topic: str
+    reviewed: dt.date
+    sources: tuple[Source, ...]
+    texts: dict[str, EntryText]
+    related: tuple[str, ...] = ()
+    valid_until: dt.date | None = None
+    file: str = ""
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # top-level key -> line
+
+    def text(self, lang: str) -> EntryText:
+        """The entry in `lang`, falling back to Russian (always complete) for what is missing."""
+        return self.texts.get(lang) or self.texts["ru"]
+
+    def answer(self, lang: str) -> tuple[str, str]:
+        """(language actually used, answer HTML): Kazakh answers are optional and fall back to Russian."""
+        text = self.texts.get(lang)
+        if text and text.answer:
+            return lang, text.answer
+        return "ru", self.texts["ru"].answer or ""
+
+    def expired(self, today: dt.date) -> bool:
+        return self.valid_until is not None and today > self.valid_until
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    titles: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SmalltalkIntent:
+    id: str
+    patterns: dict[str, tuple[str, ...]]
+    replies: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    entries: dict[str, Entry]
+    topics: tuple[Topic, ...]
+    synonyms: tuple[tuple[str, ...], ...]
+    smalltalk: tuple[SmalltalkIntent, ...]
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def entries_in_topic(self, topic_id: str) -> list[Entry]:
+        return [e for e in self.entries.values() if e.topic == topic_id]
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+class _Map(dict):
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _List(list):
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    seen: set[Any] = set()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_list(loader: _LineLoader, node: yaml.SequenceNode) -> _List:
+    result = _List(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
+
+
+def _line_of(container: Any, key: Any = None) -> int:
+    if key is not None and isinstance(container, _Map) and key in container.key_lines:
+        return container.key_lines[key]
+    if key is not None and isinstance(container, _List) and isinstance(key, int) and key < len(container.item_lines):
+        return container.item_lines[key]
+    return getattr(container, "line", 1)
+
+
+class _Reader:
+    """Collects problems for one file while reading typed fields out of its YAML."""
+
+    def __init__(self, path: Path, root: Path, problems: list[Problem]):
+        self.name = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+        self.path = path
+        self.problems = problems
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.name, line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.name, line, message, "warning"))
+
+    def load(self) -> Any:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.error(1, f"cannot read the file: {exc}")
+            return None
+        try:
+            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = mark.line + 1 if mark else 1
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.error(line, f"YAML syntax error: {problem}")
+            return None
+
+    def fields(self, data: Any, where: str, required: set[str], optional: set[str] = frozenset()) -> bool:
+        if not isinstance(data, dict):
+            self.error(_line_of(data), f"{where}: expected a mapping")
+            return False
+        for key in data:
+            if key not in required and key not in optional:
+                self.error(_line_of(data, key), f"{where}: unknown field '{key}'")
+        for key in sorted(required - set(data)):
+            self.error(_line_of(data), f"{where}: missing field '{key}'")
+        return True
+
+    def string(self, data: dict, key: str, where: str) -> str | None:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.error(_line_of(data, key), f"{where}: '{key}' must be a non-empty text")
+            return None
+        return value.strip()
+
+    def strings(self, data: dict, key: str, where: str, minimum: int = 0) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if isinstance(value, list):  # a bare number such as 90 is a fine keyword
+            value = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.error(_line_of(data, key), f"{where}: '{key}' must be a list of non-empty texts")
+            return ()
+        if len(value) < minimum:
+            self.error(_line_of(data, key), f"{where}: '{key}' needs at least {minimum} items, has {len(value)}")
+        return tuple(v.strip() for v in value)
+
+    def date(self, data: dict, key: str, where: str) -> dt.date | None:
+        value = data.get(key)
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if not isinstance(value, dt.date):
+            self.error(_line_of(data, key), f"{where}: '{key}' must be a date like 2026-11-22")
+            return None
+        return value
+
+
+# --- entries ------------------------------------------------------------------------------
+
+_ENTRY_FIELDS = {"id", "topic", "reviewed", "sources", "text"}
+_ENTRY_OPTIONAL = {"related", "valid_until"}
+_MIN_PHRASINGS = {"ru": 6, "en": 3, "kk": 3}
+
+
+def _read_entry(reader: _Reader, data: Any, today: dt.date) -> Entry | None:
+    if not reader.fields(data, "entry", _ENTRY_FIELDS, _ENTRY_OPTIONAL):
+        return None
+    entry_id = reader.string(data, "id", "entry")
+    if entry_id and not _ID.match(entry_id):
+        reader.error(_line_of(data, "id"), f"entry: id '{entry_id}' must be lowercase letters, digits and '-' (at most 32)")
+    if entry_id and reader.path.stem != entry_id:
+        reader.error(_line_of(data, "id"), f"entry: id '{entry_id}' differs from the file name '{reader.path.stem}'")
+    topic = reader.string(data, "topic", "entry")
+    reviewed = reader.date(data, "reviewed", "entry")
+    if reviewed and (today - reviewed).days > STALE_AFTER_DAYS:
+        reader.warn(_line_of(data, "reviewed"), f"entry: reviewed {reviewed.isoformat()}, more than {STALE_AFTER_DAYS} days ago: check the facts again")
+    valid_until = None
+    if "valid_until" in data:
+        valid_until = reader.date(data, "valid_until", "entry")
+        if valid_until and valid_until < today:
+            reader.warn(_line_of(data, "valid_until"), f"entry: the offer ended on {valid_until.isoformat()}; it is shown as ended")
+    related = reader.strings(data, "related", "entry") if "related" in data else ()
+    sources = _read_sources(reader, data)
+    texts = _read_texts(reader, data)
+    if not (entry_id and topic and reviewed and sources and texts):
+        return None
+    return Entry(entry_id, topic, reviewed, sources, texts, related, valid_until, reader.name, dict(data.key_lines))
+
+
+def _read_sources(reader: _Reader, data: dict) -> tuple[Source, ...]:
+    items = data.get("sources")
+    if not isinstance(items, list) or not items:
+        reader.error(_line_of(data, "sources"), "entry: 'sources' must list at least one source")
+        return ()
+    sources = []
+    for index, item in enumerate(items):
+        where = f"sources[{index}]"
+        if not reader.fields(item, where, {"title"}, {"url", "seed"}):
+            continue
+        title = reader.string(item, "title", where)
+        url, seed = item.get("url"), item.get("seed")
+        if url is None and seed is None:
+            reader.error(_line_of(item), f"{where}: needs a 'url' or a 'seed'")
+        if url is not None and not (isinstance(url, str) and _URL.match(url)):
+            reader.error(_line_of(item, "url"), f"{where}: url must start with https:// and have no spaces or quotes")
+            url = None
+        if seed is not None and not (isinstance(seed, str) and _SEED.match(seed)):
+            reader.error(_line_of(item, "seed"), f"{where}: seed must be a seed file name like 000_fd3eb06962045c23.txt")
+            seed = None
+        if title:
+            sources.append(Source(title, url, seed))
+    return tuple(sources)
+
+
+def _read_texts(reader: _Reader, data: dict) -> dict[str, EntryText]:
+    texts_data = data.get("text")
+    if not reader.fields(texts_data, "text", set(REQUIRED_LANGUAGES), set(LANGUAGES) - set(REQUIRED_LANGUAGES)):
+        return {}
+    texts = {}
+    for lang in LANGUAGES:
+        if lang not in texts_data:
+            continue
+        block = texts_data[lang]
+        where = f"text.{lang}"
+        answer_required = lang in REQUIRED_LANGUAGES
+        required = {"question", "phrasings", "keywords"} | ({"answer"} if answer_required else set())
+        if not reader.fields(block, where, required, set() if answer_required else {"answer"}):
+            continue
+        question = reader.string(block, "question", where)
+        phrasings = reader.strings(block, "phrasings", where, _MIN_PHRASINGS[lang])
+        keywords = reader.strings(block, "keywords", where)
+        answer = None
+        if "answer" in block:
+            answer = reader.string(block, "answer", where)
+            if answer:
+                _check_answer(reader, block, where, answer)
+        if question:
+            lines = {question: _line_of(block, "question")}
+            raw = block.get("phrasings")
+            if isinstance(raw, _List):
+                lines.update({p.strip(): line for p, line in zip(raw, raw.item_lines) if isinstance(p, str)})
+            texts[lang] = EntryText(question, phrasings, tuple(k.lower() for k in keywords), answer, lines)
+    return texts if all(lang in texts for lang in REQUIRED_LANGUAGES) else {}
+
+
+def _check_answer(reader: _Reader, block: dict, where: str, answer: str) -> None:
+    line = _line_of(block, "answer")
+    for message in telegram_html_problems(answer):
+        reader.error(line, f"{where}.answer: {message}")
+    length = visible_length(answer)
+    if length > ANSWER_SOFT_LIMIT:
+        reader.error(line, f"{where}.answer: {length} characters; keep answers under {ANSWER_SOFT_LIMIT} (Telegram's limit is {MESSAGE_LIMIT} with the source line)")
+
+
+# --- the other files ----------------------------------------------------------------------
+
+def _read_topics(reader: _Reader, data: Any) -> tuple[Topic, ...]:
+    if not isinstance(data, list) or not data:
+        reader.error(_line_of(data), "topics: expected a list of topics")
+        return ()
+    topics = []
+    for index, item in enumerate(data):
+        where = f"topics[{index}]"
+        if not reader.fields(item, where, {"id", "title"}):
+            continue
+        topic_id = reader.string(item, "id", where)
+        titles = item.get("title")
+        if not isinstance(titles, dict) or any(not isinstance(titles.get(lang), str) for lang in LANGUAGES):
+            reader.error(_line_of(item, "title"), f"{where}: 'title' needs ru, en and kk texts")
+            continue
+        if topic_id:
+            topics.append(Topic(topic_id, {lang: titles[lang].strip() for lang in LANGUAGES}))
+    return tuple(topics)
+
+
+def _read_synonyms(reader: _Reader, data: Any) -> tuple[tuple[str, ...], ...]:
+    if not reader.fields(data, "synonyms", {"groups"}):
+        return ()
+    groups = []
+    for index, group in enumerate(data["groups"] or []):
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
+            reader.error(_line_of(data["groups"], index), f"groups[{index}]: a group is a list of at least two texts")
+            continue
+        groups.append(tuple(w.strip() for w in group))
+    return tuple(groups)
+
+
+def _read_smalltalk(reader: _Reader, data: Any) -> tuple[SmalltalkIntent, ...]:
+    if not reader.fields(data, "smalltalk", {"intents"}):
+        return ()
+    intents = []
+    for index, item in enumerate(data["intents"] or []):
+        where = f"intents[{index}]"
+        if not reader.fields(item, where, {"id", "patterns", "reply"}):
+            continue
+        patterns, replies = item["patterns"], item["reply"]
+        if not isinstance(patterns, dict) or not all(isinstance(v, list) for v in patterns.values()):
+            reader.error(_line_of(item, "patterns"), f"{where}: 'patterns' maps a language to a list of texts")
+            continue
+        if not isinstance(replies, dict) or any(not isinstance(replies.get(lang), str) for lang in LANGUAGES):
+            reader.error(_line_of(item, "reply"), f"{where}: 'reply' needs ru, en and kk texts")
+            continue
+        for lang, reply in replies.items():
+            for message in telegram_html_problems(reply):
+                reader.error(_line_of(replies, lang), f"{where}.reply.{lang}: {message}")
+        intents.append(SmalltalkIntent(
+            str(item["id"]),
+            {lang: tuple(str(p) for p in values) for lang, values in patterns.items()},
+            {lang: replies[lang].strip() for lang in LANGUAGES},
+        ))
+    return tuple(intents)
+
+
+def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
+    """Read and check every knowledge file; raise `KnowledgeError` listing all errors, or return the knowledge."""
+    today = today or dt.date.today()
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(str(directory), 1, "knowledge folder not found")])
+
+    def read(name: str, parse):
+        path = directory / name
+        reader = _Reader(path, directory, problems)
+        if not path.is_file():
+            reader.error(1, "file not found")
+            return ()
+        data = reader.load()
+        return parse(reader, data) if data is not None else ()
+
+    topics = read("topics.yaml", _read_topics)
+    synonyms = read("synonyms.yaml", _read_synonyms)
+    smalltalk = read("smalltalk.yaml", _read_smalltalk)
+
+    entries: dict[str, Entry] = {}
+    files = sorted((directory / "faq").glob("*.yaml"))
+    if not files:
+        problems.append(Problem(str(directory / "faq"), 1, "no FAQ entries found"))
+    for path in files:
+        reader = _Reader(path, directory, problems)
+        data = reader.load()
+        if data is None:
+            continue
+        entry = _read_entry(reader, data, today)
+        if entry is None:
+            continue
+        if entry.id in entries:
+            reader.error(_line_of(data, "id"), f"duplicate id '{entry.id}', also in {entries[entry.id].file}")
+            continue
+        entries[entry.id] = entry
+    _check_references(entries, topics, problems)
+
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise KnowledgeError(problems)
+    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems))
+
+
+def _check_references(entries: dict[str, Entry], topics: tuple[Topic, ...], problems: list[Problem]) -> None:
+    topic_ids = {t.id for t in topics}
+    for entry in entries.values():
+        if topics and entry.topic not in topic_ids:
+            problems.append(Problem(entry.file, _entry_line(entry, "topic"), f"unknown topic '{entry.topic}'"))
+        for related in entry.related:
+            if related not in entries:
+                problems.append(Problem(entry.file, _entry_line(entry, "related"), f"unknown related id '{related}'"))
+            elif related == entry.id:
+                problems.append(Problem(entry.file, _entry_line(entry, "related"), "an entry cannot be related to itself"))
+
+
+def _entry_line(entry: Entry, key: str) -> int:
+    return entry.lines.get(key, 1)

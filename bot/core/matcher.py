@@ -1,0 +1,320 @@
+"""Matching a newcomer's question to an FAQ entry.
+
+Every phrasing of every entry (in all languages) is pre-processed once at load: normalised, synonyms
+applied, cut into character n-grams (TF-IDF, robust to typos and word endings) and into stems
+(IDF-weighted coverage, with rapidfuzz for misspelt words). A query is scored in each of its
+rewrites (as typed, keyboard layout swapped, transliterated) and the best reading wins.
+The score then decides between three outcomes: answer, clarify (offer choices) or no match.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.core.knowledge import Knowledge
+from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, stem
+
+NGRAM_SIZES = (3, 4, 5)
+FUZZY_MIN_LENGTH = 4
+FUZZY_CUTOFF = 80.0
+REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
+# Words that may stand beside a greeting or thanks without making it a question.
+SMALLTALK_FILLER = frozenset(
+    "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
+    "everyone again еще ещ друг friend dear дорогой бот bot ok ок окей".split()
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score cut-offs (0-100) chosen by measuring on labelled questions (`python -m bot eval`)."""
+
+    answer: float = 50.0
+    clarify: float = 33.0
+    margin: float = 6.0
+    choice_window: float = 15.0
+
+
+@dataclass(frozen=True)
+class Match:
+    question: str
+    outcome: str  # answer | clarify | none | smalltalk
+    entry_id: str | None
+    score: float
+    alternatives: tuple[str, ...] = ()
+    language: str = "ru"
+    smalltalk: str | None = None
+    ranking: tuple[tuple[str, float], ...] = field(default=(), compare=False, repr=False)
+
+    def as_json(self) -> dict:
+        return {
+            "question": self.question,
+            "id": self.entry_id if self.outcome == "answer" else None,
+            "outcome": self.outcome,
+            "score": round(self.score, 1),
+            "alternatives": list(self.alternatives),
+        }
+
+
+@dataclass
+class _Scored:
+    score: float
+    language: str
+
+
+class _Synonyms:
+    """Rewrites every variant (word or phrase) to its group's canonical form, longest phrase first."""
+
+    def __init__(self, groups: tuple[tuple[str, ...], ...]):
+        self.phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for group in groups:
+            canonical = tuple(normalise(group[0]).split())
+            for variant in group[1:]:
+                key = tuple(normalise(variant).split())
+                if key and key != canonical:
+                    self.phrases.setdefault(key, canonical)
+        self.longest = max((len(k) for k in self.phrases), default=0)
+
+    def apply(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self.longest, len(words) - i), 0, -1):
+                replacement = self.phrases.get(tuple(words[i:i + size]))
+                if replacement is not None:
+                    out.extend(replacement)
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+
+def _ngrams(words: list[str]) -> Counter:
+    grams: Counter = Counter()
+    for word in words:
+        padded = f" {word} "
+        for size in NGRAM_SIZES:
+            if len(padded) < size:
+                continue
+            for i in range(len(padded) - size + 1):
+                grams[padded[i:i + size]] += 1
+    return grams
+
+
+class Matcher:
+    def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None):
+        self.knowledge = knowledge
+        self.thresholds = thresholds or Thresholds()
+        self._synonyms = _Synonyms(knowledge.synonyms)
+        self._entry_ids = list(knowledge.entries)
+        self._build_ngram_index()
+        self._build_stem_index()
+        self._build_smalltalk()
+
+    # --- index ------------------------------------------------------------------------------
+
+    def _analyse(self, text: str) -> tuple[list[str], list[str]]:
+        """(words after synonyms, content stems) of a text; stopwords are kept only when nothing else is left."""
+        words = self._synonyms.apply(normalise(text).split())
+        content = [stem(w) for w in words if not is_stopword(w)]
+        return words, content or [stem(w) for w in words]
+
+    def _build_ngram_index(self) -> None:
+        docs: list[tuple[int, str, Counter]] = []
+        for index, entry_id in enumerate(self._entry_ids):
+            entry = self.knowledge.entries[entry_id]
+            for lang, text in entry.texts.items():
+                for phrasing in (text.question, *text.phrasings):
+                    words, _ = self._analyse(phrasing)
+                    if words:
+                        docs.append((index, lang, _ngrams(words)))
+        df: Counter = Counter()
+        for _, _, grams in docs:
+            df.update(grams.keys())
+        total = len(docs)
+        self._gram_idf = {g: math.log((1 + total) / (1 + n)) + 1.0 for g, n in df.items()}
+        self._unknown_gram_idf = math.log(1 + total) + 1.0
+        self._doc_entry = [d[0] for d in docs]
+        self._doc_lang = [d[1] for d in docs]
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for doc_index, (_, _, grams) in enumerate(docs):
+            weights = {g: (1.0 + math.log(c)) * self._gram_idf[g] for g, c in grams.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for gram, weight in weights.items():
+                self._postings[gram].append((doc_index, weight / norm))
+
+    def _build_stem_index(self) -> None:
+        self._stem_entries: dict[str, set[int]] = defaultdict(set)
+        self._keyword_entries: dict[str, set[int]] = defaultdict(set)
+        for index, entry_id in enumerate(self._entry_ids):
+            entry = self.knowledge.entries[entry_id]
+            for text in entry.texts.values():
+                for phrasing in (text.question, *text.phrasings, *text.keywords):
+                    for s in self._analyse(phrasing)[1]:
+                        self._stem_entries[s].add(index)
+                for keyword in text.keywords:
+                    for s in self._analyse(keyword)[1]:
+                        self._keyword_entries[s].add(index)
+        total = len(self._entry_ids)
+        self._stem_idf = {s: math.log(1 + total / len(e)) for s, e in self._stem_entries.items()}
+        self._unknown_stem_idf = math.log(1 + total)
+        self._fuzzy_vocabulary = [s for s in self._stem_entries if len(s) >= FUZZY_MIN_LENGTH]
+
+    def _build_smalltalk(self) -> None:
+        self._smalltalk: dict[tuple[str, ...], tuple[str, str]] = {}
+        for intent in self.knowledge.smalltalk:
+            for lang, patterns in intent.patterns.items():
+                for pattern in patterns:
+                    key = tuple(normalise(pattern).split())
+                    if key:
+                        self._smalltalk.setdefault(key, (intent.id, lang))
+        self._smalltalk_longest = max((len(k) for k in self._smalltalk), default=0)
+
+    # --- scoring ----------------------------------------------------------------------------
+
+    def _ngram_scores(self, words: list[str]) -> dict[int, tuple[float, str]]:
+        grams = _ngrams(words)
+        weights = {g: (1.0 + math.log(c)) * self._gram_idf.get(g, self._unknown_gram_idf) for g, c in grams.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        doc_scores: dict[int, float] = defaultdict(float)
+        for gram, weight in weights.items():
+            postings = self._postings.get(gram)
+            if postings:
+                q = weight / norm
+                for doc, d in postings:
+                    doc_scores[doc] += q * d
+        best: dict[int, tuple[float, str]] = {}
+        for doc, score in doc_scores.items():
+            entry = self._doc_entry[doc]
+            if entry not in best or score > best[entry][0]:
+                best[entry] = (score, self._doc_lang[doc])
+        return best
+
+    def _coverage_scores(self, stems: list[str]) -> dict[int, float]:
+        covered: dict[int, dict[str, float]] = defaultdict(dict)
+        total_weight = 0.0
+        weights: dict[str, float] = {}
+        for s in dict.fromkeys(stems):
+            weight = self._stem_idf.get(s, self._unknown_stem_idf)
+            weights[s] = weight
+            total_weight += weight
+            similar = {s: 1.0} if s in self._stem_entries else {}
+            if not similar and len(s) >= FUZZY_MIN_LENGTH:
+                for candidate, score, _ in process.extract(
+                    s, self._fuzzy_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=5
+                ):
+                    similar[candidate] = score / 100.0 * 0.9
+                    weights[s] = max(weights[s], self._stem_idf[candidate]) if weights[s] == self._unknown_stem_idf else weights[s]
+            for candidate, similarity in similar.items():
+                bonus = 1.0
+                for entry in self._stem_entries[candidate]:
+                    if entry in self._keyword_entries.get(candidate, ()):
+                        bonus = 1.0
+                    previous = covered[entry].get(s, 0.0)
+                    covered[entry][s] = max(previous, similarity * bonus)
+        if total_weight == 0:
+            return {}
+        return {entry: sum(weights[s] * v for s, v in hits.items()) / total_weight for entry, hits in covered.items()}
+
+    def _score(self, text: str) -> dict[int, _Scored]:
+        words, stems = self._analyse(text)
+        if not words:
+            return {}
+        char = self._ngram_scores(words)
+        coverage = self._coverage_scores(stems)
+        scored = {}
+        for entry in set(char) | set(coverage):
+            char_score, lang = char.get(entry, (0.0, "ru"))
+            scored[entry] = _Scored(100.0 * (0.5 * char_score + 0.5 * coverage.get(entry, 0.0)), lang)
+        return scored
+
+    def rank(self, question: str) -> tuple[str, list[tuple[str, float, str]]]:
+        """(rewrite kind, entries ranked by score with the language of their best phrasing) for the best reading."""
+        best_kind, best_ranking, best_top = "typed", [], -1.0
+        for kind, candidate in rewrites(question):
+            scored = self._score(candidate)
+            penalty = REWRITE_PENALTY[kind]
+            ranking = sorted(
+                ((self._entry_ids[e], s.score * penalty, s.language) for e, s in scored.items()),
+                key=lambda item: -item[1],
+            )
+            top = ranking[0][1] if ranking else 0.0
+            if top > best_top:
+                best_kind, best_ranking, best_top = kind, ranking, top
+        return best_kind, best_ranking
+
+    # --- outcomes ---------------------------------------------------------------------------
+
+    def smalltalk_intent(self, text: str) -> tuple[str, str, list[str]] | None:
+        """(intent, language, words left over) when the message opens with or is small talk."""
+        words = normalise(text).split()
+        found: tuple[str, str] | None = None
+        rest: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._smalltalk_longest, len(words) - i), 0, -1):
+                hit = self._smalltalk.get(tuple(words[i:i + size]))
+                if hit:
+                    found = found or hit
+                    i += size
+                    break
+            else:
+                rest.append(words[i])
+                i += 1
+        if found is None:
+            return None
+        return found[0], found[1], [w for w in rest if w not in SMALLTALK_FILLER]
+
+    def match(self, question: str) -> Match:
+        for kind, candidate in rewrites(question):
+            talk = self.smalltalk_intent(candidate)
+            if talk is None:
+                continue
+            intent, lang, rest = talk
+            if not rest or all(is_stopword(w) for w in rest):
+                return Match(question, "smalltalk", None, 100.0, (), self._reply_language(question, kind, lang), intent)
+            remainder = self._decide(question, " ".join(rest))
+            if remainder.outcome in ("answer", "clarify"):
+                return remainder
+            return Match(question, "smalltalk", None, remainder.score, (), self._reply_language(question, kind, lang), intent)
+        return self._decide(question, question)
+
+    def _decide(self, question: str, text: str) -> Match:
+        kind, ranking = self.rank(text)
+        t = self.thresholds
+        if not ranking or ranking[0][1] < t.clarify:
+            top = ranking[0][1] if ranking else 0.0
+            return Match(question, "none", None, top, (), self._reply_language(text, kind, None), ranking=self._short(ranking))
+        top_id, top_score, lang = ranking[0]
+        second = ranking[1][1] if len(ranking) > 1 else 0.0
+        language = self._reply_language(text, kind, lang)
+        if top_score >= t.answer and top_score - second >= t.margin:
+            others = tuple(e for e, _, _ in ranking[1:3])
+            return Match(question, "answer", top_id, top_score, others, language, ranking=self._short(ranking))
+        choices = [top_id] + [
+            e for e, s, _ in ranking[1:3] if s >= top_score - t.choice_window and s >= t.clarify * 0.75
+        ]
+        return Match(question, "clarify", None, top_score, tuple(choices), language, ranking=self._short(ranking))
+
+    @staticmethod
+    def _short(ranking: list[tuple[str, float, str]]) -> tuple[tuple[str, float], ...]:
+        return tuple((e, round(s, 1)) for e, s, _ in ranking[:5])
+
+    @staticmethod
+    def _reply_language(text: str, kind: str, matched: str | None) -> str:
+        """Answer in the language the question was written in, as far as it can be told."""
+        if has_kazakh_letters(text):
+            return "kk"
+        if kind in ("translit", "layout") and has_latin(text):
+            return "ru"
+        if matched in ("ru", "en", "kk"):
+            if matched == "en" and not has_latin(text):
+                return "ru"
+            return matched
+        return "en" if has_latin(text) else "ru"

@@ -1,0 +1,141 @@
+"""Text normalisation, tokenising, stemming and query rewrites shared by indexing and matching.
+
+Both the knowledge and the user's question go through the same functions, so whatever is folded
+away (case, ё, Kazakh letters, emoji, repeated letters) is folded away on both sides.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]")
+_NOT_WORD = re.compile(r"[\W_]+")
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+_CYRILLIC = re.compile("[а-яё]")
+_LATIN = re.compile("[a-z]")
+
+_QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
+_JCUKEN = "йцукенгшщзхъфывапролджэячсмитьбюё"
+_TO_CYRILLIC_LAYOUT = str.maketrans(_QWERTY + _QWERTY.upper().replace("[", "{").replace("]", "}").replace(";", ":").replace("'", '"').replace(",", "<").replace(".", ">").replace("`", "~"),
+                                    _JCUKEN + _JCUKEN.upper())
+_TO_LATIN_LAYOUT = str.maketrans(_JCUKEN + _JCUKEN.upper(), _QWERTY + _QWERTY.upper())
+
+# Longest first: the translit loop tries these before single letters.
+_TRANSLIT_MULTI = (
+    ("shch", "щ"), ("sch", "щ"), ("iya", "ия"), ("iyu", "ию"), ("iye", "ие"), ("iyo", "ие"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
+    ("tc", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"), ("jo", "е"),
+    ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("ij", "ий"), ("ck", "к"), ("ks", "кс"),
+)
+_TRANSLIT_SINGLE = dict(zip("abvgdezijklmnoprstufhcwqx'", "абвгдезийклмнопрстуфхцвкхь"))
+_VOWELS = set("aeiouy")
+
+STOPWORDS = frozenset(
+    """
+    а и в во на но или ли же бы то не ни да нет я мне меня мы нам нас ты тебе вы вам вас он она они их его ее
+    это этот эта эти тот та те там тут здесь как где что чтобы чтоб когда куда откуда зачем почему ли
+    можно нужно надо ли есть быть был была было будет если уже еще ещ очень так также тоже все всё весь
+    с со к ко о об от до по за из у для при про под над без через после перед между
+    какой какая какие каком какую какое сколько кто чем чего кому кого
+    мой моя мои свой свою его ее наш ваш ну вот просто вообще пожалуйста подскажите скажите плиз
+    how what where when why who which whom whose do does did done is are was were be been am
+    i me my we our you your he she it its they them their a an the of to in on at for from with by
+    and or but if so as can could should would will shall may might must need there here this that
+    these those any some please tell know get got have has had into about than then just also not no
+    калай кайда кандай не ма ме ба бе па пе мен бен пен жане ушин бар жок кім кимге
+    """.split()
+)
+
+
+def normalise(text: str) -> str:
+    """Fold everything that should not change a match: case, ё, Kazakh letters, punctuation, emoji, invisible and repeated characters."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text).lower().replace("ё", "е").translate(_KAZAKH_FOLD)
+    text = _NOT_WORD.sub(" ", text)
+    text = _REPEATS.sub(r"\1", text)
+    return " ".join(text.split())
+
+
+def tokens(text: str) -> list[str]:
+    return normalise(text).split()
+
+
+_RU_STEMMER = snowballstemmer.stemmer("russian")
+_EN_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(token: str) -> str:
+    """Snowball stem by script; digits and mixed tokens are kept as they are."""
+    if _CYRILLIC.search(token):
+        return _RU_STEMMER.stemWord(token)
+    if _LATIN.search(token) and token.isalpha():
+        return _EN_STEMMER.stemWord(token)
+    return token
+
+
+def is_stopword(token: str) -> bool:
+    return token in STOPWORDS
+
+
+def swap_layout(text: str) -> str:
+    """Text typed with the wrong keyboard layout, mapped key by key to the other layout."""
+    latin = sum(1 for ch in text if "a" <= ch.lower() <= "z")
+    cyrillic = sum(1 for ch in text if "а" <= ch.lower() <= "я" or ch in "ёЁ")
+    if latin >= cyrillic:
+        return text.translate(_TO_CYRILLIC_LAYOUT)
+    return text.translate(_TO_LATIN_LAYOUT)
+
+
+def transliterate(text: str) -> str:
+    """Russian typed in Latin letters ("kak poluchit iin") back to Cyrillic."""
+    return " ".join(_transliterate_word(word) for word in normalise(text).split())
+
+
+def _transliterate_word(word: str) -> str:
+    if not _LATIN.search(word):
+        return word
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        for latin, cyrillic in _TRANSLIT_MULTI:
+            if word.startswith(latin, i):
+                out.append(cyrillic)
+                i += len(latin)
+                break
+        else:
+            ch = word[i]
+            if ch == "y":
+                out.append("й" if i > 0 and word[i - 1] in _VOWELS else "ы")
+            elif ch == "i" and i == len(word) - 1 and i > 0 and word[i - 1] in "aoeu":
+                out.append("й")
+            else:
+                out.append(_TRANSLIT_SINGLE.get(ch, ch))
+            i += 1
+    return "".join(out)
+
+
+def has_latin(text: str) -> bool:
+    return bool(_LATIN.search(text.lower()))
+
+
+def has_kazakh_letters(text: str) -> bool:
+    return any(ch in KAZAKH_LETTERS for ch in text)
+
+
+def rewrites(text: str) -> list[tuple[str, str]]:
+    """Candidate readings of a query: as typed, with the keyboard layout swapped, and Latin transliterated.
+
+    The matcher scores every candidate and keeps the best, rather than guessing which one the user meant.
+    """
+    candidates = [("typed", text)]
+    if has_latin(text) or _CYRILLIC.search(text.lower()):
+        candidates.append(("layout", swap_layout(text)))
+    if has_latin(text):
+        candidates.append(("translit", transliterate(text)))
+    return candidates

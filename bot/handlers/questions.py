@@ -1,0 +1,152 @@
+"""Newcomers' questions in a private chat: commands, free text, menu buttons and feedback."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update, User
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot import render
+from bot.i18n import LANGUAGES, language_from_telegram, t
+from bot.services import Services, services
+
+MATCH_INPUT_LIMIT = 500  # questions are short; a 4,096-character paste is matched on its start
+
+
+async def user_language(svc: Services, user: User | None) -> str:
+    if user is None:
+        return "ru"
+    if svc.storage is not None:
+        stored = await svc.storage.language(svc.user_keys.key(user.id))
+        if stored:
+            return stored
+    return language_from_telegram(user.language_code)
+
+
+def reply_language(detected: str, preferred: str) -> str:
+    """The question's language; Kazakh speakers often type without Kazakh letters, so their choice wins over 'ru'."""
+    if detected == "ru" and preferred == "kk":
+        return "kk"
+    return detected
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    lang = await user_language(svc, update.effective_user)
+    if context.args and context.args[0] in svc.knowledge.entries:
+        await send_entry(update, context, context.args[0], lang)
+        return
+    await update.effective_message.reply_text(t(lang, "start"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = await user_language(services(context), update.effective_user)
+    await update.effective_message.reply_text(t(lang, "help"))
+
+
+async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    lang = await user_language(svc, update.effective_user)
+    await update.effective_message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+
+
+async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    choice = (context.args[0].lower() if context.args else "")
+    if choice in LANGUAGES:
+        await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), choice)
+        await update.effective_message.reply_text(t(choice, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, choice))
+        return
+    lang = await user_language(svc, update.effective_user)
+    await update.effective_message.reply_text(t(lang, "choose_language"), reply_markup=render.language_keyboard())
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    message = update.effective_message
+    text = message.text[:MATCH_INPUT_LIMIT]
+    match = svc.matcher.match(text)
+    lang = reply_language(match.language, await user_language(svc, update.effective_user))
+    top_id = match.entry_id or (match.ranking[0][0] if match.ranking else None)
+    ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
+                           question=message.text, matched_id=None if match.outcome == "smalltalk" else top_id,
+                           score=match.score, outcome=match.outcome)
+    if match.outcome == "answer":
+        await send_entry(update, context, match.entry_id, lang, ref=ref)
+    elif match.outcome == "clarify":
+        await message.reply_text(t(lang, "clarify", question=render.echo(message.text)),
+                                 reply_markup=render.choices_keyboard(svc.knowledge, match.alternatives, lang))
+    elif match.outcome == "smalltalk":
+        intent = next(i for i in svc.knowledge.smalltalk if i.id == match.smalltalk)
+        await message.reply_text(intent.replies.get(lang, intent.replies["ru"]))
+    else:
+        await message.reply_text(t(lang, "no_match", question=render.echo(message.text)),
+                                 reply_markup=render.topics_keyboard(svc.knowledge, lang))
+
+
+async def send_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_id: str, lang: str, ref: str | None = None) -> None:
+    svc = services(context)
+    entry = svc.knowledge.entries.get(entry_id)
+    if entry is None:
+        await update.effective_message.reply_text(t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+        return
+    if ref is None:  # chosen from a menu or a link: logged too, so its feedback has a row to land on
+        ref = svc.log_question(user_id=update.effective_user.id, chat_type=update.effective_chat.type, language=lang,
+                               question="", matched_id=entry.id, score=100.0, outcome="browse")
+    await update.effective_message.reply_text(
+        render.answer_text(entry, lang, svc.today()),
+        reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref),
+    )
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    query = update.callback_query
+    lang = await user_language(svc, update.effective_user)
+    kind, _, rest = (query.data or "").partition(":")
+    if kind == render.FEEDBACK:
+        ref, _, value = rest.partition(":")
+        svc.query_log.feedback(ref, value == "1")
+        await query.answer(t(lang, "feedback_thanks" if value == "1" else "feedback_sorry"))
+        await query.edit_message_reply_markup(reply_markup=_without_feedback(query.message.reply_markup))
+        return
+    await query.answer()
+    if kind == render.LANGUAGE and rest in LANGUAGES:
+        await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), rest)
+        await query.message.reply_text(t(rest, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, rest))
+    elif kind == render.TOPIC:
+        listing = render.topic_entries(svc.knowledge, rest, lang)
+        if listing is None:
+            await query.message.reply_text(t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+        else:
+            await query.message.reply_text(listing[0], reply_markup=listing[1])
+    elif kind == render.ENTRY:
+        await send_entry(update, context, rest, lang)
+    else:
+        await query.message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+
+
+def _without_feedback(markup):
+    """The same keyboard minus the feedback row, so each answer is rated once."""
+    if markup is None:
+        return None
+    rows = [row for row in markup.inline_keyboard
+            if not any((b.callback_data or "").startswith(render.FEEDBACK + ":") for b in row)]
+    return InlineKeyboardMarkup(rows)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = await user_language(services(context), update.effective_user)
+    await update.effective_message.reply_text(t(lang, "non_text"))
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", start, filters=private))
+    application.add_handler(CommandHandler("help", help_command, filters=private))
+    application.add_handler(CommandHandler("topics", topics_command, filters=private))
+    application.add_handler(CommandHandler("lang", lang_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
+    application.add_handler(MessageHandler(private & filters.COMMAND, help_command))
+    application.add_handler(CallbackQueryHandler(button, pattern=r"^(t|e|fb|lang|menu)(:|$)"))
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
+

@@ -1,0 +1,42 @@
+"""What the handlers share, kept in `application.bot_data` under one key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Callable
+
+from telegram.ext import CallbackContext
+
+from bot.config import Config
+from bot.core.knowledge import Knowledge
+from bot.core.matcher import Matcher
+from bot.querylog import QueryLog
+from bot.storage import QueryRecord, Storage, UserKeys, utcnow
+
+KEY = "services"
+
+
+@dataclass
+class Services:
+    config: Config
+    knowledge: Knowledge
+    matcher: Matcher
+    user_keys: UserKeys
+    storage: Storage | None = None
+    query_log: QueryLog | None = None
+    today: Callable[[], dt.date] = field(default=dt.date.today)
+
+    def log_question(self, *, user_id: int, chat_type: str, language: str, question: str,
+                     matched_id: str | None, score: float, outcome: str) -> str:
+        """Queue a query-log row and return its reference (used by the feedback buttons)."""
+        ref = secrets.token_hex(8)
+        if self.query_log is not None:
+            self.query_log.add(QueryRecord(ref, utcnow(), language, chat_type, self.user_keys.key(user_id),
+                                           question, matched_id, round(score, 2), outcome))
+        return ref
+
+
+def services(context: CallbackContext) -> Services:
+    return context.application.bot_data[KEY]

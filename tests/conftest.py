@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application
+from bot.config import load_config
+from bot.core.knowledge import load_knowledge
+from bot.core.matcher import Matcher
+from bot.services import KEY
+from tests.fake_bot_api import TOKEN, FakeBotAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_DIR = ROOT / "knowledge"
+
+
+@pytest.fixture(scope="session")
+def knowledge():
+    return load_knowledge(KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="session")
+def matcher(knowledge):
+    return Matcher(knowledge)
+
+
+@pytest.fixture
+async def api():
+    server = FakeBotAPI()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+class Chat:
+    """Builds updates as Telegram would send them for one user in a private chat."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, user_id: int = 4242, language_code: str | None = "ru", chat_type: str = "private", chat_id: int | None = None):
+        self.user = {"id": user_id, "is_bot": False, "first_name": "Anna", "language_code": language_code}
+        self.chat = {"id": chat_id or user_id, "type": chat_type}
+
+    def message(self, text: str | None = None, **extra) -> dict:
+        message = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user, **extra}
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return {"message": message}
+
+    def press(self, data: str, message_id: int = 1000) -> dict:
+        return {"callback_query": {
+            "id": str(next(self._ids)), "from": self.user, "chat_instance": "ci", "data": data,
+            "message": {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
+                        "from": {"id": 7000001, "is_bot": True, "first_name": "Bot"}, "text": "answer"},
+        }}
+
+
+@asynccontextmanager
+async def running_bot(api: FakeBotAPI, tmp_path: Path, today: dt.date | None = None, **env):
+    """The real Application, initialised against the fake API, with post_init/post_shutdown as run_polling does."""
+    config = load_config({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api.base_url,
+                          "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"), **env})
+    application = build_application(config, load_knowledge(config.knowledge_dir))
+    if today is not None:
+        application.bot_data[KEY].today = lambda: today
+    await application.initialize()
+    await application.post_init(application)
+    try:
+        yield application
+    finally:
+        await application.shutdown()
+        await application.post_shutdown(application)
+
+
+async def send(application, api: FakeBotAPI, update: dict) -> dict:
+    from telegram import Update
+
+    pushed = {"update_id": len(api.calls) + 1, **update}
+    await application.process_update(Update.de_json(pushed, application.bot))
+    return pushed

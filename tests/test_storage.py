@@ -1,0 +1,113 @@
+import asyncio
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from bot.querylog import QueryLog
+from bot.storage import SCHEMA_VERSION, QueryRecord, Storage, StorageError, UserKeys, utcnow
+
+
+def record(ref: str, question: str = "где получить иин") -> QueryRecord:
+    return QueryRecord(ref, utcnow(), "ru", "private", "k" * 32, question, "iin", 71.5, "answer")
+
+
+async def test_opening_creates_the_folder_the_schema_and_wal(tmp_path):
+    path = tmp_path / "missing" / "folder" / "bot.sqlite3"
+    storage = await Storage.open(path)
+    try:
+        assert await storage.schema_version() == SCHEMA_VERSION
+    finally:
+        await storage.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_a_database_from_a_newer_version_is_refused_clearly(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    with pytest.raises(StorageError, match="newer than this bot"):
+        await Storage.open(path)
+
+
+async def test_queries_and_feedback_are_stored(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    try:
+        await storage.add_queries([record("a1"), record("a2", "как открыть счет")])
+        assert await storage.set_feedback("a2", helpful=False) is True
+        assert await storage.set_feedback("unknown", helpful=True) is False
+        rows = {r["ref"]: r for r in await storage.queries()}
+        assert rows["a1"]["question"] == "где получить иин" and rows["a1"]["feedback"] is None
+        assert rows["a2"]["feedback"] == 0 and rows["a2"]["outcome"] == "answer"
+    finally:
+        await storage.close()
+
+
+async def test_language_preference_is_remembered(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(path)
+    await storage.set_language("user-1", "kk")
+    await storage.set_language("user-1", "en")
+    await storage.close()
+    storage = await Storage.open(path)
+    try:
+        assert await storage.language("user-1") == "en"
+        assert await storage.language("user-2") is None
+    finally:
+        await storage.close()
+
+
+async def test_query_log_writes_in_the_background_and_drains_on_close(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    log = QueryLog(storage)
+    log.start()
+    for i in range(300):
+        log.add(record(f"r{i}"))
+    log.feedback("r7", helpful=True)
+    await log.close()
+    rows = await storage.queries(limit=1000)
+    await storage.close()
+    assert len(rows) == 300
+    assert next(r for r in rows if r["ref"] == "r7")["feedback"] == 1
+
+
+class FlakyStorage:
+    """Fails the first writes, as a locked or full database would."""
+
+    def __init__(self, storage, failures):
+        self.storage, self.failures = storage, failures
+
+    async def add_queries(self, records):
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        await self.storage.add_queries(records)
+
+    async def set_feedback(self, ref, helpful):
+        return await self.storage.set_feedback(ref, helpful)
+
+
+async def test_query_log_keeps_records_while_the_database_fails_and_writes_them_later(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    log = QueryLog(FlakyStorage(storage, failures=2), retry_seconds=0.01)
+    log.start()
+    log.add(record("kept-1"))
+    await asyncio.sleep(0.05)
+    log.add(record("kept-2"))
+    await log.close()
+    refs = {r["ref"] for r in await storage.queries()}
+    await storage.close()
+    assert refs == {"kept-1", "kept-2"}
+
+
+def test_user_keys_are_keyed_hashes_and_the_generated_secret_is_owner_only(tmp_path):
+    keys = UserKeys.from_config(None, tmp_path)
+    secret_file = tmp_path / "user-key.secret"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    key = keys.key(123456789)
+    assert "123456789" not in key and len(key) == 32
+    assert UserKeys.from_config(None, tmp_path).key(123456789) == key  # stable across restarts
+    assert UserKeys.from_config("another-secret-of-16+", tmp_path).key(123456789) != key
