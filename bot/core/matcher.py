@@ -19,6 +19,11 @@ from bot.core.knowledge import Knowledge
 from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, stem
 
 NGRAM_SIZES = (3, 4, 5)
+CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
+UNKNOWN_WORD_WEIGHT = 0.5  # a word no entry knows, relative to the rarest known word
+CENTROID_WEIGHT = 0.5  # within the n-gram similarity: the entry as a whole versus its closest phrasing
+KEYWORD_MATCH = 1.0  # how much a query word counts when it is one of the entry's keywords
+PHRASING_MATCH = 0.7  # how much it counts when it only appears in the entry's phrasings
 FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 80.0
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
@@ -33,10 +38,11 @@ SMALLTALK_FILLER = frozenset(
 class Thresholds:
     """Score cut-offs (0-100) chosen by measuring on labelled questions (`python -m bot eval`)."""
 
-    answer: float = 50.0
-    clarify: float = 33.0
-    margin: float = 6.0
-    choice_window: float = 15.0
+    answer: float = 32.0  # the best entry's score needed to answer outright
+    lead: float = 1.2  # ... and how many times the runner-up's score it must be
+    margin: float = 3.0  # ... and by how many points at least
+    clarify: float = 20.0  # below this, no entry is offered at all
+    choice_window: float = 15.0  # runners-up within this many points are offered beside the best
 
 
 @dataclass(frozen=True)
@@ -143,27 +149,39 @@ class Matcher:
         self._doc_entry = [d[0] for d in docs]
         self._doc_lang = [d[1] for d in docs]
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for doc_index, (_, _, grams) in enumerate(docs):
+        centroids: dict[int, Counter] = defaultdict(Counter)
+        for doc_index, (entry, _, grams) in enumerate(docs):
             weights = {g: (1.0 + math.log(c)) * self._gram_idf[g] for g, c in grams.items()}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for gram, weight in weights.items():
                 self._postings[gram].append((doc_index, weight / norm))
+                centroids[entry][gram] += weight / norm
+        # Each entry's phrasings summed into one vector: generalises beyond the single closest phrasing.
+        self._centroid_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for entry, vector in centroids.items():
+            norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+            for gram, weight in vector.items():
+                self._centroid_postings[gram].append((entry, weight / norm))
 
     def _build_stem_index(self) -> None:
-        self._stem_entries: dict[str, set[int]] = defaultdict(set)
-        self._keyword_entries: dict[str, set[int]] = defaultdict(set)
+        """stem -> {entry: strength}: an entry's keywords count fully, words of its phrasings a little less."""
+        self._stem_entries: dict[str, dict[int, float]] = defaultdict(dict)
+
+        def add(text: str, entry: int, strength: float) -> None:
+            for s in self._analyse(text)[1]:
+                if self._stem_entries[s].get(entry, 0.0) < strength:
+                    self._stem_entries[s][entry] = strength
+
         for index, entry_id in enumerate(self._entry_ids):
             entry = self.knowledge.entries[entry_id]
             for text in entry.texts.values():
-                for phrasing in (text.question, *text.phrasings, *text.keywords):
-                    for s in self._analyse(phrasing)[1]:
-                        self._stem_entries[s].add(index)
+                for phrasing in (text.question, *text.phrasings):
+                    add(phrasing, index, PHRASING_MATCH)
                 for keyword in text.keywords:
-                    for s in self._analyse(keyword)[1]:
-                        self._keyword_entries[s].add(index)
+                    add(keyword, index, KEYWORD_MATCH)
         total = len(self._entry_ids)
         self._stem_idf = {s: math.log(1 + total / len(e)) for s, e in self._stem_entries.items()}
-        self._unknown_stem_idf = math.log(1 + total)
+        self._unknown_stem_idf = math.log(1 + total) * UNKNOWN_WORD_WEIGHT
         self._fuzzy_vocabulary = [s for s in self._stem_entries if len(s) >= FUZZY_MIN_LENGTH]
 
     def _build_smalltalk(self) -> None:
@@ -194,7 +212,11 @@ class Matcher:
             entry = self._doc_entry[doc]
             if entry not in best or score > best[entry][0]:
                 best[entry] = (score, self._doc_lang[doc])
-        return best
+        centroid: dict[int, float] = defaultdict(float)
+        for gram, weight in weights.items():
+            for entry, c in self._centroid_postings.get(gram, ()):
+                centroid[entry] += weight / norm * c
+        return {e: ((1 - CENTROID_WEIGHT) * s + CENTROID_WEIGHT * centroid[e], lang) for e, (s, lang) in best.items()}
 
     def _coverage_scores(self, stems: list[str]) -> dict[int, float]:
         covered: dict[int, dict[str, float]] = defaultdict(dict)
@@ -212,12 +234,8 @@ class Matcher:
                     similar[candidate] = score / 100.0 * 0.9
                     weights[s] = max(weights[s], self._stem_idf[candidate]) if weights[s] == self._unknown_stem_idf else weights[s]
             for candidate, similarity in similar.items():
-                bonus = 1.0
-                for entry in self._stem_entries[candidate]:
-                    if entry in self._keyword_entries.get(candidate, ()):
-                        bonus = 1.0
-                    previous = covered[entry].get(s, 0.0)
-                    covered[entry][s] = max(previous, similarity * bonus)
+                for entry, strength in self._stem_entries[candidate].items():
+                    covered[entry][s] = max(covered[entry].get(s, 0.0), similarity * strength)
         if total_weight == 0:
             return {}
         return {entry: sum(weights[s] * v for s, v in hits.items()) / total_weight for entry, hits in covered.items()}
@@ -231,7 +249,7 @@ class Matcher:
         scored = {}
         for entry in set(char) | set(coverage):
             char_score, lang = char.get(entry, (0.0, "ru"))
-            scored[entry] = _Scored(100.0 * (0.5 * char_score + 0.5 * coverage.get(entry, 0.0)), lang)
+            scored[entry] = _Scored(100.0 * (CHAR_WEIGHT * char_score + (1 - CHAR_WEIGHT) * coverage.get(entry, 0.0)), lang)
         return scored
 
     def rank(self, question: str) -> tuple[str, list[tuple[str, float, str]]]:
@@ -294,7 +312,7 @@ class Matcher:
         top_id, top_score, lang = ranking[0]
         second = ranking[1][1] if len(ranking) > 1 else 0.0
         language = self._reply_language(text, kind, lang)
-        if top_score >= t.answer and top_score - second >= t.margin:
+        if top_score >= t.answer and top_score >= t.lead * second and top_score - second >= t.margin:
             others = tuple(e for e, _, _ in ranking[1:3])
             return Match(question, "answer", top_id, top_score, others, language, ranking=self._short(ranking))
         choices = [top_id] + [

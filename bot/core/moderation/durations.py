@@ -1,0 +1,77 @@
+"""Durations typed by admins ("30m", "2h", "7d", "1w", "1h30m", also "2ч", "7д", "3күн") and ban/mute end times.
+
+Telegram treats an `until_date` less than 30 seconds or more than 366 days away as "forever", so a
+typed "10s" would silently become a permanent mute: durations outside 1 minute … 365 days are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+MIN_DURATION = dt.timedelta(minutes=1)
+MAX_DURATION = dt.timedelta(days=365)
+
+_UNITS: dict[str, int] = {}
+for _names, _seconds in (
+    (("m", "min", "mins", "minute", "minutes", "м", "мин", "минут", "минуты", "минута"), 60),
+    (("h", "hr", "hrs", "hour", "hours", "ч", "час", "часа", "часов", "сағ", "сағат"), 3600),
+    (("d", "day", "days", "д", "дн", "день", "дня", "дней", "күн"), 86400),
+    (("w", "wk", "week", "weeks", "н", "нед", "неделя", "недели", "недель", "апта"), 7 * 86400),
+):
+    for _name in _names:
+        _UNITS[_name] = _seconds
+
+_PART = re.compile(r"(\d{1,6})([a-zа-яёәғқңөұүһі]+)")
+_LOOKS_LIKE = re.compile(r"^\d[\dа-яёәғқңөұүһіa-z]*$", re.IGNORECASE)
+
+
+class DurationError(ValueError):
+    """The text looks like a duration but is not a valid one (unknown unit, out of range)."""
+
+
+def looks_like_duration(token: str) -> bool:
+    """True for what an admin meant as a duration ("30m", "2ч", "5", "10x"), so a typo is reported, not taken as a reason."""
+    return bool(_LOOKS_LIKE.match(token.strip()))
+
+
+def parse_duration(token: str) -> dt.timedelta:
+    """"30m" → 30 minutes; "1h30m" → 90 minutes. Raises `DurationError` for anything else or out of range."""
+    text = token.strip().lower()
+    if not text:
+        raise DurationError(token)
+    total = 0
+    position = 0
+    for match in _PART.finditer(text):
+        if match.start() != position:
+            raise DurationError(token)
+        unit = _UNITS.get(match.group(2))
+        if unit is None:
+            raise DurationError(token)
+        total += int(match.group(1)) * unit
+        position = match.end()
+    if position != len(text) or total == 0:
+        raise DurationError(token)
+    duration = dt.timedelta(seconds=total)
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise DurationError(token)
+    return duration
+
+
+def until(now: dt.datetime, duration: dt.timedelta | None) -> dt.datetime | None:
+    """The `until_date` to send: None (forever) or a moment safely inside Telegram's 30 s … 366 days window."""
+    if duration is None:
+        return None
+    duration = max(MIN_DURATION, min(duration, MAX_DURATION))
+    return now + duration
+
+
+def split_duration(duration: dt.timedelta) -> list[tuple[int, str]]:
+    """[(2, "d"), (3, "h")] for display; at most the two largest non-zero units."""
+    seconds = int(duration.total_seconds())
+    parts: list[tuple[int, str]] = []
+    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append((count, unit))
+    return parts[:2] or [(0, "m")]
