@@ -55,12 +55,14 @@ class Chat:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return {"message": message}
 
-    def press(self, data: str, message_id: int = 1000) -> dict:
-        return {"callback_query": {
-            "id": str(next(self._ids)), "from": self.user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
-                        "from": {"id": 7000001, "is_bot": True, "first_name": "Bot"}, "text": "answer"},
-        }}
+    def press(self, data: str, message_id: int = 1000, reply_markup: dict | None = None) -> dict:
+        """A button press on the bot's message (which carries its keyboard, as Telegram sends it)."""
+        message = {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
+                   "from": {"id": 7000001, "is_bot": True, "first_name": "Bot"}, "text": "answer"}
+        if reply_markup:
+            message["reply_markup"] = reply_markup
+        return {"callback_query": {"id": str(next(self._ids)), "from": self.user, "chat_instance": "ci",
+                                   "data": data, "message": message}}
 
 
 @asynccontextmanager

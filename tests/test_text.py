@@ -1,4 +1,4 @@
-from bot.core.text import normalise, rewrites, stem, swap_layout, transliterate
+from bot.core.text import normalise, rewrites, squeeze, stem, swap_layout, transliterate
 
 
 def test_normalise_folds_case_yo_kazakh_letters_punctuation_emoji_and_invisible_characters():
@@ -6,7 +6,8 @@ def test_normalise_folds_case_yo_kazakh_letters_punctuation_emoji_and_invisible_
     assert normalise("Ещё") == "еще"
     assert normalise("ЖСН алу үшін қандай құжаттар") == "жсн алу ушин кандай кужаттар"
     assert normalise("и\u200bи\u200dн") == "иин"
-    assert normalise("привееееет") == "привет"
+    assert normalise("ииииин") == "иин"
+    assert squeeze(normalise("привееееет")) == "привет"
     assert normalise("иин") == "иин"  # two equal letters are a word, not a repeat
     assert normalise("😀🎉🔥" * 500) == ""
 

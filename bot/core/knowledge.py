@@ -412,22 +412,22 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     smalltalk = read("smalltalk.yaml", _read_smalltalk)
 
     entries: dict[str, Entry] = {}
+    unreadable: set[str] = set()  # ids of entries whose file failed: no "unknown id" noise about them
     files = sorted((directory / "faq").glob("*.yaml"))
     if not files:
         problems.append(Problem(str(directory / "faq"), 1, "no FAQ entries found"))
     for path in files:
         reader = _Reader(path, directory, problems)
         data = reader.load()
-        if data is None:
-            continue
-        entry = _read_entry(reader, data, today)
+        entry = _read_entry(reader, data, today) if data is not None else None
         if entry is None:
+            unreadable.add(path.stem)
             continue
         if entry.id in entries:
             reader.error(_line_of(data, "id"), f"duplicate id '{entry.id}', also in {entries[entry.id].file}")
             continue
         entries[entry.id] = entry
-    _check_references(entries, topics, problems)
+    _check_references(entries, topics, problems, unreadable)
 
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -435,12 +435,15 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems))
 
 
-def _check_references(entries: dict[str, Entry], topics: tuple[Topic, ...], problems: list[Problem]) -> None:
+def _check_references(entries: dict[str, Entry], topics: tuple[Topic, ...], problems: list[Problem],
+                      unreadable: set[str]) -> None:
     topic_ids = {t.id for t in topics}
     for entry in entries.values():
         if topics and entry.topic not in topic_ids:
             problems.append(Problem(entry.file, _entry_line(entry, "topic"), f"unknown topic '{entry.topic}'"))
         for related in entry.related:
+            if related in unreadable:
+                continue
             if related not in entries:
                 problems.append(Problem(entry.file, _entry_line(entry, "related"), f"unknown related id '{related}'"))
             elif related == entry.id:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Knowledge
-from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, stem
+from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
 NGRAM_SIZES = (3, 4, 5)
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
@@ -28,7 +28,7 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 80.0
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
 # Words that may stand beside a greeting or thanks without making it a question.
-SMALLTALK_FILLER = frozenset(
+SMALLTALK_FILLER = frozenset(squeeze(w) for w in
     "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
     "everyone again еще ещ друг friend dear дорогой бот bot ok ок окей".split()
 )
@@ -189,7 +189,7 @@ class Matcher:
         for intent in self.knowledge.smalltalk:
             for lang, patterns in intent.patterns.items():
                 for pattern in patterns:
-                    key = tuple(normalise(pattern).split())
+                    key = tuple(squeeze(normalise(pattern)).split())
                     if key:
                         self._smalltalk.setdefault(key, (intent.id, lang))
         self._smalltalk_longest = max((len(k) for k in self._smalltalk), default=0)
@@ -271,7 +271,7 @@ class Matcher:
 
     def smalltalk_intent(self, text: str) -> tuple[str, str, list[str]] | None:
         """(intent, language, words left over) when the message opens with or is small talk."""
-        words = normalise(text).split()
+        words = squeeze(normalise(text)).split()
         found: tuple[str, str] | None = None
         rest: list[str] = []
         i = 0

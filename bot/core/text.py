@@ -15,6 +15,7 @@ import snowballstemmer
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]")
 _NOT_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
+_DOUBLES = re.compile(r"(\w)\1+")
 _KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
 KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _CYRILLIC = re.compile("[а-яё]")
@@ -57,12 +58,13 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text).lower().replace("ё", "е").translate(_KAZAKH_FOLD)
     text = _NOT_WORD.sub(" ", text)
-    text = _REPEATS.sub(r"\1", text)
+    text = _REPEATS.sub(r"\1\1", text)  # "иииин" -> "иин": two equal letters may be the word itself
     return " ".join(text.split())
 
 
-def tokens(text: str) -> list[str]:
-    return normalise(text).split()
+def squeeze(text: str) -> str:
+    """Every run of a letter to one ("привеет" -> "привет"), for short fixed phrases where spelling varies most."""
+    return _DOUBLES.sub(r"\1", text)
 
 
 _RU_STEMMER = snowballstemmer.stemmer("russian")
