@@ -12,7 +12,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.config import Config
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Matcher
-from bot.handlers import questions
+from bot.handlers import moderation, questions
 from bot.i18n import LANGUAGES, t
 from bot.querylog import QueryLog
 from bot.services import KEY, Services, services
@@ -42,6 +42,7 @@ def build_application(config: Config, knowledge: Knowledge) -> Application:
         user_keys=UserKeys.from_config(config.user_key_secret, config.data_dir),
     )
     questions.register(application)
+    moderation.register(application)
     application.add_error_handler(_on_error)
     return application
 

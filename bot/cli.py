@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -48,6 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
         return _fail(f"the knowledge in {config.knowledge_dir} has errors; fix them or run `python -m bot validate`")
     try:
+        asyncio.run(check_token(config))
         application = build_application(config, knowledge)
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
@@ -57,6 +59,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (StorageError, OSError) as exc:
         return _fail(str(exc))
     return 0
+
+
+async def check_token(config) -> None:
+    """Ask Telegram who we are before starting, so a bad token or address is one line, not a retry loop's traceback."""
+    from telegram import Bot
+
+    bot = Bot(config.token, base_url=config.api_base_url or "https://api.telegram.org/bot",
+              base_file_url=config.api_base_file_url or "https://api.telegram.org/file/bot")
+    async with bot:
+        await bot.get_me()
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -286,6 +286,7 @@ class Storage:
             return row[0] if row else None
 
     async def mod_usernames(self, user_ids: list[int]) -> dict[int, str]:
+        """id -> "@username" for the ids whose username is known."""
         ids = sorted({i for i in user_ids if i is not None})
         if not ids:
             return {}
@@ -293,7 +294,7 @@ class Storage:
         async with self._lock, self._db.execute(
             f"SELECT user_id, username FROM mod_seen_users WHERE user_id IN ({marks}) AND username IS NOT NULL", ids
         ) as cursor:
-            return {row[0]: row[1] for row in await cursor.fetchall()}
+            return {row[0]: "@" + row[1] for row in await cursor.fetchall()}
 
     async def mod_chat_settings(self, chat_id: int) -> tuple[dict | None, dict | None]:
         """(settings, permissions saved by night mode) for a chat; (None, None) when never set."""

@@ -37,6 +37,60 @@ async def api():
     await server.stop()
 
 
+class ThreadedAPI:
+    """The fake Bot API on its own event loop in a thread, for tests that run the bot as a separate process."""
+
+    def __init__(self):
+        import asyncio
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self.server = FakeBotAPI()
+        ready = threading.Event()
+
+        def serve():
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.server.start())
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+        ready.wait(10)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def push_update(self, update: dict) -> None:
+        self.loop.call_soon_threadsafe(self.server.push_update, update)
+
+    def calls_to(self, method: str) -> list[dict]:
+        return list(self.server.calls_to(method))
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.calls_to(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} {method} call(s), got {self.calls_to(method)}")
+            time.sleep(0.05)
+        return self.calls_to(method)
+
+    def close(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def api_thread():
+    server = ThreadedAPI()
+    yield server
+    server.close()
+
+
 class Chat:
     """Builds updates as Telegram would send them for one user in a private chat."""
 

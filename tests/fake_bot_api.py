@@ -206,3 +206,239 @@ class FakeBotAPI:
             if not (1 <= len(command["description"]) <= 256):
                 return self._error(400, "Bad Request: command description is invalid")
         return self._ok(True)
+
+    # --- group chats and moderation (issue 3) ---------------------------------------------------
+    # State per group: members with Telegram's statuses and admin rights, the default permissions and
+    # deleted message ids. Refusals follow Telegram's wording. Message ids from 1000 up are the bot's
+    # own (see sendMessage), which it may delete without the right to delete others' messages.
+
+    ADMIN_RIGHTS = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+                    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+                    "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics")
+    PERMISSIONS = ("can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+                   "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
+                   "can_send_other_messages", "can_add_web_page_previews", "can_change_info", "can_invite_users",
+                   "can_pin_messages", "can_manage_topics")
+
+    @property
+    def groups(self) -> dict:
+        return self.__dict__.setdefault("_groups", {})
+
+    @property
+    def refusals(self) -> dict:
+        """method -> [(code, description, retry_after)] answered (once each) before the method acts."""
+        return self.__dict__.setdefault("_refusals", {})
+
+    def add_group(self, chat_id: int, *, title: str = "Relocation chat", owner: int | None = None,
+                  admins: dict[int, set[str] | None] | None = None, bot_rights: set[str] | None = None,
+                  bot_admin: bool = True, anonymous: set[int] = frozenset()) -> dict:
+        """A supergroup; `admins` maps ids to their rights (None: all rights); the bot gets `bot_rights` (default all)."""
+        members = {}
+        if owner is not None:
+            members[owner] = {"status": "creator", "is_anonymous": owner in anonymous}
+        for user_id, rights in (admins or {}).items():
+            members[user_id] = {"status": "administrator", "rights": set(self.ADMIN_RIGHTS if rights is None else rights),
+                                "is_anonymous": user_id in anonymous}
+        if bot_admin:
+            members[BOT_ID] = {"status": "administrator", "rights": set(self.ADMIN_RIGHTS if bot_rights is None else bot_rights)}
+        else:
+            members[BOT_ID] = {"status": "member"}
+        group = {"id": chat_id, "title": title, "members": members, "deleted": set(), "undeletable": set(),
+                 "permissions": {p: True for p in self.PERMISSIONS if p not in ("can_change_info", "can_pin_messages", "can_manage_topics")},
+                 "sender_chats_banned": set()}
+        self.groups[chat_id] = group
+        return group
+
+    def set_member(self, chat_id: int, user_id: int, status: str = "member", **extra) -> None:
+        self.groups[chat_id]["members"][user_id] = {"status": status, **extra}
+
+    def status(self, chat_id: int, user_id: int) -> str:
+        return self.groups[chat_id]["members"].get(user_id, {"status": "left"})["status"]
+
+    def refuse(self, method: str, code: int, description: str, retry_after: int | None = None) -> None:
+        self.refusals.setdefault(method, []).append((code, description, retry_after))
+
+    def _refusal(self, method: str):
+        queued = self.refusals.get(method)
+        if not queued:
+            return None
+        code, description, retry_after = queued.pop(0)
+        body = {"ok": False, "error_code": code, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        return web.json_response(body, status=code)
+
+    def _user(self, user_id: int) -> dict:
+        if user_id == BOT_ID:
+            return {"id": BOT_ID, "is_bot": True, "first_name": "Newcomer Help", "username": BOT_USERNAME}
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+
+    def _member_json(self, chat_id: int, user_id: int) -> dict:
+        member = self.groups[chat_id]["members"].get(user_id, {"status": "left"})
+        status = member["status"]
+        data = {"status": status, "user": self._user(user_id)}
+        if status == "creator":
+            data["is_anonymous"] = member.get("is_anonymous", False)
+        elif status == "administrator":
+            data.update({"can_be_edited": False, "is_anonymous": member.get("is_anonymous", False)})
+            data.update({right: right in member["rights"] for right in self.ADMIN_RIGHTS})
+        elif status == "restricted":
+            permissions = member.get("permissions", {})
+            data.update({p: bool(permissions.get(p, False)) for p in self.PERMISSIONS})
+            data.update({"is_member": member.get("is_member", True), "until_date": member.get("until_date", 0),
+                         "can_edit_tag": False})
+        elif status == "kicked":
+            data["until_date"] = member.get("until_date", 0)
+        return data
+
+    def _bot_can(self, group: dict, right: str) -> bool:
+        bot = group["members"].get(BOT_ID, {})
+        return bot.get("status") == "administrator" and right in bot.get("rights", ())
+
+    def _group(self, params) -> dict | None:
+        return self.groups.get(int(params["chat_id"])) if str(params.get("chat_id", "")).lstrip("-").isdigit() else None
+
+    def _no_group(self, params) -> web.Response | None:
+        return self._error(400, "Bad Request: chat not found") if self._group(params) is None else None
+
+    async def _api_getChat(self, params):
+        group = self._group(params)
+        if group is None:
+            return self._error(400, "Bad Request: chat not found")
+        return self._ok({"id": group["id"], "type": "supergroup", "title": group["title"],
+                         "permissions": dict(group["permissions"]), "accent_color_id": 0, "max_reaction_count": 11,
+                         "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                                 "unique_gifts": False, "premium_subscription": False,
+                                                 "gifts_from_channels": False}})
+
+    async def _api_getChatAdministrators(self, params):
+        if (refused := self._refusal("getChatAdministrators")) is not None:
+            return refused
+        group = self._group(params)
+        if group is None:
+            return self._error(400, "Bad Request: chat not found")
+        return self._ok([self._member_json(group["id"], uid) for uid, m in group["members"].items()
+                         if m["status"] in ("creator", "administrator")])
+
+    async def _api_getChatMember(self, params):
+        if (refused := self._refusal("getChatMember")) is not None:
+            return refused
+        group = self._group(params)
+        if group is None:
+            return self._error(400, "Bad Request: chat not found")
+        return self._ok(self._member_json(group["id"], int(params["user_id"])))
+
+    def _check_target(self, group: dict, user_id: int, method: str) -> web.Response | None:
+        if not self._bot_can(group, "can_restrict_members"):
+            return self._error(400, "Bad Request: not enough rights to restrict/unrestrict chat member")
+        status = group["members"].get(user_id, {"status": "left"})["status"]
+        if status == "creator":
+            return self._error(400, "Bad Request: can't remove chat owner" if method == "banChatMember"
+                               else "Bad Request: user is an administrator of the chat")
+        if status == "administrator":
+            return self._error(400, "Bad Request: user is an administrator of the chat")
+        return None
+
+    async def _api_banChatMember(self, params):
+        if (refused := self._refusal("banChatMember")) is not None:
+            return refused
+        if (missing := self._no_group(params)) is not None:
+            return missing
+        group = self._group(params)
+        user_id = int(params["user_id"])
+        problem = self._check_target(group, user_id, "banChatMember")
+        if problem is not None:
+            return problem
+        group["members"][user_id] = {"status": "kicked", "until_date": int(params.get("until_date") or 0)}
+        return self._ok(True)
+
+    async def _api_unbanChatMember(self, params):
+        if (refused := self._refusal("unbanChatMember")) is not None:
+            return refused
+        if (missing := self._no_group(params)) is not None:
+            return missing
+        group = self._group(params)
+        user_id = int(params["user_id"])
+        if not self._bot_can(group, "can_restrict_members"):
+            return self._error(400, "Bad Request: not enough rights to restrict/unrestrict chat member")
+        status = group["members"].get(user_id, {"status": "left"})["status"]
+        if status == "kicked":
+            group["members"][user_id] = {"status": "left"}
+        elif status in ("creator", "administrator") and not params.get("only_if_banned"):
+            return self._error(400, "Bad Request: user is an administrator of the chat")
+        return self._ok(True)
+
+    async def _api_restrictChatMember(self, params):
+        if (refused := self._refusal("restrictChatMember")) is not None:
+            return refused
+        if (missing := self._no_group(params)) is not None:
+            return missing
+        group = self._group(params)
+        user_id = int(params["user_id"])
+        problem = self._check_target(group, user_id, "restrictChatMember")
+        if problem is not None:
+            return problem
+        permissions = params.get("permissions") or {}
+        current = group["members"].get(user_id, {"status": "left"})
+        in_chat = current["status"] in ("member", "restricted") and current.get("is_member", True)
+        if all(permissions.get(p) for p in self.PERMISSIONS if p not in ("can_manage_topics",)):
+            if current["status"] == "restricted":
+                group["members"][user_id] = {"status": "member" if in_chat else "left"}
+        else:
+            group["members"][user_id] = {"status": "restricted", "permissions": dict(permissions), "is_member": in_chat,
+                                         "until_date": int(params.get("until_date") or 0)}
+        return self._ok(True)
+
+    async def _api_setChatPermissions(self, params):
+        if (refused := self._refusal("setChatPermissions")) is not None:
+            return refused
+        if (missing := self._no_group(params)) is not None:
+            return missing
+        group = self._group(params)
+        if not self._bot_can(group, "can_restrict_members"):
+            return self._error(400, "Bad Request: not enough rights to change chat permissions")
+        group["permissions"] = dict(params.get("permissions") or {})
+        return self._ok(True)
+
+    async def _api_banChatSenderChat(self, params):
+        if (missing := self._no_group(params)) is not None:
+            return missing
+        group = self._group(params)
+        if not self._bot_can(group, "can_restrict_members"):
+            return self._error(400, "Bad Request: not enough rights")
+        group["sender_chats_banned"].add(int(params["sender_chat_id"]))
+        return self._ok(True)
+
+    def _delete_one(self, group: dict, message_id: int) -> str | None:
+        if message_id in group["deleted"]:
+            return "Bad Request: message to delete not found"
+        if message_id in group["undeletable"]:
+            return "Bad Request: message can't be deleted"
+        if message_id < 1000 and not self._bot_can(group, "can_delete_messages"):
+            return "Bad Request: message can't be deleted"
+        group["deleted"].add(message_id)
+        return None
+
+    async def _api_deleteMessage(self, params):
+        if (refused := self._refusal("deleteMessage")) is not None:
+            return refused
+        group = self._group(params)
+        if group is None:
+            return self._ok(True)
+        problem = self._delete_one(group, int(params["message_id"]))
+        return self._error(400, problem) if problem else self._ok(True)
+
+    async def _api_deleteMessages(self, params):
+        if (refused := self._refusal("deleteMessages")) is not None:
+            return refused
+        if (missing := self._no_group(params)) is not None:
+            return missing
+        group = self._group(params)
+        ids = params.get("message_ids") or []
+        if not 1 <= len(ids) <= 100:
+            return self._error(400, "Bad Request: too many messages to delete" if ids else "Bad Request: message identifiers are not specified")
+        if not self._bot_can(group, "can_delete_messages"):
+            return self._error(400, "Bad Request: message can't be deleted")
+        for message_id in ids:  # Telegram skips what it cannot delete
+            self._delete_one(group, int(message_id))
+        return self._ok(True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.knowledge import Knowledge, Problem
-from bot.core.matcher import Matcher
+from bot.core.matcher import OFFTOPIC, Matcher
 
 
 def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> list[Problem]:
@@ -17,4 +17,9 @@ def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> lis
                     winner, score, _ = ranking[0]
                     own = next((s for e, s, _ in ranking if e == entry.id), 0.0)
                     problems.append(Problem(entry.file, text.lines.get(phrasing, 1), f"collision: {lang} phrasing {phrasing!r} matches '{winner}' ({score:.0f}) better than its own entry ({own:.0f})"))
+    for lang, phrasings in knowledge.offtopic.items():
+        for phrasing in phrasings:
+            _, ranking = matcher.rank(phrasing)
+            if ranking and ranking[0][0] != OFFTOPIC:
+                problems.append(Problem("knowledge/offtopic.yaml", 1, f"collision: off-topic {lang} phrasing {phrasing!r} matches '{ranking[0][0]}'"))
     return problems

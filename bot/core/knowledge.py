@@ -108,6 +108,7 @@ class Knowledge:
     synonyms: tuple[tuple[str, ...], ...]
     smalltalk: tuple[SmalltalkIntent, ...]
     warnings: tuple[Problem, ...] = field(default=())
+    offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)  # questions deliberately left unanswered
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -390,6 +391,16 @@ def _read_smalltalk(reader: _Reader, data: Any) -> tuple[SmalltalkIntent, ...]:
     return tuple(intents)
 
 
+def _read_offtopic(reader: _Reader, data: Any) -> dict[str, tuple[str, ...]]:
+    if not reader.fields(data, "offtopic", {"phrasings"}):
+        return {}
+    phrasings = data["phrasings"]
+    if not isinstance(phrasings, dict) or any(lang not in LANGUAGES for lang in phrasings):
+        reader.error(_line_of(data, "phrasings"), f"offtopic: 'phrasings' maps {', '.join(LANGUAGES)} to lists of texts")
+        return {}
+    return {lang: reader.strings(phrasings, lang, f"offtopic.{lang}") for lang in phrasings}
+
+
 def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     """Read and check every knowledge file; raise `KnowledgeError` listing all errors, or return the knowledge."""
     today = today or dt.date.today()
@@ -410,6 +421,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     topics = read("topics.yaml", _read_topics)
     synonyms = read("synonyms.yaml", _read_synonyms)
     smalltalk = read("smalltalk.yaml", _read_smalltalk)
+    offtopic = read("offtopic.yaml", _read_offtopic) if (directory / "offtopic.yaml").exists() else {}
 
     entries: dict[str, Entry] = {}
     unreadable: set[str] = set()  # ids of entries whose file failed: no "unknown id" noise about them
@@ -432,7 +444,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(problems)
-    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems))
+    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), dict(offtopic or {}))
 
 
 def _check_references(entries: dict[str, Entry], topics: tuple[Topic, ...], problems: list[Problem],

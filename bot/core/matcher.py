@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from bot.core.knowledge import Knowledge
 from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
+OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
 NGRAM_SIZES = (3, 4, 5)
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
 UNKNOWN_WORD_WEIGHT = 0.5  # a word no entry knows, relative to the rarest known word
@@ -26,6 +27,7 @@ KEYWORD_MATCH = 1.0  # how much a query word counts when it is one of the entry'
 PHRASING_MATCH = 0.7  # how much it counts when it only appears in the entry's phrasings
 FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 80.0
+FUZZY_CREDIT = 0.7  # a misspelt word counts this much of a correctly spelt one
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(squeeze(w) for w in
@@ -38,9 +40,9 @@ SMALLTALK_FILLER = frozenset(squeeze(w) for w in
 class Thresholds:
     """Score cut-offs (0-100) chosen by measuring on labelled questions (`python -m bot eval`)."""
 
-    answer: float = 32.0  # the best entry's score needed to answer outright
-    lead: float = 1.2  # ... and how many times the runner-up's score it must be
-    margin: float = 3.0  # ... and by how many points at least
+    answer: float = 26.0  # the best entry's score needed to answer outright
+    lead: float = 1.1  # ... and how many times the runner-up's score it must be
+    margin: float = 2.0  # ... and by how many points at least
     clarify: float = 20.0  # below this, no entry is offered at all
     choice_window: float = 15.0  # runners-up within this many points are offered beside the best
 
@@ -118,7 +120,7 @@ class Matcher:
         self.knowledge = knowledge
         self.thresholds = thresholds or Thresholds()
         self._synonyms = _Synonyms(knowledge.synonyms)
-        self._entry_ids = list(knowledge.entries)
+        self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
         self._build_ngram_index()
         self._build_stem_index()
         self._build_smalltalk()
@@ -131,15 +133,23 @@ class Matcher:
         content = [stem(w) for w in words if not is_stopword(w)]
         return words, content or [stem(w) for w in words]
 
+    def _phrasings(self) -> list[tuple[int, str, str]]:
+        """(entry index, language, text) of every question and phrasing, the off-topic ones included."""
+        found = []
+        for index, entry_id in enumerate(self._entry_ids):
+            if entry_id == OFFTOPIC:
+                found.extend((index, lang, p) for lang, ps in self.knowledge.offtopic.items() for p in ps)
+                continue
+            for lang, text in self.knowledge.entries[entry_id].texts.items():
+                found.extend((index, lang, p) for p in (text.question, *text.phrasings))
+        return found
+
     def _build_ngram_index(self) -> None:
         docs: list[tuple[int, str, Counter]] = []
-        for index, entry_id in enumerate(self._entry_ids):
-            entry = self.knowledge.entries[entry_id]
-            for lang, text in entry.texts.items():
-                for phrasing in (text.question, *text.phrasings):
-                    words, _ = self._analyse(phrasing)
-                    if words:
-                        docs.append((index, lang, _ngrams(words)))
+        for index, lang, phrasing in self._phrasings():
+            words, _ = self._analyse(phrasing)
+            if words:
+                docs.append((index, lang, _ngrams(words)))
         df: Counter = Counter()
         for _, _, grams in docs:
             df.update(grams.keys())
@@ -172,13 +182,13 @@ class Matcher:
                 if self._stem_entries[s].get(entry, 0.0) < strength:
                     self._stem_entries[s][entry] = strength
 
+        for index, _, phrasing in self._phrasings():
+            add(phrasing, index, PHRASING_MATCH)
         for index, entry_id in enumerate(self._entry_ids):
-            entry = self.knowledge.entries[entry_id]
-            for text in entry.texts.values():
-                for phrasing in (text.question, *text.phrasings):
-                    add(phrasing, index, PHRASING_MATCH)
-                for keyword in text.keywords:
-                    add(keyword, index, KEYWORD_MATCH)
+            if entry_id != OFFTOPIC:
+                for text in self.knowledge.entries[entry_id].texts.values():
+                    for keyword in text.keywords:
+                        add(keyword, index, KEYWORD_MATCH)
         total = len(self._entry_ids)
         self._stem_idf = {s: math.log(1 + total / len(e)) for s, e in self._stem_entries.items()}
         self._unknown_stem_idf = math.log(1 + total) * UNKNOWN_WORD_WEIGHT
@@ -193,6 +203,7 @@ class Matcher:
                     if key:
                         self._smalltalk.setdefault(key, (intent.id, lang))
         self._smalltalk_longest = max((len(k) for k in self._smalltalk), default=0)
+        self._smalltalk_words = [k[0] for k in self._smalltalk if len(k) == 1 and len(k[0]) >= FUZZY_MIN_LENGTH + 1]
 
     # --- scoring ----------------------------------------------------------------------------
 
@@ -219,26 +230,28 @@ class Matcher:
         return {e: ((1 - CENTROID_WEIGHT) * s + CENTROID_WEIGHT * centroid[e], lang) for e, (s, lang) in best.items()}
 
     def _coverage_scores(self, stems: list[str]) -> dict[int, float]:
+        """Share of the query's word weight (IDF) that each entry covers; misspelt words count partly."""
         covered: dict[int, dict[str, float]] = defaultdict(dict)
-        total_weight = 0.0
         weights: dict[str, float] = {}
         for s in dict.fromkeys(stems):
-            weight = self._stem_idf.get(s, self._unknown_stem_idf)
-            weights[s] = weight
-            total_weight += weight
-            similar = {s: 1.0} if s in self._stem_entries else {}
-            if not similar and len(s) >= FUZZY_MIN_LENGTH:
-                for candidate, score, _ in process.extract(
-                    s, self._fuzzy_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=5
-                ):
-                    similar[candidate] = score / 100.0 * 0.9
-                    weights[s] = max(weights[s], self._stem_idf[candidate]) if weights[s] == self._unknown_stem_idf else weights[s]
+            similar = self._similar_stems(s)
+            weights[s] = max((self._stem_idf[c] for c in similar), default=self._unknown_stem_idf)
             for candidate, similarity in similar.items():
                 for entry, strength in self._stem_entries[candidate].items():
                     covered[entry][s] = max(covered[entry].get(s, 0.0), similarity * strength)
-        if total_weight == 0:
+        total = sum(weights.values())
+        if not total:
             return {}
-        return {entry: sum(weights[s] * v for s, v in hits.items()) / total_weight for entry, hits in covered.items()}
+        return {entry: sum(weights[s] * v for s, v in hits.items()) / total for entry, hits in covered.items()}
+
+    def _similar_stems(self, s: str) -> dict[str, float]:
+        """Known stems this stem stands for: itself, or its closest spellings (a typo) with partial credit."""
+        if s in self._stem_entries:
+            return {s: 1.0}
+        if len(s) < FUZZY_MIN_LENGTH:
+            return {}
+        found = process.extract(s, self._fuzzy_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3)
+        return {candidate: FUZZY_CREDIT * score / 100.0 for candidate, score, _ in found}
 
     def _score(self, text: str) -> dict[int, _Scored]:
         words, stems = self._analyse(text)
@@ -283,25 +296,32 @@ class Matcher:
                     i += size
                     break
             else:
-                rest.append(words[i])
+                near = process.extractOne(words[i], self._smalltalk_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF) \
+                    if len(words[i]) > FUZZY_MIN_LENGTH else None
+                if near:  # "привте", "спасибки"
+                    found = found or self._smalltalk[(near[0],)]
+                else:
+                    rest.append(words[i])
                 i += 1
         if found is None:
             return None
         return found[0], found[1], [w for w in rest if w not in SMALLTALK_FILLER]
 
     def match(self, question: str) -> Match:
+        """Small talk first (a whole message of greetings or thanks, in any reading), then the FAQ."""
         for kind, candidate in rewrites(question):
             talk = self.smalltalk_intent(candidate)
-            if talk is None:
-                continue
-            intent, lang, rest = talk
-            if not rest or all(is_stopword(w) for w in rest):
-                return Match(question, "smalltalk", None, 100.0, (), self._reply_language(question, kind, lang), intent)
-            remainder = self._decide(question, " ".join(rest))
-            if remainder.outcome in ("answer", "clarify"):
-                return remainder
-            return Match(question, "smalltalk", None, remainder.score, (), self._reply_language(question, kind, lang), intent)
-        return self._decide(question, question)
+            if talk and all(is_stopword(w) for w in talk[2]):
+                return Match(question, "smalltalk", None, 100.0, (), self._reply_language(question, kind, talk[1]), talk[0])
+        talk = self.smalltalk_intent(question)
+        if talk is None:
+            return self._decide(question, question)
+        # "привет, где получить иин": the greeting is dropped and the rest is the question
+        intent, lang, rest = talk
+        remainder = self._decide(question, " ".join(rest))
+        if remainder.outcome in ("answer", "clarify"):
+            return remainder
+        return Match(question, "smalltalk", None, remainder.score, (), self._reply_language(question, "typed", lang), intent)
 
     def _decide(self, question: str, text: str) -> Match:
         kind, ranking = self.rank(text)
@@ -312,11 +332,13 @@ class Matcher:
         top_id, top_score, lang = ranking[0]
         second = ranking[1][1] if len(ranking) > 1 else 0.0
         language = self._reply_language(text, kind, lang)
+        if top_id == OFFTOPIC:
+            return Match(question, "none", None, top_score, (), language, ranking=self._short(ranking))
         if top_score >= t.answer and top_score >= t.lead * second and top_score - second >= t.margin:
             others = tuple(e for e, _, _ in ranking[1:3])
             return Match(question, "answer", top_id, top_score, others, language, ranking=self._short(ranking))
         choices = [top_id] + [
-            e for e, s, _ in ranking[1:3] if s >= top_score - t.choice_window and s >= t.clarify * 0.75
+            e for e, s, _ in ranking[1:3] if e != OFFTOPIC and s >= top_score - t.choice_window and s >= t.clarify * 0.75
         ]
         return Match(question, "clarify", None, top_score, tuple(choices), language, ranking=self._short(ranking))
 

@@ -70,7 +70,10 @@ def split_duration(duration: dt.timedelta) -> list[tuple[int, str]]:
     """[(2, "d"), (3, "h")] for display; at most the two largest non-zero units."""
     seconds = int(duration.total_seconds())
     parts: list[tuple[int, str]] = []
-    for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+    units = (("d", 86400), ("h", 3600), ("m", 60))
+    if seconds % (7 * 86400) == 0:  # "2 weeks", but "30 days" rather than "4 weeks 2 days"
+        units = (("w", 7 * 86400),) + units
+    for unit, size in units:
         count, seconds = divmod(seconds, size)
         if count:
             parts.append((count, unit))

@@ -49,6 +49,11 @@ ACTIONS: dict[str, ActionRule] = {
     "report": ActionRule(None, None),
     "nban": ActionRule(None, RESTRICT),  # network admins, checked with may_manage_network
     "unnban": ActionRule(None, RESTRICT, protects_target=False),
+    "network_admin": ActionRule(None, None, protects_target=False),  # network owner only, checked by the handler
+    "block": ActionRule(None, None),  # global moderators only, checked by the handler
+    "unblock": ActionRule(None, None, protects_target=False),
+    "network": ActionRule(None, None, protects_target=False),  # /newnet, /joinnet…: checked by the handler
+    "help": ActionRule(None, None, protects_target=False),
 }
 
 

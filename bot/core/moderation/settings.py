@@ -26,7 +26,7 @@ class ChatSettings:
     warn_expiry: int = 30 * 86400  # seconds; 0: warnings never expire
     mute_time: int = 3600  # seconds: automatic mutes and the warn-limit mute
     links: str = "warn"
-    links_for: str = "newcomers"
+    scope: str = "newcomers"
     newcomer_hours: int = 24
     words: str = "warn"
     flood: str = "mute"
@@ -71,7 +71,7 @@ class ChatSettings:
 def _valid(s: ChatSettings) -> bool:
     return (s.lang in LANGUAGES and 1 <= s.warn_limit <= 20 and s.warn_action in WARN_ACTIONS
             and s.warn_expiry >= 0 and 60 <= s.mute_time <= 365 * 86400 and s.links in RULE_ACTIONS
-            and s.links_for in ("newcomers", "all") and 1 <= s.newcomer_hours <= 720 and s.words in RULE_ACTIONS
+            and s.scope in ("newcomers", "all") and 1 <= s.newcomer_hours <= 720 and s.words in RULE_ACTIONS
             and s.flood in FLOOD_ACTIONS and 2 <= s.flood_messages <= 50 and 1 <= s.flood_seconds <= 300
             and s.night in NIGHT_MODES and 0 <= s.night_start < 1440 and 0 <= s.night_end < 1440
             and s.night_start != s.night_end and s.notices in ("chat", "log") and s.autodelete >= 0
@@ -94,7 +94,7 @@ SETTING_KEYS: dict[str, str] = {
     "warn_expiry": "30d | 12h | off",
     "mute_time": "30m | 1h | 1d",
     "links": "off | delete | warn | mute | ban",
-    "links_for": "newcomers | all",
+    "scope": "newcomers | all",
     "newcomer_hours": "1…720",
     "words": "off | delete | warn | mute | ban",
     "flood": "off | delete | warn | mute | kick | ban",
@@ -149,8 +149,8 @@ def apply_setting(settings: ChatSettings, key: str, value: str) -> ChatSettings:
         return dataclasses.replace(settings, mute_time=_seconds(key, low, allow_off=False))
     if key in ("links", "words"):
         return dataclasses.replace(settings, **{key: _choice(key, low, RULE_ACTIONS)})
-    if key == "links_for":
-        return dataclasses.replace(settings, links_for=_choice(key, low, ("newcomers", "all")))
+    if key == "scope":
+        return dataclasses.replace(settings, scope=_choice(key, low, ("newcomers", "all")))
     if key == "newcomer_hours":
         return dataclasses.replace(settings, newcomer_hours=_int(key, low, 1, 720))
     if key == "flood":

@@ -1,0 +1,88 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import KNOWLEDGE_DIR, ROOT
+
+
+def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT, env=full_env, timeout=60)
+
+
+def test_ask_json_for_one_question():
+    result = run("ask", "--json", "где получить иин")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer == {"question": "где получить иин", "id": "iin", "outcome": "answer",
+                      "score": answer["score"], "alternatives": answer["alternatives"]}
+
+
+def test_ask_reads_one_question_per_line_from_stdin():
+    result = run("ask", "--json", stdin="как открыть счет в банке\nпривет\n\nрецепт плова\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(x["outcome"], x["id"]) for x in lines] == [("answer", "bank-account"), ("smalltalk", None), ("none", None)]
+
+
+def test_ask_plain_output_is_one_line_per_question():
+    result = run("ask", "нужна ли виза россиянам")
+    assert result.stdout.startswith("answer\tvisa-free-entry\t")
+
+
+def test_validate_is_clean_on_the_shipped_knowledge():
+    result = run("validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 error(s)" in result.stderr
+
+
+def test_validate_reports_file_and_line_and_exits_1(tmp_path):
+    broken = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, broken)
+    path = broken / "faq" / "housing.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("topic: housing", "topic: housing\nextra: 1"), encoding="utf-8")
+    result = run("--knowledge", str(broken), "validate")
+    assert result.returncode == 1
+    assert "knowledge/faq/housing.yaml:4: entry: unknown field 'extra'" in result.stdout
+
+
+def test_eval_prints_figures_per_style(tmp_path):
+    items = tmp_path / "q.yaml"
+    items.write_text('- {q: "где получить иин", expect: iin, style: ru}\n- {q: "привет", expect: none, style: ru}\n'
+                     '- {q: "how to rent a flat", expect: housing, style: en}\n', encoding="utf-8")
+    result = run("eval", str(items))
+    assert result.returncode == 0, result.stderr
+    assert "| ru | 1 | 100.0% |" in result.stdout
+    assert "| en | 1 |" in result.stdout and "| **all** | 2 |" in result.stdout
+
+
+def test_eval_on_a_missing_file_is_one_line():
+    result = run("eval", "/nonexistent.yaml")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and result.stderr.startswith("error:")
+
+
+def test_run_without_a_token_stops_with_one_clear_line():
+    result = run("run")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: BOT_TOKEN is not set: get a token from @BotFather and run BOT_TOKEN=... python -m bot run"
+
+
+def test_run_with_a_broken_knowledge_base_lists_the_problems(tmp_path):
+    broken = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, broken)
+    (broken / "faq" / "iin.yaml").write_text("id: [iin\n", encoding="utf-8")
+    result = run("run", env={"BOT_TOKEN": "123:abc", "BOT_KNOWLEDGE_DIR": str(broken)})
+    assert result.returncode == 2
+    assert "knowledge/faq/iin.yaml:2: YAML syntax error" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_a_rejected_token_says_so(api_thread, tmp_path):
+    result = run("run", env={"BOT_TOKEN": "123:wrong", "BOT_API_BASE_URL": api_thread.base_url,
+                             "BOT_DB_PATH": str(tmp_path / "bot.sqlite3")})
+    assert result.returncode == 2
+    assert "Telegram rejected BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr

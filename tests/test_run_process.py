@@ -1,0 +1,32 @@
+"""`python -m bot run` as its own process, as the Bot API emulator starts it: BOT_TOKEN + BOT_API_BASE_URL, long polling."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+from tests.conftest import ROOT, Chat
+from tests.fake_bot_api import TOKEN
+
+
+def test_the_bot_process_answers_over_long_polling_and_flushes_its_log_on_sigterm(api_thread, tmp_path):
+    db = tmp_path / "data" / "bot.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env.update({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api_thread.base_url, "BOT_DB_PATH": str(db)})
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        api_thread.wait_for("setMyCommands", count=3)
+        api_thread.push_update({"update_id": 1, **Chat().message("где получить иин")})
+        api_thread.push_update({"update_id": 2, **Chat().message("kak otkryt schet v banke")})
+        replies = api_thread.wait_for("sendMessage", count=2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "ИИН" in replies[0]["text"]
+    assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr  # the token never reaches the log
+    with sqlite3.connect(db) as connection:
+        logged = connection.execute("SELECT matched_id, outcome FROM query_log ORDER BY id").fetchall()
+    assert logged == [("iin", "answer"), ("bank-account", "answer")]
