@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
 from bot.config import DEFAULT_KNOWLEDGE_DIR, ConfigError, load_config
-from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
+from bot.core.knowledge import KnowledgeError, load_knowledge
 
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
@@ -20,13 +21,7 @@ def _fail(message: str, code: int = EXIT_CONFIG) -> int:
     return code
 
 
-def _knowledge(directory: Path) -> Knowledge:
-    return load_knowledge(directory)
-
-
 def _knowledge_dir(args: argparse.Namespace) -> Path:
-    import os
-
     return Path(args.knowledge or os.environ.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
 
 
@@ -75,7 +70,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from bot.core.matcher import Matcher
 
     try:
-        matcher = Matcher(_knowledge(_knowledge_dir(args)))
+        matcher = Matcher(load_knowledge(_knowledge_dir(args)))
     except KnowledgeError as exc:
         return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
     questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
@@ -123,7 +118,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
         return _fail(f"cannot parse {args.file}: {exc}", EXIT_ERROR)
     try:
-        matcher = Matcher(_knowledge(_knowledge_dir(args)))
+        matcher = Matcher(load_knowledge(_knowledge_dir(args)))
     except KnowledgeError as exc:
         return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
     print(format_report(evaluate(matcher, items), show_misses=args.misses))

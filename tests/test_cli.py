@@ -86,3 +86,13 @@ def test_run_with_a_rejected_token_says_so(api_thread, tmp_path):
                              "BOT_DB_PATH": str(tmp_path / "bot.sqlite3")})
     assert result.returncode == 2
     assert "Telegram rejected BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_with_an_unusable_database_path_says_so(api_thread, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run("run", env={"BOT_TOKEN": "7000001:AAFakeTokenForTestsOnly_abcdefghijklmnop",
+                             "BOT_API_BASE_URL": api_thread.base_url, "BOT_DB_PATH": str(blocker / "bot.sqlite3")})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: cannot use the data folder '{blocker}'")
+    assert "Traceback" not in result.stderr
