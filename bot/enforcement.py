@@ -25,7 +25,7 @@ from bot.core.moderation.errors import classify
 from bot.core.moderation.flood import FloodTracker
 from bot.core.moderation.links import Entity, scan_links
 from bot.core.moderation.night import ALMATY, is_night, night_ends
-from bot.core.moderation.permissions import RIGHTS, Member, exempt_from_rules, sender_kind, target_verdict
+from bot.core.moderation.permissions import RIGHTS, Member, exempt_from_rules, sender_kind
 from bot.core.moderation.rules import is_newcomer, links_rule_applies, warn_limit_reached, warning_expiry
 from bot.core.moderation.settings import ChatSettings
 from bot.core.moderation.words import BlockedWords
@@ -40,6 +40,7 @@ ADMIN_TTL = 300.0  # seconds an admin list is trusted before asking Telegram aga
 JOIN_DEDUP = dt.timedelta(minutes=1)  # a join arrives twice (chat_member update and service message)
 NIGHT_RETRY = dt.timedelta(minutes=30)  # after Telegram refused to change a chat's permissions
 SEEN_REFRESH = dt.timedelta(hours=12)  # how often a seen user's last_seen is written
+NOTICE_LIMIT = 6  # automatic notices per chat per minute; Telegram allows about 20 messages a minute in a group
 HASHTAGS = {"ban": "BAN", "unban": "UNBAN", "kick": "KICK", "mute": "MUTE", "unmute": "UNMUTE", "warn": "WARN",
             "unwarn": "UNWARN", "delete": "DELETE", "purge": "PURGE", "report": "REPORT", "approve": "APPROVE",
             "unapprove": "UNAPPROVE", "nban": "NBAN", "unnban": "UNNBAN", "block": "BLOCK", "unblock": "UNBLOCK",
@@ -63,6 +64,7 @@ class Moderation:
     recent_joins: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
     seen: dict[int, tuple[str | None, dt.datetime]] = field(default_factory=dict)
     night_failures: dict[int, dt.datetime] = field(default_factory=dict)
+    notices: dict[int, list[float]] = field(default_factory=dict)  # recent automatic notices per chat (a raid stays quiet)
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -185,13 +187,18 @@ class Ops:
     async def bot_member(self, chat_id: int) -> Member | None:
         return (await self.admins(chat_id)).get(self.bot.id)
 
-    async def target_member(self, chat_id: int, user_id: int) -> Member:
-        """The target's standing, asked fresh from Telegram (admin status and presence matter here)."""
+    async def target_member(self, chat_id: int, user_id: int) -> tuple[Member, User | None]:
+        """The target's standing, asked fresh from Telegram (admin status and presence matter here), and who they are."""
         try:
-            return member_from(await self.bot.get_chat_member(chat_id, user_id))
-        except TelegramError:
-            known = (await self.admins(chat_id)).get(user_id)
-            return known or Member(user_id, "unknown")
+            chat_member = await self.bot.get_chat_member(chat_id, user_id)
+        except TelegramError as exc:
+            log.info("getChatMember %s in chat %s: %s", user_id, chat_id, exc.message)
+        except (TypeError, ValueError, KeyError):  # an answer this PTB version cannot read: decide without it
+            log.warning("unreadable getChatMember answer for %s in chat %s", user_id, chat_id, exc_info=True)
+        else:
+            return member_from(chat_member), chat_member.user
+        known = (await self.admins(chat_id)).get(user_id)
+        return known or Member(user_id, "unknown"), None
 
     def is_global_moderator(self, user_id: int) -> bool:
         return user_id in self.global_moderators
@@ -232,7 +239,7 @@ class Ops:
     async def say(self, chat_id: int, text: str, settings: ChatSettings, *, reply_to: int | None = None,
                   automatic: bool = False, reply_markup=None) -> Message | None:
         """A confirmation or notice. Automatic notices stay out of the chat when it prefers the log only."""
-        if automatic and settings.notices == "log":
+        if automatic and (settings.notices == "log" or not self._notice_allowed(chat_id)):
             return None
         try:
             message = await self.bot.send_message(
@@ -245,6 +252,16 @@ class Ops:
         if settings.autodelete:
             self.delete_later(chat_id, message.message_id, settings.autodelete)
         return message
+
+    def _notice_allowed(self, chat_id: int) -> bool:
+        """At most NOTICE_LIMIT automatic notices a minute per chat: under a raid the audit keeps the details."""
+        moment = time.monotonic()
+        recent = [m for m in self.mod.notices.get(chat_id, []) if moment - m < 60]
+        allowed = len(recent) < NOTICE_LIMIT
+        if allowed:
+            recent.append(moment)
+        self.mod.notices[chat_id] = recent
+        return allowed
 
     def delete_later(self, chat_id: int, message_id: int, seconds: int) -> None:
         if self.application.job_queue is not None:
@@ -354,8 +371,8 @@ class Ops:
             return WarnResult(count, settings.warn_limit)
         action = settings.warn_action
         duration = settings.mute_delta if action == "mute" else None
-        failure = await self.punish(chat, settings, action, target, actor=actor, rule="warn_limit",
-                                    reason=reason or t(settings.lang, "mod_rulename_warn_limit"), duration=duration)
+        failure = await self.punish(chat, settings, action, target, actor=actor, rule="warn_limit", reason=reason,
+                                    duration=duration)
         if failure is None:
             await self.storage.mod_clear_warnings(chat.id, target.user_id)
         return WarnResult(count, settings.warn_limit, action, failure, duration)
@@ -366,17 +383,16 @@ class Ops:
                          target: Target, notice: str, detail: str = "") -> None:
         """Delete the message, then warn / mute / kick / ban as the chat chose; explain in the chat or only in the log."""
         chat, lang = message.chat, settings.lang
-        failure = await self.delete(chat.id, message.message_id) if action != "off" else None
+        failure = await self.delete(chat.id, message.message_id)
         await self.record(chat, settings, action="delete", failure=failure, rule=rule, target=target, detail=detail)
-        if target.is_channel or action in ("off", "delete"):
+        if target.is_channel or action == "delete":
             consequence = ""
         elif action == "warn":
-            result = await self.warn(chat, settings, target, rule=rule, reason=rule_name(lang, rule))
+            result = await self.warn(chat, settings, target, rule=rule)  # the rule column says why
             consequence = result.text(lang, target)
         else:
             duration = settings.mute_delta if action == "mute" else None
-            punished = await self.punish(chat, settings, action, target, rule=rule, reason=rule_name(lang, rule),
-                                         duration=duration)
+            punished = await self.punish(chat, settings, action, target, rule=rule, duration=duration)
             consequence = (punished.text(lang, target.html()) if punished
                            else t(lang, f"mod_then_{action}", duration=format_duration(lang, duration)))
         if failure is not None and not consequence:
@@ -488,7 +504,7 @@ class Ops:
             settings = await self.settings(chat_id)
             chat = Chat(chat_id, Chat.SUPERGROUP, title=title or None)
             admins = await self.admins(chat_id)
-            if not unban and (target.user_id in admins or (await self.target_member(chat_id, target.user_id)).is_admin):
+            if not unban and (target.user_id in admins or (await self.target_member(chat_id, target.user_id))[0].is_admin):
                 await self.record(chat, settings, action="ban", failure=Failure("target_admin", "administrator here"),
                                   actor=actor, rule=f"network:{network['id']}", target=target, reason=reason)
                 problems.append(f"{html.escape(title or str(chat_id))}: {t(settings.lang, 'mod_protect_short_admin')}")
@@ -561,6 +577,8 @@ class Ops:
         for store in (self.mod.reports, self.mod.recent_joins):
             for key in [k for k, moment in store.items() if now - moment > dt.timedelta(hours=1)]:
                 del store[key]
+        for user_id in [k for k, (_, moment) in self.mod.seen.items() if now - moment > SEEN_REFRESH]:
+            del self.mod.seen[user_id]
         return await self.storage.mod_prune(now, members_before=now - dt.timedelta(hours=720),
                                             seen_before=now - dt.timedelta(days=365),
                                             audit_before=now - dt.timedelta(days=365))

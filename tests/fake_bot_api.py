@@ -286,7 +286,7 @@ class FakeBotAPI:
             permissions = member.get("permissions", {})
             data.update({p: bool(permissions.get(p, False)) for p in self.PERMISSIONS})
             data.update({"is_member": member.get("is_member", True), "until_date": member.get("until_date", 0),
-                         "can_edit_tag": False})
+                         "can_edit_tag": False, "can_react_to_messages": bool(permissions.get("can_send_messages", False))})
         elif status == "kicked":
             data["until_date"] = member.get("until_date", 0)
         return data

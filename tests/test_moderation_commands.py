@@ -1,12 +1,14 @@
 """Admins' commands end to end: the real Application against the fake Bot API, in a supergroup."""
 
 import datetime as dt
+import sqlite3
 import time
 
 from bot.enforcement import MOD_KEY
 from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
 from tests.fake_bot_api import BOT_ID
+from bot.core.moderation.permissions import CHANNEL_BOT_ID
 from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OWNER, TELEGRAM, TROLL, Group, setup_group,
                                       texts)
 
@@ -125,7 +127,8 @@ async def test_bad_input_gets_a_clear_reply_and_no_action(api, tmp_path):
     assert rows == []
 
 
-async def test_telegram_refusals_are_explained_and_audited_as_failed(api, tmp_path):
+async def test_telegram_refusals_are_explained_and_audited_as_failed(api, tmp_path, monkeypatch):
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # PTB 22 warns about RetryAfter's int seconds otherwise; both forms are read
     setup_group(api)
     g = group_with_troll()
     async with running_bot(api, tmp_path) as app:
@@ -386,3 +389,105 @@ async def test_group_commands_in_private_say_where_they_work(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         await send(app, api, Chat(user_id=MEMBER).message("/ban 123"))
     assert texts(api) == ["Эта команда работает в группах, где я администратор. Добавьте меня в чат и дайте права администратора."]
+
+
+async def test_a_blocked_user_is_ignored_in_groups_too_but_the_rules_still_apply(api, tmp_path):
+    setup_group(api)
+    g = group_with_troll()
+    moderator = 9090
+    api.groups[GROUP]["members"][moderator] = {"status": "member"}
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(moderator)) as app:
+        await send(app, api, g.message(moderator, f"/block {TROLL}"))
+        said = len(texts(api, GROUP))
+        await send(app, api, g.message(TROLL, "/report", reply_to=g.raw(MEMBER, "hi")))
+        await send(app, api, g.message(TROLL, "/warns"))
+        assert len(texts(api, GROUP)) == said  # no answer to the blocked user
+        insult = g.raw(TROLL, "ты чурка")
+        await send(app, api, {"message": insult})
+    assert int(api.calls_to("deleteMessage")[-1]["message_id"]) == insult["message_id"]
+
+
+async def test_a_user_picked_from_the_mention_list_and_a_channel_poster_can_be_targeted(api, tmp_path):
+    setup_group(api)
+    g = group_with_troll()
+    async with running_bot(api, tmp_path) as app:
+        text = "/mute Nameless Troll 1h spam"
+        entities = [{"type": "bot_command", "offset": 0, "length": 5},
+                    {"type": "text_mention", "offset": 6, "length": 14, "user": {"id": 4321, "is_bot": False, "first_name": "Nameless Troll"}}]
+        api.set_member(GROUP, 4321, "member")
+        await send(app, api, g.message(ADMIN, text, entities=entities))
+        channel_post = g.raw(CHANNEL_BOT_ID, "buy crypto", sender_chat={"id": -1005550001, "type": "channel", "title": "Crypto <News>"})
+        await send(app, api, g.message(ADMIN, "/ban scam channel", reply_to=channel_post))
+        await send(app, api, g.message(ADMIN, "/mute", reply_to=channel_post))
+        rows = await audit(app)
+    restrict = api.calls_to("restrictChatMember")
+    assert len(restrict) == 1 and int(restrict[0]["user_id"]) == 4321
+    said = texts(api, GROUP)
+    assert "Nameless Troll" in said[0] and "Срок: 1 ч" in said[0] and "spam" in said[0]
+    assert int(api.calls_to("banChatSenderChat")[0]["sender_chat_id"]) == -1005550001
+    assert "Crypto <News>" in said[1] and "scam channel" in said[1]
+    assert "канал можно только заблокировать" in said[2]
+    assert [(r["action"], r["target_id"]) for r in rows] == [("mute", 4321), ("ban", -1005550001)]
+
+
+async def test_group_command_menus_are_registered_for_admins_and_members(api, tmp_path):
+    async with running_bot(api, tmp_path) as app:
+        await app.job_queue.get_jobs_by_name("moderation-commands")[0].run(app)
+    menus = [(c["scope"]["type"], c.get("language_code"), [x["command"] for x in c["commands"]])
+             for c in api.calls_to("setMyCommands") if c["scope"]["type"] != "all_private_chats"]
+    assert ("all_chat_administrators", None, menus[0][2]) == menus[0] and "ban" in menus[0][2]
+    assert ("all_group_chats", "kk", ["report", "warns"]) in menus
+    assert len(menus) == 6
+
+
+async def test_approved_members_are_listed_and_an_old_button_expires(api, tmp_path):
+    setup_group(api, anonymous={ADMIN})
+    g = group_with_troll()
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, g.message(MEMBER, "hello"))
+        await send(app, api, g.message(OWNER, "/approved"))
+        await send(app, api, g.message(OWNER, f"/approve {MEMBER}"))
+        await send(app, api, g.message(OWNER, f"/approve {MEMBER}"))
+        await send(app, api, g.message(OWNER, "/approved"))
+        await send(app, api, g.message(ANONYMOUS_ADMIN, f"/kick {TROLL}"))
+        data = api.calls_to("sendMessage")[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        app.bot_data[MOD_KEY].clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)
+        await send(app, api, {"callback_query": {"id": "9", "chat_instance": "ci", "data": data, "from": g.person(ADMIN),
+                                                 "message": {"message_id": 1000, "date": int(time.time()), "chat": g.chat,
+                                                             "from": {"id": BOT_ID, "is_bot": True, "first_name": "B"}}}})
+    said = texts(api, GROUP)
+    assert said[0] == "Одобренных участников нет."
+    assert "одобрен" in said[1] and "уже одобрен" in said[2]
+    assert said[3].startswith("Одобренные участники (1)")
+    assert "Запрос устарел" in api.calls_to("answerCallbackQuery")[-1]["text"]
+    assert not api.calls_to("banChatMember")
+
+
+async def test_expired_warnings_are_erased_by_the_pruning_job(api, tmp_path):
+    """Data kept for moderation is only what moderation needs: an expired warning leaves the database."""
+    setup_group(api)
+    g = group_with_troll()
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, g.message(ADMIN, "/settings warn_expiry 1d"))
+        await send(app, api, g.message(ADMIN, f"/warn {TROLL} rude"))
+        app.bot_data[MOD_KEY].clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+        await app.job_queue.get_jobs_by_name("moderation-prune")[0].run(app)
+    with sqlite3.connect(tmp_path / "data" / "bot.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM mod_warnings").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM mod_audit WHERE action = 'warn'").fetchone()[0] == 1  # the trail stays
+
+
+def test_a_flood_wait_is_read_whether_ptb_gives_seconds_or_a_timedelta(monkeypatch):
+    import warnings
+
+    from telegram.error import RetryAfter
+
+    from bot.enforcement import failure_from
+
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    assert failure_from(RetryAfter(17)).retry_after == 17
+    monkeypatch.delenv("PTB_TIMEDELTA")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        failure = failure_from(RetryAfter(dt.timedelta(seconds=9)))
+    assert (failure.code, failure.retry_after) == ("flood_wait", 9)

@@ -23,9 +23,8 @@ from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHand
 from telegram.helpers import mention_html
 
 from bot.core.moderation.commands import TargetArgs, parse_target_args
-from bot.core.moderation.links import entity_text
 from bot.core.moderation.night import ALMATY
-from bot.core.moderation.permissions import (Member, Verdict, actor_verdict, bot_verdict, may_join_network,
+from bot.core.moderation.permissions import (Verdict, actor_verdict, bot_verdict, may_join_network,
                                              may_manage_network, sender_kind, target_verdict)
 from bot.core.moderation.rules import PURGE_LIMIT, REPORT_COOLDOWN, can_delete, clip_reason, plan_purge, report_allowed
 from bot.core.moderation.settings import SETTING_KEYS, ChatSettings, SettingError, apply_setting
@@ -124,6 +123,8 @@ async def run(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, *, 
             await ops.say(chat.id, t(settings.lang, "mod_refuse_not_admin"), settings, reply_to=message.message_id)
             return False
         actor = message.from_user
+    if await ops.is_blocked(actor.id):
+        return False  # on the bot's block list: ignored without a word
     lang = await user_language(services(context), actor) if private else settings.lang
     inv = Invocation(ops, chat, message, actor, settings, args, lang, via_button, alerts if alerts is not None else [])
     spec = SPECS[name]
@@ -234,12 +235,17 @@ async def resolve(inv: Invocation, action: str, *, wants_duration: bool = False,
             return None
         target = Target(user_id, username=parsed.username)
     elif parsed.user_id is not None:
-        target = Target(parsed.user_id)
+        known = await ops.storage.mod_usernames([parsed.user_id])
+        target = Target(parsed.user_id, username=known.get(parsed.user_id, "").lstrip("@") or None)
     elif mention is not None:
         target = Target.of(mention[0])
     else:
         target = _reply_target(reply, inv.chat)
-    member = await ops.target_member(inv.chat.id, target.user_id) if in_chat and not target.is_channel else None
+    member = None
+    if in_chat and not target.is_channel:
+        member, user = await ops.target_member(inv.chat.id, target.user_id)
+        if user is not None and not target.name:  # Telegram's name for a target given by @username or id
+            target = Target.of(user)
     verdict = target_verdict(action, target.user_id, member, bot_id=ops.bot.id,
                              global_moderators=ops.global_moderators, actor_id=inv.actor.id)
     if not verdict:
@@ -811,10 +817,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ops.remember(user)
         if message is not None and message.reply_to_message is not None:
             await ops.remember(message.reply_to_message.from_user)
-    if await ops.is_blocked(user.id):
-        is_command = message is not None and (message.text or "").startswith("/")
-        if chat is None or chat.type == Chat.PRIVATE or update.callback_query is not None or is_command:
-            raise ApplicationHandlerStop  # the bot ignores them; the chat rules still see their messages
+    if await ops.is_blocked(user.id) and (chat is None or chat.type == Chat.PRIVATE or update.callback_query is not None):
+        raise ApplicationHandlerStop  # the bot ignores them; in groups `run` ignores their commands, the rules still apply
 
 
 async def member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
