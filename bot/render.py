@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.knowledge import Entry, Knowledge
-from bot.core.html_check import visible_length
+from bot.core.html_check import telegram_html_problems, visible_length
 from bot.i18n import LANGUAGE_NAMES, t
 
+_TAGS = re.compile(r"<[^>]+>")
 MESSAGE_LIMIT = 4096
 BUTTON_TEXT_LIMIT = 60
 ECHO_LIMIT = 200
@@ -21,6 +23,7 @@ CALLBACK_LIMIT = 64
 
 # Callback data prefixes.
 TOPIC, ENTRY, FEEDBACK, LANGUAGE, MENU = "t", "e", "fb", "lang", "menu"
+CALLBACK_PATTERN = r"^(t|e|fb|lang|menu)(:|$)"
 
 
 def callback(*parts: str) -> str:
@@ -46,21 +49,71 @@ def _date(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def answer_text(entry: Entry, lang: str, today: dt.date) -> str:
-    used, answer = entry.answer(lang)
-    parts = []
-    if entry.expired(today):
-        parts.append(t(lang, "expired", date=_date(entry.valid_until)))
-    parts.append(answer)
+def _sources_line(entry: Entry, lang: str) -> str:
     sources = "; ".join(
         f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.title)}</a>' if s.url else html.escape(s.title)
         for s in entry.sources
     )
-    parts.append(f"<i>{t(lang, 'source')}: {sources} · {t(lang, 'reviewed')} {_date(entry.reviewed)}</i>")
+    return f"<i>{t(lang, 'source')}: {sources} · {t(lang, 'reviewed')} {_date(entry.reviewed)}</i>"
+
+
+def answer_text(entry: Entry, lang: str, today: dt.date) -> str:
+    _, answer = entry.answer(lang)
+    parts = []
+    if entry.expired(today):
+        parts.append(t(lang, "expired", date=_date(entry.valid_until)))
+    parts.append(answer)
+    parts.append(_sources_line(entry, lang))
     text = "\n\n".join(parts)
     if visible_length(text) > MESSAGE_LIMIT:  # only a knowledge error could cause this: keep the answer, drop the rest
         text = answer
     return text
+
+
+def headline(entry: Entry, lang: str) -> str:
+    """The answer's first line (by convention its bold one-sentence answer), still valid HTML."""
+    _, answer = entry.answer(lang)
+    first = answer.strip().split("\n", 1)[0]
+    return first if not telegram_html_problems(first) else html.escape(_TAGS.sub("", first))
+
+
+def plain_headline(entry: Entry, lang: str) -> str:
+    return html.unescape(_TAGS.sub("", headline(entry, lang)))
+
+
+def short_answer_text(entry: Entry, lang: str, today: dt.date) -> str:
+    """The answer as it appears in a group chat: the headline and the source; the rest is one tap away."""
+    parts = []
+    if entry.expired(today):
+        parts.append(t(lang, "expired", date=_date(entry.valid_until)))
+    parts.extend([headline(entry, lang), _sources_line(entry, lang)])
+    return "\n\n".join(parts)
+
+
+def deep_link(bot_username: str, entry_id: str) -> str:
+    return f"https://t.me/{bot_username}?start={entry_id}"
+
+
+def group_answer_keyboard(entry: Entry, lang: str, bot_username: str,
+                          not_helpful: str | None = None) -> InlineKeyboardMarkup:
+    """"Read more" opens the full entry in a private chat; `not_helpful` is callback data for the asker's 👎."""
+    rows = [[InlineKeyboardButton(t(lang, "more"), url=deep_link(bot_username, entry.id)),
+             InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)]]
+    if not_helpful:
+        rows.append([InlineKeyboardButton(t(lang, "did_not_help"), callback_data=not_helpful)])
+    return InlineKeyboardMarkup(rows)
+
+
+def group_choices_keyboard(knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str,
+                           bot_username: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), url=deep_link(bot_username, e))]
+        for e in entry_ids if e in knowledge.entries
+    ])
+
+
+def open_bot_keyboard(lang: str, bot_username: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "open_bot"), url=f"https://t.me/{bot_username}?start=help")]])
 
 
 def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | None) -> InlineKeyboardMarkup:
@@ -70,6 +123,7 @@ def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | No
             InlineKeyboardButton(t(lang, "helpful"), callback_data=callback(FEEDBACK, ref, "1")),
             InlineKeyboardButton(t(lang, "not_helpful"), callback_data=callback(FEEDBACK, ref, "0")),
         ])
+    rows.append([InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)])
     for related_id in entry.related:
         related = knowledge.entries.get(related_id)
         if related:

@@ -7,8 +7,12 @@ import sqlite3
 from tests.conftest import Chat, running_bot, send
 
 
+def buttons(call: dict) -> list[dict]:
+    return [b for row in call["reply_markup"]["inline_keyboard"] for b in row]
+
+
 def keyboard_data(call: dict) -> list[str]:
-    return [b.get("callback_data") for row in call["reply_markup"]["inline_keyboard"] for b in row]
+    return [b["callback_data"] for b in buttons(call) if "callback_data" in b]
 
 
 async def flushed_rows(application) -> list[dict]:
@@ -35,7 +39,7 @@ async def test_commands_are_registered_in_each_language(api, tmp_path):
         pass
     registered = api.calls_to("setMyCommands")
     assert {c.get("language_code") for c in registered} == {None, "en", "kk"}
-    assert all({cmd["command"] for cmd in c["commands"]} == {"start", "help", "topics", "lang"} for c in registered)
+    assert all({cmd["command"] for cmd in c["commands"]} == {"start", "help", "topics", "ask", "lang"} for c in registered)
 
 
 async def test_a_question_gets_its_answer_with_source_review_date_and_buttons(api, tmp_path):
@@ -48,6 +52,7 @@ async def test_a_question_gets_its_answer_with_source_review_date_and_buttons(ap
     data = keyboard_data(reply)
     assert any(d.startswith("fb:") and d.endswith(":1") for d in data)
     assert any(d.startswith("e:") for d in data)  # related follow-ups
+    assert {"text": "↗️ Поделиться", "switch_inline_query": "iin"} in buttons(reply)  # shared through inline mode
     (row,) = rows
     assert row["matched_id"] == "iin" and row["outcome"] == "answer"
     assert row["chat_type"] == "private" and row["language"] == "ru"

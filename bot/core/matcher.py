@@ -58,6 +58,13 @@ class Match:
     smalltalk: str | None = None
     ranking: tuple[tuple[str, float], ...] = field(default=(), compare=False, repr=False)
 
+    @property
+    def nearest(self) -> str | None:
+        """The answered entry, or else the closest real one: what the query log records as matched."""
+        if self.outcome == "smalltalk":
+            return None
+        return self.entry_id or next((e for e, _ in self.ranking if e != OFFTOPIC), None)
+
     def as_json(self) -> dict:
         return {
             "question": self.question,

@@ -488,7 +488,7 @@ def _setting_value(settings: ChatSettings, key: str, lang: str) -> str:
         "flood_limit": f"{settings.flood_messages}/{settings.flood_seconds}s", "night": settings.night,
         "night_hours": settings.night_hours + " (Asia/Almaty)", "notices": settings.notices,
         "autodelete": format_duration(lang, settings.autodelete) if settings.autodelete else off,
-        "log": settings.log_channel or off,
+        "log": settings.log_channel or off, "autoanswer": settings.autoanswer, "faq": settings.faq_access,
     }
     return html.escape(values[key])
 

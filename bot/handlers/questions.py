@@ -61,25 +61,36 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await answer_question(update, context, update.effective_message.text)
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask QUESTION works in a private chat too, as in groups."""
+    text = " ".join(context.args or ())
+    if not text.strip():
+        lang = await user_language(services(context), update.effective_user)
+        await update.effective_message.reply_text(t(lang, "ask_usage"))
+        return
+    await answer_question(update, context, text)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     svc = services(context)
     message = update.effective_message
-    text = message.text[:MATCH_INPUT_LIMIT]
-    match = svc.matcher.match(text)
+    match = svc.matcher.match(text[:MATCH_INPUT_LIMIT])
     lang = reply_language(match.language, await user_language(svc, update.effective_user))
-    top_id = match.entry_id or (match.ranking[0][0] if match.ranking else None)
     ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
-                           question=message.text, matched_id=None if match.outcome == "smalltalk" else top_id,
-                           score=match.score, outcome=match.outcome)
+                           question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome)
     if match.outcome == "answer":
         await send_entry(update, context, match.entry_id, lang, ref=ref)
     elif match.outcome == "clarify":
-        await message.reply_text(t(lang, "clarify", question=render.echo(message.text)),
+        await message.reply_text(t(lang, "clarify", question=render.echo(text)),
                                  reply_markup=render.choices_keyboard(svc.knowledge, match.alternatives, lang))
     elif match.outcome == "smalltalk":
         intent = next(i for i in svc.knowledge.smalltalk if i.id == match.smalltalk)
         await message.reply_text(intent.replies.get(lang, intent.replies["ru"]))
     else:
-        await message.reply_text(t(lang, "no_match", question=render.echo(message.text)),
+        await message.reply_text(t(lang, "no_match", question=render.echo(text)),
                                  reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
@@ -104,7 +115,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await user_language(svc, update.effective_user)
     kind, _, rest = (query.data or "").partition(":")
     if kind == render.FEEDBACK:
-        ref, _, value = rest.partition(":")
+        ref, value, *asker = rest.split(":")
+        if asker and asker[0] != str(update.effective_user.id):  # an auto-answer's 👎 belongs to whoever asked
+            await query.answer(t(lang, "only_asker"), show_alert=True)
+            return
         svc.query_log.feedback(ref, value == "1")
         await query.answer(t(lang, "feedback_thanks" if value == "1" else "feedback_sorry"))
         await query.edit_message_reply_markup(reply_markup=_without_feedback(query.message.reply_markup))
@@ -145,8 +159,9 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command, filters=private))
     application.add_handler(CommandHandler("topics", topics_command, filters=private))
     application.add_handler(CommandHandler("lang", lang_command, filters=private))
+    application.add_handler(CommandHandler("ask", ask_command, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
     application.add_handler(MessageHandler(private & filters.COMMAND, help_command))
-    application.add_handler(CallbackQueryHandler(button, pattern=r"^(t|e|fb|lang|menu)(:|$)"))
+    application.add_handler(CallbackQueryHandler(button, pattern=render.CALLBACK_PATTERN))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
 

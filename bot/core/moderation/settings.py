@@ -38,6 +38,8 @@ class ChatSettings:
     notices: str = "chat"  # chat: explain automatic actions in the chat; log: only in the log
     autodelete: int = 0  # seconds after which the bot's confirmations and notices delete themselves; 0: never
     log_channel: str = ""  # "-100…" or "@channel"; empty: no log channel
+    autoanswer: str = "off"  # on: the bot answers clear questions in the chat by itself (very confident matches only)
+    faq_access: str = "admins"  # who may point a message to the FAQ with /faq: admins | all
 
     @property
     def warn_expiry_delta(self) -> dt.timedelta | None:
@@ -75,7 +77,8 @@ def _valid(s: ChatSettings) -> bool:
             and s.flood in FLOOD_ACTIONS and 2 <= s.flood_messages <= 50 and 1 <= s.flood_seconds <= 300
             and s.night in NIGHT_MODES and 0 <= s.night_start < 1440 and 0 <= s.night_end < 1440
             and s.night_start != s.night_end and s.notices in ("chat", "log") and s.autodelete >= 0
-            and (s.log_channel == "" or bool(_CHANNEL.match(s.log_channel))))
+            and (s.log_channel == "" or bool(_CHANNEL.match(s.log_channel)))
+            and s.autoanswer in ("off", "on") and s.faq_access in ("admins", "all"))
 
 
 class SettingError(ValueError):
@@ -104,6 +107,8 @@ SETTING_KEYS: dict[str, str] = {
     "notices": "chat | log",
     "autodelete": "off | 1m | 10m",
     "log": "off | -100… | @channel",
+    "autoanswer": "off | on",
+    "faq": "admins | all",
 }
 
 
@@ -172,6 +177,10 @@ def apply_setting(settings: ChatSettings, key: str, value: str) -> ChatSettings:
         return dataclasses.replace(settings, notices=_choice(key, low, ("chat", "log")))
     if key == "autodelete":
         return dataclasses.replace(settings, autodelete=_seconds(key, low, allow_off=True))
+    if key == "autoanswer":
+        return dataclasses.replace(settings, autoanswer=_choice(key, low, ("off", "on")))
+    if key == "faq":
+        return dataclasses.replace(settings, faq_access=_choice(key, low, ("admins", "all")))
     # key == "log"
     if low in ("off", "none", "0"):
         return dataclasses.replace(settings, log_channel="")
