@@ -867,9 +867,9 @@ async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("moderation data pruned: %s", counts)
 
 
-ADMIN_MENU = ("ban", "mute", "warn", "kick", "unban", "unmute", "unwarn", "del", "purge", "approve", "settings",
+ADMIN_MENU = ("faq", "ban", "mute", "warn", "kick", "unban", "unmute", "unwarn", "del", "purge", "approve", "settings",
               "modlog", "nban", "modhelp")
-MEMBER_MENU = ("report", "warns")
+MEMBER_MENU = ("ask", "report", "warns")
 
 
 async def commands_job(context: ContextTypes.DEFAULT_TYPE) -> None:
