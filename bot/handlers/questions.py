@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardMarkup, Update, User
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -9,14 +11,20 @@ from bot import render
 from bot.i18n import LANGUAGES, language_from_telegram, t
 from bot.services import Services, services
 
+log = logging.getLogger(__name__)
 MATCH_INPUT_LIMIT = 500  # questions are short; a 4,096-character paste is matched on its start
 
 
 async def user_language(svc: Services, user: User | None) -> str:
+    """The language the user chose with /lang, else Telegram's; a database in trouble must not stop the answer."""
     if user is None:
         return "ru"
     if svc.storage is not None:
-        stored = await svc.storage.language(svc.user_keys.key(user.id))
+        try:
+            stored = await svc.storage.language(svc.user_keys.key(user.id))
+        except Exception as exc:  # noqa: BLE001 - any database failure: answer in the client's language
+            log.warning("could not read the language preference: %s", exc)
+            stored = None
         if stored:
             return stored
     return language_from_telegram(user.language_code)
