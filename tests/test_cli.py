@@ -96,3 +96,11 @@ def test_run_with_an_unusable_database_path_says_so(api_thread, tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: cannot use the data folder '{blocker}'")
     assert "Traceback" not in result.stderr
+
+
+def test_the_console_script_has_the_same_subcommands():
+    script = Path(sys.executable).parent / "newcomer-bot"
+    assert script.exists(), "install with pip install -e ."
+    result = subprocess.run([str(script), "ask", "--json", "нужна ли виза россиянам"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)
+    assert json.loads(result.stdout)["id"] == "visa-free-entry"
