@@ -12,14 +12,14 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.config import Config
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Matcher
-from bot.handlers import groups, inline, moderation, questions
+from bot.handlers import admin, groups, inline, moderation, questions
 from bot.i18n import LANGUAGES, t
 from bot.querylog import QueryLog
 from bot.services import KEY, Services, services
 from bot.storage import Storage, UserKeys
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "help", "topics", "ask", "lang")
+COMMANDS = ("start", "help", "topics", "ask", "lang", "privacy", "forgetme")
 
 
 def build_application(config: Config, knowledge: Knowledge) -> Application:
@@ -45,6 +45,7 @@ def build_application(config: Config, knowledge: Knowledge) -> Application:
     moderation.register(application)
     groups.register(application)
     inline.register(application)
+    admin.register(application)
     application.add_error_handler(_on_error)
     return application
 

@@ -1,4 +1,7 @@
-"""Command line: `run`, `ask`, `validate`, `eval`. Errors end in one line on stderr and a non-zero exit."""
+"""Command line: `run`, `ask`, `validate`, `eval` (and, in `bot.cli_data`, `stats`, `suggest`, `export`, `purge`).
+
+Errors end in one line on stderr and a non-zero exit.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = load_config()
     except ConfigError as exc:
         return _fail(str(exc))
-    setup_logging(secrets=(config.token or "",))
+    setup_logging(secrets=(config.token or "", config.user_key_secret or ""), level=config.log_level)
     try:
         knowledge = load_knowledge(config.knowledge_dir)
     except KnowledgeError as exc:
@@ -88,22 +91,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from bot.core.collisions import find_collisions
+    from bot.core.validation import check_folder
 
     directory = _knowledge_dir(args)
-    try:
-        knowledge = load_knowledge(directory)
-    except KnowledgeError as exc:
-        for problem in exc.problems:
-            print(problem)
-        errors = sum(p.severity == "error" for p in exc.problems)
-        print(f"{errors} error(s) in {directory}", file=sys.stderr)
-        return EXIT_ERROR
-    problems = list(knowledge.warnings) + find_collisions(knowledge)
+    checked = check_folder(directory)
+    problems = list(checked.problems)
+    if checked.knowledge is not None:
+        problems += find_collisions(checked.knowledge)
     for problem in problems:
         print(problem)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    print(f"{len(knowledge.entries)} entries, {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    entries = f"{len(checked.knowledge.entries)} entries, " if checked.knowledge is not None else ""
+    print(f"{directory}: {entries}{errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return EXIT_ERROR if errors or (args.strict and warnings) else 0
 
 
@@ -141,6 +141,9 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("file")
     evaluation.add_argument("--misses", action="store_true", help="list the items it got wrong")
     evaluation.set_defaults(func=cmd_eval)
+    from bot import cli_data  # imported here: it builds on this module's helpers
+
+    cli_data.add_commands(sub)
     return root
 
 

@@ -16,6 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 DEFAULT_DATA_DIR = Path("data")
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+DEFAULT_RETENTION_DAYS = 90
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(Exception):
@@ -24,13 +26,16 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    token: str | None
+    token: str | None = field(repr=False)  # never in a repr: a logged Config must not leak it
     api_base_url: str | None = None
     api_base_file_url: str | None = None
     db_path: Path = DEFAULT_DATA_DIR / "bot.sqlite3"
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
     moderator_ids: frozenset[int] = field(default_factory=frozenset)
-    user_key_secret: str | None = None
+    user_key_secret: str | None = field(default=None, repr=False)
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    watch_knowledge: bool = False
+    log_level: str = "INFO"
 
     @property
     def data_dir(self) -> Path:
@@ -59,6 +64,31 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _retention(env: Mapping[str, str]) -> int:
+    raw = env.get("BOT_RETENTION_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    if not re.fullmatch(r"\d{1,5}", raw) or not 1 <= int(raw) <= 3650:
+        raise ConfigError(f"BOT_RETENTION_DAYS must be a number of days from 1 to 3650, got {raw!r}")
+    return int(raw)
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0 (also true/false, yes/no, on/off), got {raw!r}")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    raw = env.get("BOT_LOG_LEVEL", "").strip().upper() or "INFO"
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"BOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw
+
+
 def load_config(env: Mapping[str, str] | None = None, require_token: bool = True) -> Config:
     env = os.environ if env is None else env
     token = env.get("BOT_TOKEN", "").strip() or None
@@ -84,4 +114,7 @@ def load_config(env: Mapping[str, str] | None = None, require_token: bool = True
         knowledge_dir=knowledge_dir,
         moderator_ids=_ids(env, "BOT_MODERATOR_IDS"),
         user_key_secret=secret,
+        retention_days=_retention(env),
+        watch_knowledge=_switch(env, "BOT_WATCH_KNOWLEDGE"),
+        log_level=_log_level(env),
     )

@@ -27,12 +27,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(secrets: tuple[str, ...] = (), level: int = logging.INFO) -> None:
+def setup_logging(secrets: tuple[str, ...] = (), level: int | str = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore"):
+    # httpx logs request URLs, which hold the token; aiosqlite at DEBUG logs every SQL call with its
+    # parameters (users' questions and keys). Neither belongs in a log, whatever BOT_LOG_LEVEL says.
+    for noisy in ("httpx", "httpcore", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -27,6 +27,7 @@ class Services:
     storage: Storage | None = None
     query_log: QueryLog | None = None
     today: Callable[[], dt.date] = field(default=dt.date.today)
+    now: Callable[[], dt.datetime] = field(default=utcnow)  # the clock for statistics and retention (tests inject one)
 
     def log_question(self, *, user_id: int, chat_type: str, language: str, question: str,
                      matched_id: str | None, score: float, outcome: str) -> str:

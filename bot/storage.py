@@ -240,6 +240,15 @@ class Storage:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in await cursor.fetchall()]
 
+    async def most_asked(self, since: dt.datetime, limit: int = 10) -> list[str]:
+        """Entry ids answered most often since `since`, most first (what inline mode shows for an empty query)."""
+        async with self._lock, self._db.execute(
+            """SELECT matched_id FROM query_log WHERE outcome IN ('answer', 'browse') AND matched_id IS NOT NULL
+               AND created_at >= ? GROUP BY matched_id ORDER BY COUNT(*) DESC, matched_id LIMIT ?""",
+            (since.isoformat(), limit),
+        ) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
+
     # --- preferences --------------------------------------------------------------------------
 
     async def language(self, user_key: str) -> str | None:
@@ -587,6 +596,37 @@ class Storage:
                 counts[name] = cursor.rowcount
             await self._db.commit()
         return counts
+
+    # --- insights and privacy -----------------------------------------------------------------
+    # Issue 5. Statistics, suggestions and export read the query log; the retention job and /forgetme
+    # delete from it. Deletes run with secure_delete so that the removed text is overwritten on disk.
+
+    async def queries_since(self, since: dt.datetime) -> list[dict]:
+        """Query-log rows created at or after `since`, oldest first (without `ref`, which only feedback needs)."""
+        async with self._lock, self._db.execute(
+            """SELECT created_at, language, chat_type, user_key, question, matched_id, score, outcome, feedback
+               FROM query_log WHERE created_at >= ? ORDER BY created_at, id""",
+            (_ts(since),),
+        ) as cursor:
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+
+    async def purge_queries(self, before: dt.datetime) -> int:
+        """Delete query-log rows older than `before` (the retention period); returns how many went."""
+        async with self._lock:
+            await self._db.execute("PRAGMA secure_delete = ON")
+            cursor = await self._db.execute("DELETE FROM query_log WHERE created_at < ?", (_ts(before),))
+            await self._db.commit()
+            return cursor.rowcount
+
+    async def forget_user(self, user_key: str) -> dict[str, int]:
+        """Delete one user's query-log rows and language preference; moderation tables are not touched."""
+        async with self._lock:
+            await self._db.execute("PRAGMA secure_delete = ON")
+            questions = await self._db.execute("DELETE FROM query_log WHERE user_key = ?", (user_key,))
+            preferences = await self._db.execute("DELETE FROM user_prefs WHERE user_key = ?", (user_key,))
+            await self._db.commit()
+            return {"questions": questions.rowcount, "preferences": preferences.rowcount}
 
 
 def _ts(when: dt.datetime | None = None) -> str:

@@ -201,6 +201,20 @@ class FakeBotAPI:
             return self._error(400, markup_error)
         return self._ok(True)
 
+    async def _api_answerInlineQuery(self, params):
+        results = params.get("results") or []
+        if len(results) > 50:
+            return self._error(400, "Bad Request: RESULTS_TOO_MUCH")
+        if len({r["id"] for r in results}) != len(results) or any(not 1 <= len(r["id"].encode()) <= 64 for r in results):
+            return self._error(400, "Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            text = str(content.get("message_text", ""))
+            error, visible = parse_html(text) if content.get("parse_mode") == "HTML" else (None, text)
+            if error or not visible.strip() or len(visible) > 4096:
+                return self._error(400, f"Bad Request: MESSAGE_TEXT_INVALID {error or ''}".strip())
+        return self._ok(True)
+
     async def _api_setMyCommands(self, params):
         for command in params.get("commands", []):
             if not (1 <= len(command["description"]) <= 256):
@@ -442,3 +456,33 @@ class FakeBotAPI:
         for message_id in ids:  # Telegram skips what it cannot delete
             self._delete_one(group, int(message_id))
         return self._ok(True)
+
+    # --- photos (issue 5: the /stats chart) ------------------------------------------------------
+    # Telegram takes an uploaded photo as multipart form data; the fake keeps its bytes in the recorded
+    # call (params["photo"]) and refuses what Telegram refuses: not an image, over 10 MB, width plus
+    # height over 10,000, a side ratio over 20, a caption over 1,024 characters or with bad HTML.
+
+    async def _api_sendPhoto(self, params):
+        photo = params.get("photo")
+        if hasattr(photo, "file"):  # an upload, not a file_id or URL
+            params["photo"] = photo = photo.file.read()
+        if not isinstance(photo, bytes) or not photo.startswith(b"\x89PNG\r\n\x1a\n") or photo[12:16] != b"IHDR":
+            return self._error(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = int.from_bytes(photo[16:20], "big"), int.from_bytes(photo[20:24], "big")
+        if len(photo) > 10 * 1024 * 1024 or width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            return self._error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        caption = str(params.get("caption", ""))
+        error, visible = parse_html(caption) if params.get("parse_mode") == "HTML" else (None, caption)
+        if error:
+            return self._error(400, f"Bad Request: {error}")
+        if len(visible) > 1024:
+            return self._error(400, "Bad Request: message caption is too long")
+        chat_id = int(params["chat_id"])
+        unique = f"photo{len(self.calls)}"
+        return self._ok({
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Newcomer Help", "username": BOT_USERNAME},
+            "photo": [{"file_id": unique, "file_unique_id": unique, "width": width, "height": height}],
+            **({"caption": visible} if visible else {}),
+        })

@@ -49,3 +49,28 @@ def test_a_database_path_that_is_a_folder_is_refused(tmp_path):
 
 def test_the_token_is_optional_for_commands_that_do_not_talk_to_telegram():
     assert load_config({}, require_token=False).token is None
+
+
+def test_retention_watcher_and_log_level_have_safe_defaults_and_are_read():
+    default = load_config({}, require_token=False)
+    assert (default.retention_days, default.watch_knowledge, default.log_level) == (90, False, "INFO")
+    config = load_config({"BOT_RETENTION_DAYS": "30", "BOT_WATCH_KNOWLEDGE": "yes", "BOT_LOG_LEVEL": "debug"},
+                         require_token=False)
+    assert (config.retention_days, config.watch_knowledge, config.log_level) == (30, True, "DEBUG")
+
+
+@pytest.mark.parametrize("env, names", [
+    ({"BOT_RETENTION_DAYS": "0"}, "BOT_RETENTION_DAYS must be a number of days from 1 to 3650"),
+    ({"BOT_RETENTION_DAYS": "90d"}, "BOT_RETENTION_DAYS must be a number of days from 1 to 3650"),
+    ({"BOT_WATCH_KNOWLEDGE": "sometimes"}, "BOT_WATCH_KNOWLEDGE must be 1 or 0"),
+    ({"BOT_LOG_LEVEL": "LOUD"}, "BOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
+])
+def test_a_bad_issue_5_value_names_the_variable_in_one_line(env, names):
+    with pytest.raises(ConfigError) as error:
+        load_config(env, require_token=False)
+    assert names in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_token_and_the_user_key_secret_never_show_in_the_configs_repr():
+    config = load_config({"BOT_TOKEN": TOKEN, "BOT_USER_KEY_SECRET": "a-long-enough-secret-value"})
+    assert TOKEN not in repr(config) and "a-long-enough-secret-value" not in repr(config)

@@ -39,7 +39,8 @@ async def test_commands_are_registered_in_each_language(api, tmp_path):
         pass
     registered = api.calls_to("setMyCommands")
     assert {c.get("language_code") for c in registered} == {None, "en", "kk"}
-    assert all({cmd["command"] for cmd in c["commands"]} == {"start", "help", "topics", "ask", "lang"} for c in registered)
+    assert all({cmd["command"] for cmd in c["commands"]} == {"start", "help", "topics", "ask", "lang", "privacy", "forgetme"}
+               for c in registered)
 
 
 async def test_a_question_gets_its_answer_with_source_review_date_and_buttons(api, tmp_path):

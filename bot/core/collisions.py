@@ -21,5 +21,6 @@ def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> lis
         for phrasing in phrasings:
             _, ranking = matcher.rank(phrasing)
             if ranking and ranking[0][0] != OFFTOPIC:
-                problems.append(Problem("knowledge/offtopic.yaml", 1, f"collision: off-topic {lang} phrasing {phrasing!r} matches '{ranking[0][0]}'"))
+                file, line = knowledge.offtopic_lines.get(phrasing, ("knowledge/offtopic.yaml", 1))
+                problems.append(Problem(file, line, f"collision: off-topic {lang} phrasing {phrasing!r} matches '{ranking[0][0]}'"))
     return problems

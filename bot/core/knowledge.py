@@ -109,6 +109,7 @@ class Knowledge:
     smalltalk: tuple[SmalltalkIntent, ...]
     warnings: tuple[Problem, ...] = field(default=())
     offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)  # questions deliberately left unanswered
+    offtopic_lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # off-topic phrasing -> (file, line)
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -391,14 +392,17 @@ def _read_smalltalk(reader: _Reader, data: Any) -> tuple[SmalltalkIntent, ...]:
     return tuple(intents)
 
 
-def _read_offtopic(reader: _Reader, data: Any) -> dict[str, tuple[str, ...]]:
+def _read_offtopic(reader: _Reader, data: Any) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, int]]]:
+    """(phrasings per language, phrasing -> (file, line)) so that collisions can point at the line."""
     if not reader.fields(data, "offtopic", {"phrasings"}):
-        return {}
+        return {}, {}
     phrasings = data["phrasings"]
     if not isinstance(phrasings, dict) or any(lang not in LANGUAGES for lang in phrasings):
         reader.error(_line_of(data, "phrasings"), f"offtopic: 'phrasings' maps {', '.join(LANGUAGES)} to lists of texts")
-        return {}
-    return {lang: reader.strings(phrasings, lang, f"offtopic.{lang}") for lang in phrasings}
+        return {}, {}
+    lines = {p.strip(): (reader.name, line) for values in phrasings.values() if isinstance(values, _List)
+             for p, line in zip(values, values.item_lines) if isinstance(p, str)}
+    return {lang: reader.strings(phrasings, lang, f"offtopic.{lang}") for lang in phrasings}, lines
 
 
 def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
@@ -421,7 +425,9 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     topics = read("topics.yaml", _read_topics)
     synonyms = read("synonyms.yaml", _read_synonyms)
     smalltalk = read("smalltalk.yaml", _read_smalltalk)
-    offtopic = read("offtopic.yaml", _read_offtopic) if (directory / "offtopic.yaml").exists() else {}
+    offtopic, offtopic_lines = {}, {}
+    if (directory / "offtopic.yaml").exists():  # optional; an unreadable one is an error reported by read()
+        offtopic, offtopic_lines = read("offtopic.yaml", _read_offtopic) or ({}, {})
 
     entries: dict[str, Entry] = {}
     unreadable: set[str] = set()  # ids of entries whose file failed: no "unknown id" noise about them
@@ -444,7 +450,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(problems)
-    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), dict(offtopic or {}))
+    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), dict(offtopic), offtopic_lines)
 
 
 def _check_references(entries: dict[str, Entry], topics: tuple[Topic, ...], problems: list[Problem],

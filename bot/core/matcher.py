@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from bot.core.index import Index, Weights
 from bot.core.knowledge import Knowledge
 from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
@@ -29,6 +31,8 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 80.0
 FUZZY_CREDIT = 0.7  # a misspelt word counts this much of a correctly spelt one
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
+RANK_DEPTH = 5  # match() needs the exact scores of the best five entries only (see bot/core/index.py)
+CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), then forgotten all at once
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(squeeze(w) for w in
     "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
@@ -110,15 +114,17 @@ class _Synonyms:
         return out
 
 
+@lru_cache(maxsize=65536)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    return tuple(padded[i:i + size] for size in NGRAM_SIZES if len(padded) >= size
+                 for i in range(len(padded) - size + 1))
+
+
 def _ngrams(words: list[str]) -> Counter:
     grams: Counter = Counter()
     for word in words:
-        padded = f" {word} "
-        for size in NGRAM_SIZES:
-            if len(padded) < size:
-                continue
-            for i in range(len(padded) - size + 1):
-                grams[padded[i:i + size]] += 1
+        grams.update(_word_ngrams(word))
     return grams
 
 
@@ -128,8 +134,10 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self._synonyms = _Synonyms(knowledge.synonyms)
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
-        self._build_ngram_index()
+        self._similar_cache: dict[str, dict[str, float]] = {}
+        self._smalltalk_cache: dict[str, str | None] = {}
         self._build_stem_index()
+        self._build_ngram_index()
         self._build_smalltalk()
 
     # --- index ------------------------------------------------------------------------------
@@ -139,6 +147,10 @@ class Matcher:
         words = self._synonyms.apply(normalise(text).split())
         content = [stem(w) for w in words if not is_stopword(w)]
         return words, content or [stem(w) for w in words]
+
+    def content_stems(self, text: str) -> list[str]:
+        """The stems a text is matched on (synonyms applied, stopwords dropped): how similar questions are grouped."""
+        return self._analyse(text)[1]
 
     def _phrasings(self) -> list[tuple[int, str, str]]:
         """(entry index, language, text) of every question and phrasing, the off-topic ones included."""
@@ -152,33 +164,13 @@ class Matcher:
         return found
 
     def _build_ngram_index(self) -> None:
+        """Every phrasing's n-grams, with the stems, in the compact index that scores questions (bot/core/index.py)."""
         docs: list[tuple[int, str, Counter]] = []
         for index, lang, phrasing in self._phrasings():
             words, _ = self._analyse(phrasing)
             if words:
                 docs.append((index, lang, _ngrams(words)))
-        df: Counter = Counter()
-        for _, _, grams in docs:
-            df.update(grams.keys())
-        total = len(docs)
-        self._gram_idf = {g: math.log((1 + total) / (1 + n)) + 1.0 for g, n in df.items()}
-        self._unknown_gram_idf = math.log(1 + total) + 1.0
-        self._doc_entry = [d[0] for d in docs]
-        self._doc_lang = [d[1] for d in docs]
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        centroids: dict[int, Counter] = defaultdict(Counter)
-        for doc_index, (entry, _, grams) in enumerate(docs):
-            weights = {g: (1.0 + math.log(c)) * self._gram_idf[g] for g, c in grams.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for gram, weight in weights.items():
-                self._postings[gram].append((doc_index, weight / norm))
-                centroids[entry][gram] += weight / norm
-        # Each entry's phrasings summed into one vector: generalises beyond the single closest phrasing.
-        self._centroid_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for entry, vector in centroids.items():
-            norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
-            for gram, weight in vector.items():
-                self._centroid_postings[gram].append((entry, weight / norm))
+        self._index = Index(docs, len(self._entry_ids), self._stem_entries, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
 
     def _build_stem_index(self) -> None:
         """stem -> {entry: strength}: an entry's keywords count fully, words of its phrasings a little less."""
@@ -200,6 +192,12 @@ class Matcher:
         self._stem_idf = {s: math.log(1 + total / len(e)) for s, e in self._stem_entries.items()}
         self._unknown_stem_idf = math.log(1 + total) * UNKNOWN_WORD_WEIGHT
         self._fuzzy_vocabulary = [s for s in self._stem_entries if len(s) >= FUZZY_MIN_LENGTH]
+        # fuzz.ratio >= 80 needs lengths within 2/3 .. 3/2 of each other: each length gets only those stems,
+        # in vocabulary order (so ties come out as before)
+        self._fuzzy_by_length: dict[int, list[str]] = {}
+        for size in range(FUZZY_MIN_LENGTH, max((len(v) for v in self._fuzzy_vocabulary), default=0) * 2 + 2):
+            low, high = math.ceil(size * 2 / 3), math.floor(size * 3 / 2)
+            self._fuzzy_by_length[size] = [v for v in self._fuzzy_vocabulary if low <= len(v) <= high]
 
     def _build_smalltalk(self) -> None:
         self._smalltalk: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -214,74 +212,50 @@ class Matcher:
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def _ngram_scores(self, words: list[str]) -> dict[int, tuple[float, str]]:
-        grams = _ngrams(words)
-        weights = {g: (1.0 + math.log(c)) * self._gram_idf.get(g, self._unknown_gram_idf) for g, c in grams.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        doc_scores: dict[int, float] = defaultdict(float)
-        for gram, weight in weights.items():
-            postings = self._postings.get(gram)
-            if postings:
-                q = weight / norm
-                for doc, d in postings:
-                    doc_scores[doc] += q * d
-        best: dict[int, tuple[float, str]] = {}
-        for doc, score in doc_scores.items():
-            entry = self._doc_entry[doc]
-            if entry not in best or score > best[entry][0]:
-                best[entry] = (score, self._doc_lang[doc])
-        centroid: dict[int, float] = defaultdict(float)
-        for gram, weight in weights.items():
-            for entry, c in self._centroid_postings.get(gram, ()):
-                centroid[entry] += weight / norm * c
-        return {e: ((1 - CENTROID_WEIGHT) * s + CENTROID_WEIGHT * centroid[e], lang) for e, (s, lang) in best.items()}
-
-    def _coverage_scores(self, stems: list[str]) -> dict[int, float]:
-        """Share of the query's word weight (IDF) that each entry covers; misspelt words count partly."""
-        covered: dict[int, dict[str, float]] = defaultdict(dict)
-        weights: dict[str, float] = {}
-        for s in dict.fromkeys(stems):
-            similar = self._similar_stems(s)
-            weights[s] = max((self._stem_idf[c] for c in similar), default=self._unknown_stem_idf)
-            for candidate, similarity in similar.items():
-                for entry, strength in self._stem_entries[candidate].items():
-                    covered[entry][s] = max(covered[entry].get(s, 0.0), similarity * strength)
-        total = sum(weights.values())
-        if not total:
-            return {}
-        return {entry: sum(weights[s] * v for s, v in hits.items()) / total for entry, hits in covered.items()}
-
     def _similar_stems(self, s: str) -> dict[str, float]:
         """Known stems this stem stands for: itself, or its closest spellings (a typo) with partial credit."""
         if s in self._stem_entries:
             return {s: 1.0}
         if len(s) < FUZZY_MIN_LENGTH:
             return {}
-        found = process.extract(s, self._fuzzy_vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3)
-        return {candidate: FUZZY_CREDIT * score / 100.0 for candidate, score, _ in found}
+        found = self._similar_cache.get(s)
+        if found is None:
+            if len(self._similar_cache) >= CACHE_LIMIT:
+                self._similar_cache.clear()
+            choices = self._fuzzy_by_length.get(len(s), ())  # longer than 3/2 of any stem: none is close
+            found = self._similar_cache[s] = {
+                candidate: FUZZY_CREDIT * score / 100.0
+                for candidate, score, _ in process.extract(s, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3)
+            }
+        return found
 
-    def _score(self, text: str) -> dict[int, _Scored]:
+    def _query(self, text: str):
+        """The index query for one reading, or None when the text has no words."""
         words, stems = self._analyse(text)
         if not words:
-            return {}
-        char = self._ngram_scores(words)
-        coverage = self._coverage_scores(stems)
-        scored = {}
-        for entry in set(char) | set(coverage):
-            char_score, lang = char.get(entry, (0.0, "ru"))
-            scored[entry] = _Scored(100.0 * (CHAR_WEIGHT * char_score + (1 - CHAR_WEIGHT) * coverage.get(entry, 0.0)), lang)
-        return scored
+            return None
+        weighted = []
+        for s in dict.fromkeys(stems):
+            similar = self._similar_stems(s)
+            weight = max((self._stem_idf[c] for c in similar), default=self._unknown_stem_idf)
+            weighted.append((weight, similar))
+        return self._index.query(_ngrams(words), weighted)
 
-    def rank(self, question: str) -> tuple[str, list[tuple[str, float, str]]]:
-        """(rewrite kind, entries ranked by score with the language of their best phrasing) for the best reading."""
+    def rank(self, question: str, depth: int | None = None) -> tuple[str, list[tuple[str, float, str]]]:
+        """(rewrite kind, entries ranked by score with the language of their best phrasing) for the best reading.
+
+        All the entries the question touches by default; the best `depth` only (exactly, and much faster) when given.
+        """
         best_kind, best_ranking, best_top = "typed", [], -1.0
         for kind, candidate in rewrites(question):
-            scored = self._score(candidate)
+            query = self._query(candidate)
             penalty = REWRITE_PENALTY[kind]
-            ranking = sorted(
-                ((self._entry_ids[e], s.score * penalty, s.language) for e, s in scored.items()),
-                key=lambda item: -item[1],
-            )
+            if query is None:
+                ranking = []
+            elif best_top >= 0 and query.upper_bound() * penalty <= best_top:
+                continue  # this reading cannot beat the best one so far
+            else:
+                ranking = [(self._entry_ids[e], score * penalty, lang) for e, score, lang in query.top(depth)]
             top = ranking[0][1] if ranking else 0.0
             if top > best_top:
                 best_kind, best_ranking, best_top = kind, ranking, top
@@ -303,16 +277,23 @@ class Matcher:
                     i += size
                     break
             else:
-                near = process.extractOne(words[i], self._smalltalk_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF) \
-                    if len(words[i]) > FUZZY_MIN_LENGTH else None
+                near = self._near_smalltalk(words[i]) if len(words[i]) > FUZZY_MIN_LENGTH else None
                 if near:  # "привте", "спасибки"
-                    found = found or self._smalltalk[(near[0],)]
+                    found = found or self._smalltalk[(near,)]
                 else:
                     rest.append(words[i])
                 i += 1
         if found is None:
             return None
         return found[0], found[1], [w for w in rest if w not in SMALLTALK_FILLER]
+
+    def _near_smalltalk(self, word: str) -> str | None:
+        if word not in self._smalltalk_cache:
+            if len(self._smalltalk_cache) >= CACHE_LIMIT:
+                self._smalltalk_cache.clear()
+            near = process.extractOne(word, self._smalltalk_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            self._smalltalk_cache[word] = near[0] if near else None
+        return self._smalltalk_cache[word]
 
     def match(self, question: str) -> Match:
         """Small talk first (a whole message of greetings or thanks, in any reading), then the FAQ."""
@@ -331,7 +312,7 @@ class Matcher:
         return Match(question, "smalltalk", None, remainder.score, (), self._reply_language(question, "typed", lang), intent)
 
     def _decide(self, question: str, text: str) -> Match:
-        kind, ranking = self.rank(text)
+        kind, ranking = self.rank(text, depth=RANK_DEPTH)
         t = self.thresholds
         if not ranking or ranking[0][1] < t.clarify:
             top = ranking[0][1] if ranking else 0.0

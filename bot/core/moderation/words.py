@@ -123,6 +123,15 @@ class BlockedWords:
         return None
 
 
+def word_problem(word: str) -> str | None:
+    """Why a list entry cannot be used, or None; shared with `python -m bot validate`, which adds the line."""
+    if "*" in word.strip().rstrip("*") or word.strip().endswith("**"):
+        return "'*' is allowed once, at the end"
+    if not fold(word.rstrip("*")):
+        return "has no letters"
+    return None
+
+
 def load_blocked_words(path: Path) -> BlockedWords:
     """Read the list; a missing file is an empty list, a malformed one raises `BlockedWordsError` naming the problem."""
     path = Path(path)
@@ -145,9 +154,8 @@ def load_blocked_words(path: Path) -> BlockedWords:
         if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
             raise BlockedWordsError(f"{path}: {lang} must be a list of non-empty words or phrases")
         for word in words:
-            if "*" in word.strip().rstrip("*") or word.strip().endswith("**"):
-                raise BlockedWordsError(f"{path}: {lang}: {word!r}: '*' is allowed once, at the end")
-            if not fold(word.rstrip("*")):
-                raise BlockedWordsError(f"{path}: {lang}: {word!r} has no letters")
+            problem = word_problem(word)
+            if problem:
+                raise BlockedWordsError(f"{path}: {lang}: {word!r}: {problem}")
         entries[lang] = words
     return BlockedWords(entries)

@@ -1,0 +1,122 @@
+"""Reloading the knowledge while the bot runs, for `/reload` and the optional file watcher.
+
+The new knowledge, word list and matcher are built off the event loop (the bot keeps answering) and
+swapped in one step only when everything loads; otherwise nothing changes for users and the problems
+come back as `file:line: message`. Collisions are checked after the swap: they make an answer worse,
+not the bot unusable, so they are reported but do not block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram.ext import Application
+
+from bot.core.collisions import find_collisions
+from bot.core.knowledge import Knowledge, Problem
+from bot.core.matcher import Matcher
+from bot.core.validation import Checked, check_folder
+from bot.enforcement import MOD_KEY
+from bot.services import KEY, Services
+
+log = logging.getLogger(__name__)
+
+RELOAD_KEY = "reload"
+WATCH_INTERVAL = 2.0  # seconds between looks at the files; an edit is live after two quiet looks
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    ok: bool
+    problems: tuple[Problem, ...]  # errors and warnings from loading
+    entries: int = 0
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    collisions: tuple[Problem, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity != "error")
+
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def files_signature(directory: Path) -> Signature:
+    """(name, mtime, size) of every YAML file under the folder: any save, new file or deletion changes it."""
+    found = []
+    for path in Path(directory).rglob("*.yaml"):
+        try:
+            stat = path.stat()
+        except OSError:  # deleted between listing and looking
+            continue
+        found.append((str(path.relative_to(directory)), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
+
+
+def _build(directory: Path, today) -> tuple[Checked, Matcher | None]:
+    checked = check_folder(directory, today)
+    return checked, Matcher(checked.knowledge) if checked.ok else None
+
+
+def _diff(old: Knowledge, new: Knowledge) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    added = tuple(sorted(set(new.entries) - set(old.entries)))
+    removed = tuple(sorted(set(old.entries) - set(new.entries)))
+    changed = tuple(sorted(i for i in set(old.entries) & set(new.entries) if old.entries[i] != new.entries[i]))
+    return added, changed, removed
+
+
+class Reloader:
+    """One per application (in `bot_data[RELOAD_KEY]`); reloads never overlap."""
+
+    def __init__(self, application: Application):
+        self._application = application
+        self._lock = asyncio.Lock()
+        self._applied = files_signature(self._svc.config.knowledge_dir)  # what the running knowledge was read from
+        self._seen = self._applied
+
+    @property
+    def _svc(self) -> Services:
+        return self._application.bot_data[KEY]
+
+    async def reload(self) -> ReloadResult:
+        async with self._lock:
+            svc = self._svc
+            directory = svc.config.knowledge_dir
+            signature = files_signature(directory)
+            checked, matcher = await asyncio.to_thread(_build, directory, svc.today())
+            self._applied = self._seen = signature  # a broken version is reported once, not at every look
+            if matcher is None:
+                log.warning("knowledge not reloaded; still serving the previous version:\n%s",
+                            "\n".join(str(p) for p in checked.errors))
+                return ReloadResult(False, checked.problems)
+            old = svc.knowledge
+            svc.knowledge, svc.matcher = checked.knowledge, matcher  # together, with no await between
+            moderation = self._application.bot_data.get(MOD_KEY)
+            if moderation is not None:
+                moderation.words = checked.words
+            added, changed, removed = _diff(old, checked.knowledge)
+            log.info("knowledge reloaded: %d entries (added %s, changed %s, removed %s)",
+                     len(checked.knowledge.entries), added, changed, removed)
+            collisions = await asyncio.to_thread(find_collisions, checked.knowledge, matcher)
+            return ReloadResult(True, checked.problems, len(checked.knowledge.entries), added, changed, removed,
+                                tuple(collisions))
+
+    async def poll(self) -> ReloadResult | None:
+        """For the watcher: reload once the files have changed and then stayed the same for one more look.
+
+        Waiting for a quiet look means an editor's or git's half-written set of files is not read.
+        """
+        current = files_signature(self._svc.config.knowledge_dir)
+        if current == self._applied or current != self._seen:
+            self._seen = current
+            return None
+        return await self.reload()

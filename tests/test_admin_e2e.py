@@ -1,0 +1,122 @@
+"""/stats, /unanswered, /privacy, /forgetme and the retention job: the real Application against the fake Bot API."""
+
+import datetime as dt
+
+from bot.services import KEY
+from tests.conftest import Chat, running_bot, send
+from tests.fake_bot_api import parse_html
+from tests.insights_support import NOW, decode_png, seed, started
+from tests.moderation_support import GROUP
+
+MODERATOR = 9001
+
+
+def said(api) -> list[str]:
+    return [parse_html(str(c["text"]))[1] for c in api.calls_to("sendMessage")]
+
+
+async def test_stats_give_a_moderator_the_figures_for_7_and_30_days_and_a_chart(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        svc = app.bot_data[KEY]
+        svc.now = lambda: NOW
+        await seed(svc.storage, NOW)
+        async with started(app):
+            await send(app, api, Chat(user_id=MODERATOR, language_code="en").message("/stats"))
+            await api.wait_for("sendPhoto")  # reports are made beside the update loop
+    (text,) = said(api)
+    week, month = text.split("\n\n")[1:]
+    assert week.splitlines() == [
+        "Last 7 days: 10 questions from 8 people",
+        "✅ answered 50% · ❓ clarified 10% · ∅ no answer 40%",
+        "👍 helpful 2 · 👎 not helpful 2",
+        "Most shown: iin 4, bank-account 1, housing 1",
+        "Languages: ru 90%, en 10%",
+        "Busiest hours (Almaty): 10:00 (4), 14:00 (4), 21:00 (2)",
+    ]
+    assert month.splitlines()[0] == "Last 30 days: 15 questions from 12 people"
+    assert "Languages: ru 87%, en 7%, kk 7%" in month
+    (photo,) = api.calls_to("sendPhoto")
+    width, height, _ = decode_png(photo["photo"])
+    assert width > height > 100
+    assert "green answered, yellow clarified, red no answer" in photo["caption"]
+
+
+async def test_moderator_commands_are_plain_unknown_commands_for_everyone_else(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        await seed(app.bot_data[KEY].storage, NOW)
+        for command in ("/stats", "/unanswered", "/reload"):
+            await send(app, api, Chat(user_id=4242, language_code="en").message(command))
+    assert all(text.startswith("How to use me") for text in said(api)) and len(said(api)) == 3
+    assert api.calls_to("sendPhoto") == []
+
+
+async def test_unanswered_lists_grouped_questions_with_counts_and_the_nearest_entry(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        svc = app.bot_data[KEY]
+        svc.now = lambda: NOW
+        await seed(svc.storage, NOW)
+        async with started(app):
+            await send(app, api, Chat(user_id=MODERATOR, language_code="ru").message("/unanswered"))
+            await api.wait_for("sendMessage")
+    (text,) = said(api)
+    lines = text.splitlines()
+    assert lines[0] == "❔ Без ответа или «не помогло», за 30 дней: вопросов — 8, групп — 4"
+    assert "👎 по статьям: housing 2, iin 1" in lines
+    assert next(line for line in lines if line.startswith("1. ")).startswith("1. 4× «где купить симку» → вне тем (")
+    assert any(line.strip().startswith("ещё: «") and "gde kupit simku" in line for line in lines)
+    assert next(line for line in lines if line.startswith("3. ")).startswith("3. 1× «где получить иин» → iin (")
+    assert "python -m bot suggest --write" in lines[-1]
+
+
+async def test_privacy_explains_what_is_kept_and_for_how_long_in_each_language(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_RETENTION_DAYS="30") as app:
+        for user_id, code in ((1, "ru"), (2, "en"), (3, "kk")):
+            await send(app, api, Chat(user_id=user_id, language_code=code).message("/privacy"))
+    ru, en, kk = said(api)
+    assert ru.startswith("Что бот хранит о вас") and "30 дней" in ru and "/forgetme" in ru
+    assert en.startswith("What the bot keeps about you") and "for 30 days" in en and "cannot be turned back" in en
+    assert kk.startswith("Бот сіз туралы не сақтайды") and "30 күн" in kk
+
+
+async def test_forgetme_deletes_the_users_questions_and_language_but_not_moderation_records(api, tmp_path):
+    anna, other = Chat(user_id=4242, language_code="ru"), Chat(user_id=77)
+    async with running_bot(api, tmp_path) as app:
+        svc = app.bot_data[KEY]
+        await send(app, api, anna.message("/lang en"))
+        await send(app, api, anna.message("где получить иин"))
+        await send(app, api, anna.message("how to open a bank account"))
+        await send(app, api, other.message("где получить иин"))
+        await svc.storage.mod_add_warning(GROUP, 4242, actor_id=1, rule=None, reason="spam", when=svc.now(),
+                                          expires_at=None)
+        await send(app, api, anna.message("/forgetme"))
+        await svc.query_log.flush()
+        rows = await svc.storage.queries()
+        warnings = await svc.storage.mod_warnings(GROUP, 4242, svc.now())
+        await send(app, api, anna.message("/start"))
+        await send(app, api, Chat(user_id=5555, language_code="en").message("/forgetme"))
+    forgot, start, nothing = said(api)[-3:]
+    assert forgot.startswith("Done: your questions (2) and your language choice are deleted.")
+    assert "Moderation records in group chats" in forgot
+    assert [r["user_key"] for r in rows] == [svc.user_keys.key(77)]  # only the other user's question is left
+    assert len(warnings) == 1  # moderation keeps what the chat's rules need
+    assert start.startswith("Здравствуйте!")  # the English preference is gone: back to Telegram's language
+    assert nothing.startswith("There was nothing of yours to delete")
+
+
+async def test_the_daily_job_deletes_questions_older_than_the_retention_period(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_RETENTION_DAYS="30") as app:
+        svc = app.bot_data[KEY]
+        clock = [NOW]
+        svc.now = lambda: clock[0]
+        await seed(svc.storage, NOW)
+        job = next(j for j in app.job_queue.jobs() if j.name == "privacy-purge")
+        everything = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+        await job.run(app)
+        after_first = await svc.storage.queries_since(everything)
+        clock[0] = NOW + dt.timedelta(days=12)
+        await job.run(app)
+        after_second = await svc.storage.queries_since(everything)
+    assert "очень старый вопрос" not in {r["question"] for r in after_first}
+    assert len(after_first) == 17 and min(r["created_at"] for r in after_first) > (NOW - dt.timedelta(days=30)).isoformat()
+    assert "ЖСН қалай алуға болады" not in {r["question"] for r in after_second}  # 20 days + 12 > 30
+    assert len(after_second) == 16

@@ -1,0 +1,141 @@
+"""Reloading the knowledge while the bot runs: /reload and the file watcher. A good edit is live within
+seconds; a broken one is reported to the moderator as file:line and users keep the last good version."""
+
+import asyncio
+import shutil
+import time
+
+import pytest
+
+from bot.handlers import admin
+from tests.conftest import KNOWLEDGE_DIR, Chat, running_bot, send
+from tests.fake_bot_api import parse_html
+from tests.insights_support import started
+from tests.moderation_support import MEMBER, Group, setup_group
+from tests.test_validate import edit, line_of
+
+MODERATOR = 9001
+OLD_HEADLINE = "ИИН — личный 12-значный номер."
+NEW_HEADLINE = "ИИН — ваш личный 12-значный номер."
+
+
+@pytest.fixture
+def knowledge(tmp_path):
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    return target
+
+
+def replies_to(api, chat_id: int) -> list[str]:
+    return [parse_html(str(c["text"]))[1] for c in api.calls_to("sendMessage") if int(c["chat_id"]) == chat_id]
+
+
+async def reload(app, api, language: str = "en") -> str:
+    """/reload from the moderator; its report comes from a task beside the update loop, so wait for it."""
+    before = len(replies_to(api, MODERATOR))
+    async with started(app):
+        await send(app, api, Chat(user_id=MODERATOR, language_code=language).message("/reload"))
+        await wait_until(lambda: _said_to_moderator_more_than(api, before))
+    return replies_to(api, MODERATOR)[-1]
+
+
+async def _said_to_moderator_more_than(api, count: int) -> bool:
+    return len(replies_to(api, MODERATOR)) > count
+
+
+async def ask_iin(app, api) -> str:
+    await send(app, api, Chat(user_id=4242).message("где получить иин"))
+    return replies_to(api, 4242)[-1]
+
+
+async def test_reload_makes_a_good_edit_live_and_says_what_changed(api, tmp_path, knowledge):
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        assert OLD_HEADLINE in await ask_iin(app, api)
+        edit(knowledge / "faq/iin.yaml", OLD_HEADLINE, NEW_HEADLINE)
+        report = await reload(app, api)
+        assert NEW_HEADLINE in await ask_iin(app, api)
+    assert report.splitlines()[:2] == ["✅ Knowledge reloaded: 14 entries.", "Changed: iin"]
+
+
+async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_last_good_knowledge(api, tmp_path, knowledge):
+    path = knowledge / "faq/iin.yaml"
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        edit(path, OLD_HEADLINE, NEW_HEADLINE)
+        edit(path, "topic: documents", "topic: documents: papers")
+        failed = await reload(app, api)
+        assert OLD_HEADLINE in await ask_iin(app, api)  # nothing changed for users
+        edit(path, "topic: documents: papers", "topic: documents")
+        fixed = await reload(app, api)
+        assert NEW_HEADLINE in await ask_iin(app, api)
+    assert failed.splitlines()[0].startswith("❌ Not reloaded: users still get the previous version.")
+    assert failed.splitlines()[1].startswith(f"knowledge/faq/iin.yaml:{line_of(path, 'topic:')}: YAML syntax error")
+    assert fixed.startswith("✅ Knowledge reloaded")
+
+
+async def test_reload_applies_the_blocked_words_and_refuses_a_broken_list(api, tmp_path, knowledge):
+    words = knowledge / "blocked_words.yaml"
+    setup_group(api)
+    group = Group()
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        first = group.raw(MEMBER, "тут один спамслово пишет")
+        await send(app, api, {"message": first})
+        edit(words, "ru:\n", "ru:\n  - спамслово\n")
+        await reload(app, api, "ru")
+        second = group.raw(MEMBER, "опять спамслово")
+        await send(app, api, {"message": second})
+        edit(words, "ru:\n", "ru:\n  - ново*слово\n")
+        refused = await reload(app, api)
+        third = group.raw(MEMBER, "и снова спамслово")
+        await send(app, api, {"message": third})
+    deleted = [int(c["message_id"]) for c in api.calls_to("deleteMessage")]
+    assert deleted == [second["message_id"], third["message_id"]]  # the last good list stays in force
+    assert f"knowledge/blocked_words.yaml:{line_of(words, 'ново*слово')}: ru: 'ново*слово': '*' is allowed once" in refused
+
+
+async def wait_until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.1)
+
+
+async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_one(api, tmp_path, knowledge, monkeypatch):
+    monkeypatch.setattr(admin, "WATCH_INTERVAL", 0.2)
+    path = knowledge / "faq/iin.yaml"
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR),
+                           BOT_WATCH_KNOWLEDGE="1") as app:
+        await app.start()  # the job queue runs, as under run_polling
+        try:
+            edit(path, OLD_HEADLINE, NEW_HEADLINE)
+            started = time.monotonic()
+
+            async def live() -> bool:
+                return NEW_HEADLINE in await ask_iin(app, api)
+
+            await wait_until(live)
+            took = time.monotonic() - started
+            await wait_until(lambda: _said_to_moderator(api, "✅"))
+            edit(path, "topic: documents", "topic: documents: papers")
+            await wait_until(lambda: _said_to_moderator(api, "❌"))
+            assert NEW_HEADLINE in await ask_iin(app, api)  # the broken file changed nothing for users
+        finally:
+            await app.stop()
+    assert took < 5
+    ok, broken = replies_to(api, MODERATOR)
+    assert ok.startswith("📝 Файлы базы знаний изменились.\n✅ База знаний перезагружена") and "Изменены: iin" in ok
+    assert f"knowledge/faq/iin.yaml:{line_of(path, 'topic:')}: YAML syntax error" in broken
+
+
+async def _said_to_moderator(api, mark: str) -> bool:
+    return any(mark in text for text in replies_to(api, MODERATOR))
+
+
+async def test_a_flood_of_problems_still_reaches_the_moderator_in_one_message(api, tmp_path, knowledge):
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        for path in (knowledge / "faq").glob("*.yaml"):
+            edit(path, "reviewed:", "".join(f"unexpected_field_number_{i}: 1\n" for i in range(10)) + "reviewed:")
+        await reload(app, api)
+    (report,) = replies_to(api, MODERATOR)  # the fake API refuses anything over Telegram's 4,096 characters
+    shown = [line for line in report.splitlines() if ": entry: unknown field" in line]
+    assert 10 <= len(shown) < 140
+    assert report.splitlines()[-1] == f"…and {140 - len(shown)} more."
