@@ -33,6 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
+    from bot.core.validation import check_folder
     from bot.logs import setup_logging
     from bot.storage import StorageError
 
@@ -41,14 +42,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     setup_logging(secrets=(config.token or "", config.user_key_secret or ""), level=config.log_level)
-    try:
-        knowledge = load_knowledge(config.knowledge_dir)
-    except KnowledgeError as exc:
-        print("\n".join(str(p) for p in exc.problems), file=sys.stderr)
+    checked = check_folder(config.knowledge_dir)
+    if not checked.ok:  # the FAQ and the moderation word list alike: never start on half a knowledge base
+        print("\n".join(str(p) for p in checked.errors), file=sys.stderr)
         return _fail(f"the knowledge in {config.knowledge_dir} has errors; fix them or run `python -m bot validate`")
     try:
         asyncio.run(check_token(config))
-        application = build_application(config, knowledge)
+        application = build_application(config, checked.knowledge)
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         return _fail("Telegram rejected BOT_TOKEN: check the token from @BotFather")

@@ -104,3 +104,12 @@ def test_the_console_script_has_the_same_subcommands():
     result = subprocess.run([str(script), "ask", "--json", "нужна ли виза россиянам"], capture_output=True, text=True,
                             cwd=ROOT, timeout=60)
     assert json.loads(result.stdout)["id"] == "visa-free-entry"
+
+
+def test_run_with_a_broken_word_list_stops_too(tmp_path):
+    broken = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, broken)
+    (broken / "blocked_words.yaml").write_text("ru: [\n", encoding="utf-8")
+    result = run("run", env={"BOT_TOKEN": "123:abc", "BOT_KNOWLEDGE_DIR": str(broken)})
+    assert result.returncode == 2
+    assert "knowledge/blocked_words.yaml:" in result.stderr and "YAML syntax error" in result.stderr
