@@ -383,14 +383,21 @@ async def cmd_approved(inv: Invocation) -> None:
 
 # --- commands: messages --------------------------------------------------------------------------
 
-async def cmd_del(inv: Invocation) -> None:
-    verdict = bot_verdict("del", await inv.ops.bot_member(inv.chat.id))
+async def _replied_message(inv: Invocation, action: str) -> Message | None:
+    """The message a /del or /purge points at, once the bot may delete; None after telling why not."""
+    verdict = bot_verdict(action, await inv.ops.bot_member(inv.chat.id))
     if not verdict:
         await inv.reply(inv.verdict_text(verdict))
-        return
+        return None
     reply = _reply(inv.message)
     if reply is None:
         await inv.reply(t(inv.lang, "mod_err_need_reply"))
+    return reply
+
+
+async def cmd_del(inv: Invocation) -> None:
+    reply = await _replied_message(inv, "del")
+    if reply is None:
         return
     target = _reply_target(reply, inv.chat)
     if not can_delete(reply.date, inv.ops.now()):
@@ -411,13 +418,8 @@ async def cmd_del(inv: Invocation) -> None:
 
 
 async def cmd_purge(inv: Invocation) -> None:
-    verdict = bot_verdict("purge", await inv.ops.bot_member(inv.chat.id))
-    if not verdict:
-        await inv.reply(inv.verdict_text(verdict))
-        return
-    reply = _reply(inv.message)
+    reply = await _replied_message(inv, "purge")
     if reply is None:
-        await inv.reply(t(inv.lang, "mod_err_need_reply"))
         return
     plan = plan_purge(reply.message_id, inv.message.message_id, reply.date, inv.ops.now())
     if plan.error:
