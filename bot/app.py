@@ -9,6 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Defaults
 
+from bot import health, network
 from bot.config import Config
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Matcher
@@ -34,6 +35,8 @@ def build_application(config: Config, knowledge: Knowledge) -> Application:
         builder = builder.base_url(config.api_base_url)
     if config.api_base_file_url:
         builder = builder.base_file_url(config.api_base_file_url)
+    builder = network.configure(builder, rate_limit=config.rate_limit, concurrency=config.concurrent_updates,
+                                timeout=config.api_timeout)
     application = builder.build()
     application.bot_data[KEY] = Services(
         config=config,
@@ -53,9 +56,10 @@ def build_application(config: Config, knowledge: Knowledge) -> Application:
 async def _post_init(application: Application) -> None:
     svc: Services = application.bot_data[KEY]
     svc.storage = await Storage.open(svc.config.db_path)
-    svc.query_log = QueryLog(svc.storage)
+    svc.query_log = QueryLog(svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl")
     svc.query_log.start()
     await _register_commands(application)
+    health.start(application, svc.config.heartbeat_file, lambda: {"query_log_pending": svc.query_log.pending})
 
 
 async def _register_commands(application: Application) -> None:
@@ -71,6 +75,7 @@ async def _register_commands(application: Application) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     svc: Services = application.bot_data[KEY]
+    health.stop(svc.config.heartbeat_file)
     if svc.query_log is not None:
         await svc.query_log.close()
     if svc.storage is not None:

@@ -6,8 +6,9 @@ everything else. Plain asyncio with keep-alive HTTP/1.1, so that the fake costs 
 bot it measures; the tests use the fuller fake in tests/fake_bot_api.py.
 
 Control (plain HTTP, for the benchmark process):
-  POST /control/load     body: JSON list of updates (without update_id); resets the counters
-  GET  /control/stats    {"sent": n, "first": t, "last": t, "calls": {method: n}, "connections": n}  (time.monotonic())
+  POST /control/load     body: JSON list of updates (without update_id); replaces the last ones, resets the counters
+  GET  /control/stats    {"sent": n, "first": t, "last": t, "calls": {method: n}, "connections": n,
+                          "first_poll": t}  (times: time.monotonic(), the same clock in every process)
   GET  /control/wait/N   the same, once N messages have been sent
 """
 
@@ -33,6 +34,7 @@ class FakeTelegram:
         self.new_updates = asyncio.Event()
         self.message_id = 1000
         self.connections = 0
+        self.first_poll = 0.0  # time.monotonic() of the first getUpdates (start-up benchmark)
         self.progress = asyncio.Event()
 
     # --- the API ------------------------------------------------------------------------------
@@ -44,6 +46,8 @@ class FakeTelegram:
         self.calls[name] = self.calls.get(name, 0) + 1
         params = _params(body, content_type)
         if name == "getUpdates":
+            if not self.first_poll:
+                self.first_poll = time.monotonic()
             return await self.get_updates(params)
         if name == "getMe":
             return _ok(BOT)
@@ -85,15 +89,15 @@ class FakeTelegram:
                     await asyncio.wait_for(self.progress.wait(), 1.0)
                 except asyncio.TimeoutError:
                     pass
-        if path == "/control/load":
-            base = self.first_id + len(self.updates)
-            for index, update in enumerate(json.loads(body)):
-                self.updates.append(json.dumps({"update_id": base + index, **update}, ensure_ascii=False).encode())
+        if path == "/control/load":  # replaces what was loaded before; update ids keep growing
+            base = self.first_id = self.first_id + len(self.updates)
+            self.updates = [json.dumps({"update_id": base + index, **update}, ensure_ascii=False).encode()
+                            for index, update in enumerate(json.loads(body))]
             self.sent, self.first, self.last, self.calls = 0, 0.0, 0.0, {}
             self.new_updates.set()
             return _ok(base)
         return json.dumps({"sent": self.sent, "first": self.first, "last": self.last, "calls": self.calls,
-                           "connections": self.connections}).encode()
+                           "connections": self.connections, "first_poll": self.first_poll}).encode()
 
     # --- HTTP ---------------------------------------------------------------------------------
 

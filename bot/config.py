@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
@@ -36,6 +37,20 @@ class Config:
     retention_days: int = DEFAULT_RETENTION_DAYS
     watch_knowledge: bool = False
     log_level: str = "INFO"
+    # production (issue 6): webhook, health, Telegram's limits
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    heartbeat_file: Path | None = None
+    rate_limit: bool = True
+    concurrent_updates: int = 8
+    api_timeout: float = 10.0
+
+    @property
+    def webhook_path(self) -> str:
+        """The path part of the webhook URL, where the bot's web server listens."""
+        return urlsplit(self.webhook_url or "").path.strip("/")
 
     @property
     def data_dir(self) -> Path:
@@ -89,6 +104,42 @@ def _log_level(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, integer: bool = True) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind} from {low:g} to {high:g}, got {raw!r}")
+    return value
+
+
+def _webhook(env: Mapping[str, str]) -> dict:
+    url = env.get("BOT_WEBHOOK_URL", "").strip() or None
+    if url is not None and not re.match(r"^https://[^\s/?#]+(/[^\s?#]*)?$", url):
+        raise ConfigError(f"BOT_WEBHOOK_URL must be the public https:// URL Telegram posts updates to, such as https://bot.example.org/telegram, got {url!r}")
+    listen = env.get("BOT_WEBHOOK_LISTEN", "").strip() or "0.0.0.0"
+    if not re.fullmatch(r"[0-9A-Za-z.:\[\]-]{1,253}", listen):
+        raise ConfigError(f"BOT_WEBHOOK_LISTEN must be an address to listen on, such as 0.0.0.0 or 127.0.0.1, got {listen!r}")
+    secret = env.get("BOT_WEBHOOK_SECRET", "").strip() or None
+    if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+        raise ConfigError("BOT_WEBHOOK_SECRET must be 16 to 256 characters of letters, digits, _ and - (Telegram's rule)")
+    return {"webhook_url": url, "webhook_listen": listen, "webhook_secret": secret,
+            "webhook_port": int(_number(env, "BOT_WEBHOOK_PORT", 8443, 1, 65535))}
+
+
+def require_webhook(config: Config) -> None:
+    """`run --webhook` needs the public URL and the secret token Telegram sends back with every update."""
+    if not config.webhook_url:
+        raise ConfigError("BOT_WEBHOOK_URL is not set: webhook mode needs the public https:// URL of this bot")
+    if not config.webhook_secret:
+        raise ConfigError("BOT_WEBHOOK_SECRET is not set: webhook mode needs a secret (16+ letters, digits, _ or -) to check every request")
+
+
 def load_config(env: Mapping[str, str] | None = None, require_token: bool = True) -> Config:
     env = os.environ if env is None else env
     token = env.get("BOT_TOKEN", "").strip() or None
@@ -117,4 +168,9 @@ def load_config(env: Mapping[str, str] | None = None, require_token: bool = True
         retention_days=_retention(env),
         watch_knowledge=_switch(env, "BOT_WATCH_KNOWLEDGE"),
         log_level=_log_level(env),
+        **_webhook(env),
+        heartbeat_file=Path(env["BOT_HEARTBEAT_FILE"].strip()) if env.get("BOT_HEARTBEAT_FILE", "").strip() else None,
+        rate_limit=not env.get("BOT_RATE_LIMIT", "").strip() or _switch(env, "BOT_RATE_LIMIT"),
+        concurrent_updates=int(_number(env, "BOT_CONCURRENT_UPDATES", 8, 1, 256)),
+        api_timeout=_number(env, "BOT_API_TIMEOUT", 10.0, 0.1, 300.0, integer=False),
     )

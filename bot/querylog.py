@@ -1,16 +1,26 @@
 """Writes the query log in the background so that answering never waits for the disk.
 
 Records and feedback go through one queue in order (feedback can never overtake its question).
-When the database fails, the batch is kept in memory, up to `max_pending`, and retried; `close()`
-drains everything before the bot exits.
+When the database fails (locked, read-only, disk full), what is queued stays in memory and is
+retried until the database recovers. `add()` acknowledges a record by returning True; once
+`max_pending` records wait, new ones are refused (False, counted in `refused`) rather than dropping
+acknowledged ones. `close()` drains everything before the bot exits, retrying for a few seconds; what
+still cannot be written goes to `spill_path` (a JSON-lines file next to the database, owner-only),
+which the next start queues again. Only a hard kill loses what was still in memory (well under a
+second's worth while the database is healthy).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
+import os
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from bot.storage import QueryRecord, Storage
 
@@ -24,33 +34,49 @@ class _Feedback:
 
 
 class QueryLog:
-    def __init__(self, storage: Storage, max_pending: int = 10_000, retry_seconds: float = 2.0):
+    def __init__(self, storage: Storage, max_pending: int = 10_000, retry_seconds: float = 2.0,
+                 spill_path: Path | None = None, close_timeout: float = 5.0):
         self._storage = storage
         self._pending: deque[QueryRecord | _Feedback] = deque()
         self._max_pending = max_pending
         self._retry_seconds = retry_seconds
+        self._spill_path = Path(spill_path) if spill_path else None
+        self._close_timeout = close_timeout
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._closing = False
         self._write_lock = asyncio.Lock()
-        self.dropped = 0
+        self.refused = 0  # records and feedback not accepted because the buffer was full
+        self.written = 0  # records written to the database by this writer
+        self._warned_at = 0.0
+        self._unspilled = False  # records from the spill file are queued; the file goes once they are written
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     def start(self) -> None:
+        self._unspill()
         self._task = asyncio.create_task(self._run(), name="query-log-writer")
 
-    def add(self, record: QueryRecord) -> None:
-        self._push(record)
+    def add(self, record: QueryRecord) -> bool:
+        """Queue a record; True once it is acknowledged (it will be written), False when refused."""
+        return self._push(record)
 
-    def feedback(self, ref: str, helpful: bool) -> None:
-        self._push(_Feedback(ref, helpful))
+    def feedback(self, ref: str, helpful: bool) -> bool:
+        return self._push(_Feedback(ref, helpful))
 
-    def _push(self, item: QueryRecord | _Feedback) -> None:
+    def _push(self, item: QueryRecord | _Feedback) -> bool:
         if len(self._pending) >= self._max_pending:
-            self._pending.popleft()
-            self.dropped += 1
-            log.warning("query log buffer full: dropped the oldest record")
+            self.refused += 1
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                log.warning("query log: %d records wait for the database; refusing new ones (%d so far)",
+                            len(self._pending), self.refused)
+            return False
         self._pending.append(item)
         self._wake.set()
+        return True
 
     async def _run(self) -> None:
         while not self._closing:
@@ -63,7 +89,14 @@ class QueryLog:
     async def _write_pending(self) -> bool:
         """Write what is queued, in order; False (and everything kept) when the database fails."""
         async with self._write_lock:
-            return await self._write_locked()
+            done = await self._write_locked()
+        if done and self._unspilled and self._spill_path is not None:
+            self._unspilled = False
+            try:
+                self._spill_path.unlink()
+            except OSError:
+                pass
+        return done
 
     async def _write_locked(self) -> bool:
         while self._pending:
@@ -73,6 +106,7 @@ class QueryLog:
             try:
                 if batch:
                     await self._storage.add_queries(batch)
+                    self.written += len(batch)
                 elif self._pending:
                     item = self._pending[0]
                     await self._storage.set_feedback(item.ref, item.helpful)
@@ -92,5 +126,56 @@ class QueryLog:
         self._wake.set()
         if self._task is not None:
             await self._task
-        if not await self._write_pending():
+        deadline = time.monotonic() + self._close_timeout
+        while not await self._write_pending():
+            if time.monotonic() >= deadline:
+                self._spill()
+                break
+            await asyncio.sleep(min(self._retry_seconds, 0.5))
+
+    # --- across restarts: what the database would not take at exit -----------------------------
+
+    def _spill(self) -> None:
+        if self._spill_path is None:
             log.error("query log: %d records could not be written at exit", len(self._pending))
+            return
+        try:
+            self._spill_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._spill_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                for item in self._pending:
+                    data = asdict(item)
+                    if isinstance(item, QueryRecord):
+                        data["created_at"] = item.created_at.isoformat()
+                    handle.write(json.dumps({"kind": type(item).__name__, **data}, ensure_ascii=False) + "\n")
+            log.error("query log: the database would not take %d records at exit; kept in %s for the next start",
+                      len(self._pending), self._spill_path)
+            self._pending.clear()
+        except OSError as exc:
+            log.error("query log: %d records could not be written at exit, nor kept in %s: %s",
+                      len(self._pending), self._spill_path, exc)
+
+    def _unspill(self) -> None:
+        if self._spill_path is None or not self._spill_path.exists():
+            return
+        try:  # the file stays until these records are in the database (a repeated record is ignored there)
+            lines = self._spill_path.read_text(encoding="utf-8").splitlines()
+            self._unspilled = True
+        except OSError as exc:
+            log.error("query log: cannot read %s: %s", self._spill_path, exc)
+            return
+        items: list[QueryRecord | _Feedback] = []
+        for line in lines:
+            try:
+                data = json.loads(line)
+                kind = data.pop("kind")
+                if kind == "QueryRecord":
+                    data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
+                    items.append(QueryRecord(**data))
+                else:
+                    items.append(_Feedback(**data))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("query log: skipped an unreadable line of %s: %s", self._spill_path, exc)
+        self._pending.extendleft(reversed(items))
+        self._wake.set()
+        log.info("query log: %d records from the last run queued again", len(items))

@@ -57,7 +57,8 @@ def _sources_line(entry: Entry, lang: str) -> str:
     return f"<i>{t(lang, 'source')}: {sources} · {t(lang, 'reviewed')} {_date(entry.reviewed)}</i>"
 
 
-def answer_text(entry: Entry, lang: str, today: dt.date) -> str:
+def answer_text(entry: Entry, lang: str, today: dt.date, limit: int | None = MESSAGE_LIMIT) -> str:
+    """The answer with its source line; with limit=None the whole of it, however long (to be split)."""
     _, answer = entry.answer(lang)
     parts = []
     if entry.expired(today):
@@ -65,7 +66,7 @@ def answer_text(entry: Entry, lang: str, today: dt.date) -> str:
     parts.append(answer)
     parts.append(_sources_line(entry, lang))
     text = "\n\n".join(parts)
-    if visible_length(text) > MESSAGE_LIMIT:  # only a knowledge error could cause this: keep the answer, drop the rest
+    if limit is not None and visible_length(text) > limit:  # only a knowledge error could cause this: keep the answer, drop the rest
         text = answer
     return text
 

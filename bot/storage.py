@@ -156,9 +156,14 @@ def utcnow() -> dt.datetime:
 
 
 class Storage:
+    LANGUAGE_CACHE = 100_000  # users whose language preference (or its absence) is remembered in memory
+
     def __init__(self, connection: aiosqlite.Connection):
         self._db = connection
         self._lock = asyncio.Lock()
+        # user_prefs is read for every message: kept in memory after the first read. Every method that
+        # changes user_prefs updates this too (set_language, forget_user).
+        self._languages: dict[str, str | None] = {}
 
     @classmethod
     async def open(cls, path: Path) -> "Storage":
@@ -208,18 +213,26 @@ class Storage:
     # --- query log ----------------------------------------------------------------------------
 
     async def add_queries(self, records: list[QueryRecord]) -> None:
+        """All or none: a failed batch (locked, read-only, disk full) is rolled back, to be retried whole."""
         async with self._lock:
-            await self._db.executemany(
-                """INSERT OR IGNORE INTO query_log
-                   (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    (r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
-                     r.matched_id, r.score, r.outcome)
-                    for r in records
-                ],
-            )
-            await self._db.commit()
+            try:
+                await self._db.executemany(
+                    """INSERT OR IGNORE INTO query_log
+                       (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [
+                        (r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
+                         r.matched_id, r.score, r.outcome)
+                        for r in records
+                    ],
+                )
+                await self._db.commit()
+            except aiosqlite.Error:
+                try:
+                    await self._db.rollback()
+                except aiosqlite.Error:
+                    pass
+                raise
 
     async def set_feedback(self, ref: str, helpful: bool, when: dt.datetime | None = None) -> bool:
         """Record a helpful / not helpful press; False when no logged question has that reference."""
@@ -252,10 +265,15 @@ class Storage:
     # --- preferences --------------------------------------------------------------------------
 
     async def language(self, user_key: str) -> str | None:
+        if user_key in self._languages:
+            return self._languages[user_key]
         async with self._lock, self._db.execute(
             "SELECT language FROM user_prefs WHERE user_key = ?", (user_key,)
         ) as cursor:
             row = await cursor.fetchone()
+            if len(self._languages) >= self.LANGUAGE_CACHE:
+                self._languages.clear()
+            self._languages[user_key] = row[0] if row else None
             return row[0] if row else None
 
     async def set_language(self, user_key: str, language: str) -> None:
@@ -266,6 +284,7 @@ class Storage:
                 (user_key, language, utcnow().isoformat()),
             )
             await self._db.commit()
+            self._languages[user_key] = language
 
 
     # --- moderation ---------------------------------------------------------------------------
@@ -626,6 +645,7 @@ class Storage:
             questions = await self._db.execute("DELETE FROM query_log WHERE user_key = ?", (user_key,))
             preferences = await self._db.execute("DELETE FROM user_prefs WHERE user_key = ?", (user_key,))
             await self._db.commit()
+            self._languages.pop(user_key, None)
             return {"questions": questions.rowcount, "preferences": preferences.rowcount}
 
 
@@ -642,9 +662,15 @@ class UserKeys:
 
     def __init__(self, secret: bytes):
         self._secret = secret
+        self._keys: dict[int, str] = {}  # computed keys, remembered (two per message otherwise)
 
     def key(self, telegram_id: int) -> str:
-        return hmac.new(self._secret, str(telegram_id).encode(), hashlib.sha256).hexdigest()[:32]
+        found = self._keys.get(telegram_id)
+        if found is None:
+            if len(self._keys) >= 100_000:
+                self._keys.clear()
+            found = self._keys[telegram_id] = hmac.new(self._secret, str(telegram_id).encode(), hashlib.sha256).hexdigest()[:32]
+        return found
 
     @classmethod
     def from_config(cls, secret: str | None, data_dir: Path) -> "UserKeys":

@@ -121,9 +121,11 @@ class Chat:
 
 @asynccontextmanager
 async def running_bot(api: FakeBotAPI, tmp_path: Path, today: dt.date | None = None, **env):
-    """The real Application, initialised against the fake API, with post_init/post_shutdown as run_polling does."""
+    """The real Application, initialised against the fake API, with post_init/post_shutdown as run_polling does.
+
+    Telegram's rate limits are off (a test sends faster than 1 message/s per chat); flood waits and retries stay on."""
     config = load_config({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api.base_url,
-                          "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"), **env})
+                          "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"), "BOT_RATE_LIMIT": "0", **env})
     application = build_application(config, load_knowledge(config.knowledge_dir))
     if today is not None:
         application.bot_data[KEY].today = lambda: today

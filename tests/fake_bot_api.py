@@ -79,7 +79,7 @@ class FakeBotAPI:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_and_record)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -135,7 +135,11 @@ class FakeBotAPI:
         method = request.match_info["method"]
         params = await self._params(request)
         if method != "getUpdates":
-            self.calls.append(Call(method, params))
+            call = Call(method, params)
+            self.__dict__.setdefault("_in_flight", {})[id(request)] = call
+            self.calls.append(call)
+        if (injected := await self._injected(method)) is not None:
+            return injected
         if self.fail_next and method != "getUpdates":
             code, description = self.fail_next.pop(0)
             return self._error(code, description)
@@ -151,6 +155,8 @@ class FakeBotAPI:
     async def _api_getUpdates(self, params):
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
+        if offset:  # as Telegram: asking from an offset confirms (forgets) every update before it
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
         pending = [u for u in self.updates if u["update_id"] >= offset]
         if not pending and timeout:
             self._new_update.clear()
@@ -159,7 +165,7 @@ class FakeBotAPI:
             except asyncio.TimeoutError:
                 pass
             pending = [u for u in self.updates if u["update_id"] >= offset]
-        return self._ok(pending)
+        return self._ok(pending[:int(params.get("limit") or 100)])  # Telegram sends at most 100 at a time
 
     def _check_markup(self, params) -> str | None:
         markup = params.get("reply_markup") or {}
@@ -486,3 +492,64 @@ class FakeBotAPI:
             "photo": [{"file_id": unique, "file_unique_id": unique, "width": width, "height": height}],
             **({"caption": visible} if visible else {}),
         })
+
+    # --- failure injection (issue 6: resilience) -------------------------------------------------
+    # Every call's HTTP status is recorded (Call.status), so a test can tell what reached the chat
+    # (`delivered`) from what the bot only tried. Faults are answered instead of the method:
+    #   fail(kind, method=None, times=1): "5xx" (status 500/502/503), "timeout" (no answer for `delay`
+    #   seconds, then 504), "429" (Too Many Requests with retry_after);
+    #   outage(seconds, status): every request, getUpdates included, fails until the time is up.
+
+    async def _handle_and_record(self, request: web.Request) -> web.StreamResponse:
+        try:
+            response = await self._handle(request)
+        finally:
+            call = self.__dict__.get("_in_flight", {}).pop(id(request), None)
+        if call is not None:
+            call.status = response.status
+        return response
+
+    @property
+    def faults(self) -> list:
+        return self.__dict__.setdefault("_faults", [])
+
+    def fail(self, kind: str, method: str | None = "sendMessage", times: int = 1, status: int = 502,
+             retry_after: int = 1, delay: float = 1.0) -> None:
+        for _ in range(times):
+            self.faults.append((method, kind, status, retry_after, delay))
+
+    def outage(self, seconds: float, status: int = 502) -> None:
+        self.__dict__["_outage_until"] = time.monotonic() + seconds
+        self.__dict__["_outage_status"] = status
+
+    def delivered(self, method: str = "sendMessage") -> list[dict]:
+        """Params of the calls that succeeded (HTTP 200)."""
+        return [c.params for c in self.calls if c.method == method and getattr(c, "status", None) == 200]
+
+    async def wait_delivered(self, count: int, method: str = "sendMessage", timeout: float = 30.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.delivered(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} delivered {method}, got {len(self.delivered(method))}")
+            await asyncio.sleep(0.01)
+        return self.delivered(method)
+
+    async def _injected(self, method: str) -> web.StreamResponse | None:
+        if time.monotonic() < self.__dict__.get("_outage_until", 0.0):
+            status = self.__dict__["_outage_status"]
+            return self._error(status, "Bad Gateway" if status == 502 else "Internal Server Error")
+        for index, (target, kind, status, retry_after, delay) in enumerate(self.faults):
+            if target is None or target == method:
+                del self.faults[index]
+                break
+        else:
+            return None
+        if kind == "5xx":
+            return self._error(status, {500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Bad Gateway"))
+        if kind == "429":
+            return web.json_response({"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                                      "parameters": {"retry_after": retry_after}}, status=429)
+        if kind == "timeout":
+            await asyncio.sleep(delay)
+            return self._error(504, "Gateway Timeout")
+        raise ValueError(f"unknown fault {kind!r}")

@@ -13,9 +13,11 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 
 from rapidfuzz import fuzz, process
 
+from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Weights
 from bot.core.knowledge import Knowledge
 from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, squeeze, stem
@@ -33,6 +35,7 @@ FUZZY_CREDIT = 0.7  # a misspelt word counts this much of a correctly spelt one
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
 RANK_DEPTH = 5  # match() needs the exact scores of the best five entries only (see bot/core/index.py)
 CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), then forgotten all at once
+MATCH_CACHE = 4096  # whole questions remembered with their match
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(squeeze(w) for w in
     "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
@@ -79,12 +82,6 @@ class Match:
         }
 
 
-@dataclass
-class _Scored:
-    score: float
-    language: str
-
-
 class _Synonyms:
     """Rewrites every variant (word or phrase) to its group's canonical form, longest phrase first."""
 
@@ -97,12 +94,14 @@ class _Synonyms:
                 if key and key != canonical:
                     self.phrases.setdefault(key, canonical)
         self.longest = max((len(k) for k in self.phrases), default=0)
+        self.starts = {k[0] for k in self.phrases if len(k) > 1}  # words that begin a phrase of two or more
 
     def apply(self, words: list[str]) -> list[str]:
         out: list[str] = []
         i = 0
         while i < len(words):
-            for size in range(min(self.longest, len(words) - i), 0, -1):
+            longest = min(self.longest, len(words) - i) if words[i] in self.starts else 1
+            for size in range(longest, 0, -1):
                 replacement = self.phrases.get(tuple(words[i:i + size]))
                 if replacement is not None:
                     out.extend(replacement)
@@ -121,11 +120,14 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
                  for i in range(len(padded) - size + 1))
 
 
+@lru_cache(maxsize=1024)
+def _rewrites(text: str) -> tuple[tuple[str, str], ...]:
+    """rewrites(), remembered: match() and rank() both read the same question in all its rewrites."""
+    return tuple(rewrites(text))
+
+
 def _ngrams(words: list[str]) -> Counter:
-    grams: Counter = Counter()
-    for word in words:
-        grams.update(_word_ngrams(word))
-    return grams
+    return Counter(chain.from_iterable(map(_word_ngrams, words)))
 
 
 class Matcher:
@@ -135,9 +137,9 @@ class Matcher:
         self._synonyms = _Synonyms(knowledge.synonyms)
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
+        self._matches: dict[str, Match] = {}
         self._smalltalk_cache: dict[str, str | None] = {}
-        self._build_stem_index()
-        self._build_ngram_index()
+        self._build_indexes()
         self._build_smalltalk()
 
     # --- index ------------------------------------------------------------------------------
@@ -163,41 +165,39 @@ class Matcher:
                 found.extend((index, lang, p) for p in (text.question, *text.phrasings))
         return found
 
-    def _build_ngram_index(self) -> None:
-        """Every phrasing's n-grams, with the stems, in the compact index that scores questions (bot/core/index.py)."""
-        docs: list[tuple[int, str, Counter]] = []
-        for index, lang, phrasing in self._phrasings():
-            words, _ = self._analyse(phrasing)
-            if words:
-                docs.append((index, lang, _ngrams(words)))
-        self._index = Index(docs, len(self._entry_ids), self._stem_entries, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
+    def _build_indexes(self) -> None:
+        """One pass over every phrasing: its n-grams into the compact index that scores questions
+        (bot/core/index.py), its stems into stem -> {entry: strength}; then the keywords, which count
+        fully where words of the phrasings count a little less."""
+        stem_entries: dict[str, dict[int, float]] = defaultdict(dict)
 
-    def _build_stem_index(self) -> None:
-        """stem -> {entry: strength}: an entry's keywords count fully, words of its phrasings a little less."""
-        self._stem_entries: dict[str, dict[int, float]] = defaultdict(dict)
+        def add(stems: list[str], entry: int, strength: float) -> None:
+            for s in stems:
+                if stem_entries[s].get(entry, 0.0) < strength:
+                    stem_entries[s][entry] = strength
 
-        def add(text: str, entry: int, strength: float) -> None:
-            for s in self._analyse(text)[1]:
-                if self._stem_entries[s].get(entry, 0.0) < strength:
-                    self._stem_entries[s][entry] = strength
+        def docs():
+            for index, lang, phrasing in self._phrasings():
+                words, stems = self._analyse(phrasing)
+                add(stems, index, PHRASING_MATCH)
+                if words:
+                    yield index, lang, _ngrams(words)
 
-        for index, _, phrasing in self._phrasings():
-            add(phrasing, index, PHRASING_MATCH)
+        self._index = Index(docs(), len(self._entry_ids), {}, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id != OFFTOPIC:
                 for text in self.knowledge.entries[entry_id].texts.values():
                     for keyword in text.keywords:
-                        add(keyword, index, KEYWORD_MATCH)
+                        add(self._analyse(keyword)[1], index, KEYWORD_MATCH)
+        self._stem_entries = dict(stem_entries)  # a plain dict from now on: looking up never adds
+        self._index.set_stem_entries(self._stem_entries)
         total = len(self._entry_ids)
         self._stem_idf = {s: math.log(1 + total / len(e)) for s, e in self._stem_entries.items()}
         self._unknown_stem_idf = math.log(1 + total) * UNKNOWN_WORD_WEIGHT
         self._fuzzy_vocabulary = [s for s in self._stem_entries if len(s) >= FUZZY_MIN_LENGTH]
-        # fuzz.ratio >= 80 needs lengths within 2/3 .. 3/2 of each other: each length gets only those stems,
-        # in vocabulary order (so ties come out as before)
-        self._fuzzy_by_length: dict[int, list[str]] = {}
-        for size in range(FUZZY_MIN_LENGTH, max((len(v) for v in self._fuzzy_vocabulary), default=0) * 2 + 2):
-            low, high = math.ceil(size * 2 / 3), math.floor(size * 3 / 2)
-            self._fuzzy_by_length[size] = [v for v in self._fuzzy_vocabulary if low <= len(v) <= high]
+        self._fuzzy = FuzzyVocabulary(self._fuzzy_vocabulary, FUZZY_CUTOFF)  # the same results, far fewer comparisons
+        idfs = list(self._stem_idf.values()) + [self._unknown_stem_idf]
+        self._stem_idf_range = (min(idfs), max(idfs))  # the weight a misspelt stem can get, at either end
 
     def _build_smalltalk(self) -> None:
         self._smalltalk: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -222,24 +222,48 @@ class Matcher:
         if found is None:
             if len(self._similar_cache) >= CACHE_LIMIT:
                 self._similar_cache.clear()
-            choices = self._fuzzy_by_length.get(len(s), ())  # longer than 3/2 of any stem: none is close
             found = self._similar_cache[s] = {
-                candidate: FUZZY_CREDIT * score / 100.0
-                for candidate, score, _ in process.extract(s, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3)
+                candidate: FUZZY_CREDIT * score / 100.0 for candidate, score, _ in self._fuzzy.extract(s, limit=3)
             }
         return found
 
-    def _query(self, text: str):
-        """The index query for one reading, or None when the text has no words."""
-        words, stems = self._analyse(text)
+    def _query(self, text: str, floor: float = -1.0):
+        """The index query for one reading; None when the text has no words or surely scores at most `floor`."""
+        words = self._synonyms.apply(normalise(text).split())
         if not words:
             return None
+        query = self._index.query(_ngrams(words), ())
+        coverage_most = (1 - CHAR_WEIGHT) * 100.0
+        if floor >= 0 and query.char_bound() + coverage_most <= floor:
+            return None  # decided before stemming
+        stems = [stem(w) for w in words if not is_stopword(w)] or [stem(w) for w in words]  # as _analyse()
+        if floor >= 0 and query.char_bound() + coverage_most * self._coverage_bound(stems) <= floor:
+            return None  # decided before looking up misspellings
         weighted = []
         for s in dict.fromkeys(stems):
             similar = self._similar_stems(s)
             weight = max((self._stem_idf[c] for c in similar), default=self._unknown_stem_idf)
             weighted.append((weight, similar))
-        return self._index.query(_ngrams(words), weighted)
+        query.set_stems(weighted)
+        return query
+
+    def _coverage_bound(self, stems: list[str]) -> float:
+        """The most coverage the stems could reach, whatever their misspellings turn out to match."""
+        fixed_hits = fixed_total = open_count = 0.0
+        for s in dict.fromkeys(stems):
+            if s in self._stem_entries:
+                fixed_hits += self._stem_idf[s] * self._index.stem_max.get(s, 0.0)
+                fixed_total += self._stem_idf[s]
+            elif len(s) < FUZZY_MIN_LENGTH:
+                fixed_total += self._unknown_stem_idf
+            else:
+                open_count += 1
+        if not open_count:
+            return fixed_hits / fixed_total if fixed_total else 0.0
+        # each misspelt stem counts at most FUZZY_CREDIT with a weight between the smallest and largest possible:
+        # the share is largest at one end or the other
+        return max((fixed_hits + FUZZY_CREDIT * w * open_count) / (fixed_total + w * open_count)
+                   for w in self._stem_idf_range)
 
     def rank(self, question: str, depth: int | None = None) -> tuple[str, list[tuple[str, float, str]]]:
         """(rewrite kind, entries ranked by score with the language of their best phrasing) for the best reading.
@@ -247,13 +271,15 @@ class Matcher:
         All the entries the question touches by default; the best `depth` only (exactly, and much faster) when given.
         """
         best_kind, best_ranking, best_top = "typed", [], -1.0
-        for kind, candidate in rewrites(question):
-            query = self._query(candidate)
+        for kind, candidate in _rewrites(question):
             penalty = REWRITE_PENALTY[kind]
+            query = self._query(candidate, best_top / penalty if best_top >= 0 else -1.0)
             if query is None:
+                if best_top >= 0:
+                    continue  # no words, or this reading cannot beat the best one so far
                 ranking = []
             elif best_top >= 0 and query.upper_bound() * penalty <= best_top:
-                continue  # this reading cannot beat the best one so far
+                continue
             else:
                 ranking = [(self._entry_ids[e], score * penalty, lang) for e, score, lang in query.top(depth)]
             top = ranking[0][1] if ranking else 0.0
@@ -296,12 +322,25 @@ class Matcher:
         return self._smalltalk_cache[word]
 
     def match(self, question: str) -> Match:
-        """Small talk first (a whole message of greetings or thanks, in any reading), then the FAQ."""
-        for kind, candidate in rewrites(question):
+        """Small talk first (a whole message of greetings or thanks, in any reading), then the FAQ.
+
+        The same text asked again (a burst of people asking alike, "привет", "иин") is answered from memory."""
+        found = self._matches.get(question)
+        if found is None:
+            if len(self._matches) >= MATCH_CACHE:
+                self._matches.clear()
+            found = self._matches[question] = self._match(question)
+        return found
+
+    def _match(self, question: str) -> Match:
+        typed = None
+        for kind, candidate in _rewrites(question):
             talk = self.smalltalk_intent(candidate)
+            if kind == "typed":
+                typed = talk
             if talk and all(is_stopword(w) for w in talk[2]):
                 return Match(question, "smalltalk", None, 100.0, (), self._reply_language(question, kind, talk[1]), talk[0])
-        talk = self.smalltalk_intent(question)
+        talk = typed  # the typed reading is the question itself
         if talk is None:
             return self._decide(question, question)
         # "привет, где получить иин": the greeting is dropped and the rest is the question

@@ -53,6 +53,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)  # a question is normalised in each of its readings and for small talk
 def normalise(text: str) -> str:
     """Fold everything that should not change a match: case, ё, Kazakh letters, punctuation, emoji, invisible and repeated characters."""
     text = unicodedata.normalize("NFKC", text)
@@ -99,6 +100,7 @@ def transliterate(text: str) -> str:
     return " ".join(_transliterate_word(word) for word in normalise(text).split())
 
 
+@lru_cache(maxsize=65536)
 def _transliterate_word(word: str) -> str:
     if not _LATIN.search(word):
         return word

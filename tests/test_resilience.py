@@ -1,0 +1,152 @@
+"""Database trouble while the bot answers: locked, read-only, disk full. Answering goes on, the query
+log keeps what it acknowledged in memory (up to its bound) and writes it once the database recovers;
+what the database still refuses at exit is kept on disk for the next start."""
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from bot.querylog import QueryLog
+from bot.services import KEY
+from bot.storage import QueryRecord, Storage, utcnow
+from tests.conftest import Chat, running_bot, send
+
+QUESTIONS = ["где получить иин", "как открыть счет в банке", "сколько можно находиться без визы",
+             "где снять квартиру в алматы", "как найти работу"]
+
+
+def record(ref: str) -> QueryRecord:
+    return QueryRecord(ref, utcnow(), "ru", "private", "k" * 32, "вопрос", "iin", 50.0, "answer")
+
+
+def rows(db) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT COUNT(*) FROM query_log").fetchone()[0]
+
+
+async def break_locked(db, storage):
+    """Another process holds the write lock; the bot gives up waiting for it after 50 ms."""
+    await storage._db.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+
+    async def repair():
+        other.execute("ROLLBACK")
+        other.close()
+    return repair
+
+
+async def break_read_only(db, storage):
+    await storage._db.execute("PRAGMA query_only = ON")  # "attempt to write a readonly database"
+
+    async def repair():
+        await storage._db.execute("PRAGMA query_only = OFF")
+    return repair
+
+
+async def break_disk_full(db, storage):
+    async with storage._db.execute("PRAGMA page_count") as cursor:
+        (pages,) = await cursor.fetchone()
+    await storage._db.execute(f"PRAGMA max_page_count = {pages}")  # no room for one more page: "database or disk is full"
+
+    async def repair():
+        await storage._db.execute("PRAGMA max_page_count = 1073741823")
+    return repair
+
+
+@pytest.mark.parametrize("trouble", [break_locked, break_read_only, break_disk_full], ids=["locked", "read-only", "disk-full"])
+async def test_answering_goes_on_while_the_database_fails_and_the_log_catches_up(api, tmp_path, trouble):
+    db = tmp_path / "data" / "bot.sqlite3"
+    async with running_bot(api, tmp_path) as app:
+        svc = app.bot_data[KEY]
+        svc.query_log._retry_seconds = 0.05
+        for i in range(3):  # enough rows that a full disk has nothing left to give
+            await send(app, api, Chat(user_id=10 + i).message(QUESTIONS[i]))
+        await svc.query_log.flush()
+        before = rows(db)
+        repair = await trouble(db, svc.storage)
+        for i in range(40):
+            await send(app, api, Chat(user_id=100 + i).message(QUESTIONS[i % len(QUESTIONS)] + f" {i}"))
+        assert len(api.delivered()) == 43  # every question answered while the database failed
+        await asyncio.sleep(0.2)
+        pending = svc.query_log.pending
+        assert pending > 0 and rows(db) + pending == before + 40  # what the database refused waits in memory
+        await repair()
+        for _ in range(100):
+            if not svc.query_log.pending:
+                break
+            await asyncio.sleep(0.05)
+        assert svc.query_log.pending == 0
+    assert rows(db) == before + 40
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+class Failing:
+    """A storage that fails until `healthy` is set."""
+
+    def __init__(self, storage):
+        self.storage, self.healthy = storage, False
+
+    async def add_queries(self, records):
+        if not self.healthy:
+            raise sqlite3.OperationalError("database or disk is full")
+        await self.storage.add_queries(records)
+
+    async def set_feedback(self, ref, helpful):
+        if not self.healthy:
+            raise sqlite3.OperationalError("database or disk is full")
+        return await self.storage.set_feedback(ref, helpful)
+
+
+async def test_the_buffer_has_a_bound_and_refuses_rather_than_forgets(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    failing = Failing(storage)
+    log = QueryLog(failing, max_pending=5, retry_seconds=0.02)
+    log.start()
+    acknowledged = [log.add(record(f"r{i}")) for i in range(8)]
+    assert acknowledged == [True] * 5 + [False] * 3 and log.refused == 3
+    await asyncio.sleep(0.1)
+    failing.healthy = True
+    await log.close()
+    refs = sorted(r["ref"] for r in await storage.queries())
+    await storage.close()
+    assert refs == [f"r{i}" for i in range(5)]  # every acknowledged record, none of the refused
+
+
+async def test_what_the_database_refuses_at_exit_is_kept_for_the_next_start(tmp_path):
+    spill = tmp_path / "query-log.pending.jsonl"
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    failing = Failing(storage)
+    log = QueryLog(failing, retry_seconds=0.02, spill_path=spill, close_timeout=0.2)
+    log.start()
+    for i in range(3):
+        log.add(record(f"s{i}"))
+    log.feedback("s1", helpful=False)
+    await log.close()  # the database never recovered
+    assert spill.exists() and oct(spill.stat().st_mode & 0o777) == "0o600"
+    assert await storage.queries() == []
+
+    restarted = QueryLog(storage, spill_path=spill)  # the next start, database healthy again
+    restarted.start()
+    await restarted.close()
+    logged = {r["ref"]: r["feedback"] for r in await storage.queries()}
+    await storage.close()
+    assert logged == {"s0": None, "s1": 0, "s2": None}
+    assert not spill.exists()
+
+
+async def test_the_bot_stops_cleanly_with_a_broken_database_and_loses_nothing_it_answered(api, tmp_path):
+    db = tmp_path / "data" / "bot.sqlite3"
+    async with running_bot(api, tmp_path) as app:
+        svc = app.bot_data[KEY]
+        svc.query_log._retry_seconds = 0.05
+        svc.query_log._close_timeout = 0.3
+        await svc.storage._db.execute("PRAGMA query_only = ON")
+        for i in range(5):
+            await send(app, api, Chat(user_id=200 + i).message(QUESTIONS[i]))
+    assert rows(db) == 0 and (tmp_path / "data" / "query-log.pending.jsonl").exists()
+    async with running_bot(api, tmp_path) as app:  # restart: the kept rows are written
+        await app.bot_data[KEY].query_log.flush()
+    assert rows(db) == 5
