@@ -597,14 +597,20 @@ async def _network_admin(inv: Invocation, network: dict) -> bool:
     return False
 
 
-async def cmd_nban(inv: Invocation) -> None:
+async def _network_target(inv: Invocation, action: str):
+    """(network, target, parsed command) for /nban and /unnban, once this chat's network lets the caller act."""
     network = await _network_here(inv)
     if network is None or not await _network_admin(inv, network):
-        return
-    found = await resolve(inv, "nban")
+        return None
+    found = await resolve(inv, action)
+    return None if found is None else (network, *found)
+
+
+async def cmd_nban(inv: Invocation) -> None:
+    found = await _network_target(inv, "nban")
     if found is None:
         return
-    target, parsed = found
+    network, target, parsed = found
     if target.is_channel:
         await inv.reply(t(inv.lang, "mod_err_channel_target"))
         return
@@ -622,13 +628,10 @@ async def cmd_nban(inv: Invocation) -> None:
 
 
 async def cmd_unnban(inv: Invocation) -> None:
-    network = await _network_here(inv)
-    if network is None or not await _network_admin(inv, network):
-        return
-    found = await resolve(inv, "unnban")
+    found = await _network_target(inv, "unnban")
     if found is None:
         return
-    target, parsed = found
+    network, target, parsed = found
     if not await inv.ops.storage.mod_remove_network_ban(network["id"], target.user_id):
         await inv.reply(t(inv.lang, "mod_not_network_banned", name=target.html()))
         return
