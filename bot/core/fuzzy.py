@@ -12,10 +12,10 @@ original order, so the result (ties included) is exactly the full comparison's.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from itertools import chain
+from collections import defaultdict
 from typing import Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 
@@ -27,12 +27,13 @@ class FuzzyVocabulary:
     def __init__(self, words: Sequence[str], cutoff: float):
         self.words = list(words)
         self.cutoff = cutoff
-        self.lengths = [len(w) for w in self.words]
+        self.lengths = np.array([len(w) for w in self.words], np.int64)
         postings: dict[str, list[int]] = defaultdict(list)
         for index, word in enumerate(self.words):
             for pair in _pairs(word):  # a repeated pair is listed again: counts stay an upper bound
                 postings[pair].append(index)
-        self.postings = dict(postings)
+        self.postings = {pair: np.array(found, np.int64) for pair, found in postings.items()}
+        self._longest = int(self.lengths.max(initial=0))
 
     def _needed(self, l1: int, l2: int) -> int:
         """Letter pairs two words of these lengths must share to reach the cutoff."""
@@ -40,19 +41,32 @@ class FuzzyVocabulary:
         k = math.ceil(self.cutoff / 200.0 * total - 1e-9)
         return 3 * k - 1 - total
 
+    def possible(self, word: str) -> bool:
+        """False when no word can be close enough: fewer of its letter pairs occur in the whole vocabulary
+        than the most lenient length allows (cheap: no word is compared)."""
+        l1 = len(word)
+        if l1 < 2 or not self.words:
+            return bool(self.words)
+        share = self.cutoff / 200.0
+        low, high = math.ceil(l1 * share / (1 - share) - 1e-9), math.floor(l1 * (1 - share) / share + 1e-9)
+        least = min((self._needed(l1, l2) for l2 in range(low, min(high, self._longest) + 1)), default=None)
+        if least is None:
+            return False
+        return sum(1 for p in set(_pairs(word)) if p in self.postings) >= least
+
     def extract(self, word: str, limit: int) -> list[tuple[str, float, int]]:
         """As process.extract(word, words, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)."""
         l1 = len(word)
-        if l1 < 2:
+        if l1 < 2 or not self.words:
             return process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=limit)
         share = self.cutoff / 200.0
         low, high = math.ceil(l1 * share / (1 - share) - 1e-9), math.floor(l1 * (1 - share) / share + 1e-9)
-        needed = {l2: self._needed(l1, l2) for l2 in range(low, high + 1)}
-        counts = Counter(chain.from_iterable(self.postings.get(p, ()) for p in set(_pairs(word))))
-        lengths = self.lengths
-        chosen = sorted(i for i, n in counts.items() if lengths[i] in needed and n >= needed[lengths[i]])
-        if any(n <= 0 for n in needed.values()):  # too short to need a shared pair: every word of those lengths
-            chosen = sorted(set(chosen) | {i for i, n in enumerate(lengths) if n in needed and needed[n] <= 0})
+        needed = np.full(self._longest + 1, np.iinfo(np.int64).max)  # by length; words of other lengths never pass
+        for l2 in range(low, min(high, self._longest) + 1):
+            needed[l2] = self._needed(l1, l2)
+        lists = [self.postings[p] for p in set(_pairs(word)) if p in self.postings]
+        counts = np.bincount(np.concatenate(lists), minlength=len(self.words)) if lists else np.zeros(len(self.words), np.int64)
+        chosen = np.flatnonzero(counts >= needed[self.lengths]).tolist()  # ascending: the original order
         found = process.extract(word, [self.words[i] for i in chosen], scorer=fuzz.ratio,
                                 score_cutoff=self.cutoff, limit=limit)
         return [(choice, score, chosen[position]) for choice, score, position in found]

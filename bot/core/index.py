@@ -1,37 +1,35 @@
-"""The matcher's index: character n-gram TF-IDF and stem coverage, compact and fast to query.
+"""The matcher's index: character n-gram TF-IDF and stem coverage, in numpy arrays, fast to query.
 
 An entry's score for one reading of a question is
 
     100 * (CHAR * ((1 - CENTROID) * best(e) + CENTROID * centroid(e)) + (1 - CHAR) * coverage(e))
 
 best(e): cosine of the question's n-gram vector with the entry's closest phrasing; centroid(e):
-cosine with the normalised sum of its phrasings (the sum of the phrasings' cosines divided by that
-sum's length); coverage(e): the IDF-weighted share of the question's stems the entry knows
-(see bot/core/matcher.py).
+cosine with the normalised sum of its phrasings; coverage(e): the IDF-weighted share of the
+question's stems the entry knows (see bot/core/matcher.py).
 
-Up to `Limits.dense_docs` phrasings (a FAQ of a few hundred entries) `Query.top()` computes every
-phrasing's cosine by walking the question's n-grams' lists: exact. Above that, walking the lists of
-common n-grams would cost time in proportion to the knowledge, so a reading is scored in two steps:
-a cheap first pass nominates entries (from the question's stems, rarest first, and its rare
-n-grams), and the best `Limits.candidates` of them get their exact score from their own small
-index. An entry that shares neither a stem nor a rare n-gram with the question is then not
-considered; every entry returned has its exact score. `top(None)` (validation, collisions) is exact
-at any size.
+Up to `Limits.dense_docs` phrasings (a FAQ of a few hundred entries) every phrasing's cosine is
+computed at once from the question's n-grams' posting lists (one `bincount`): exact. Above that,
+every entry's centroid and coverage are still computed exactly, for all entries, and the best
+`Limits.candidates` entries by those two get the cosine of each of their phrasings as well, so
+that every entry returned carries its exact score; an entry whose closest phrasing alone would
+have lifted it above those candidates is the one thing the large index can miss.
+`top(None)` (validation, collisions) is exact at any size.
 
-Storage is flat arrays (about 20 bytes per distinct n-gram of a phrasing), so that 10,000 entries fit.
+Storage: the phrasings' n-gram weights row by row (one contiguous block per entry), the same by
+n-gram for the dense case, and each entry's centroid by n-gram: about 12 bytes per n-gram of a phrasing.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from array import array
-from bisect import bisect_left
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import compress
-from operator import itemgetter, mul
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,17 @@ class Weights:
 @dataclass(frozen=True)
 class Limits:
     dense_docs: int = 6000  # up to this many phrasings every reading is scored exactly against all of them
-    candidates: int = 5  # above it, entries scored exactly per reading (the best of the first pass)
-    rare_entries: int = 32  # n-grams in at most this many entries nominate candidates
-    stem_budget: int = 2_000  # entries read from the stems' lists (rarest stem first) to nominate candidates
+    candidates: int = 8  # above it, entries scored exactly (the best by coverage and by their rare n-grams)
+    rare_entries: int = 32  # an n-gram in at most this many entries nominates candidates...
+    rare_share: float = 0.05  # ... or in at most this share of them
+
+
+def _gather(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the concatenated slices ptr[k]:ptr[k + 1] for each key, and each slice's length."""
+    starts = ptr[keys]
+    lengths = ptr[keys + 1] - starts
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0), lengths
 
 
 class Index:
@@ -74,132 +80,139 @@ class Index:
     def set_stem_entries(self, stem_entries: dict[str, dict[int, float]]) -> None:
         self.stem_entries = stem_entries
         self.stem_max = {s: max(e.values()) for s, e in stem_entries.items() if e}
+        self._stem_arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # filled as stems are asked for
+
+    def stem_arrays(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
+        """(entries, strengths) of a known stem, as arrays (made on first use: most stems are never asked)."""
+        found = self._stem_arrays.get(stem)
+        if found is None:
+            entries = self.stem_entries[stem]
+            found = self._stem_arrays[stem] = (np.fromiter(entries.keys(), np.int64, len(entries)),
+                                               np.fromiter(entries.values(), np.float64, len(entries)))
+        return found
 
     # --- building -------------------------------------------------------------------------------
 
     def _build(self, source: Iterable[tuple[int, str, Counter]]) -> None:
         gram_id: dict[str, int] = {}
-        df: list[int] = []
-        docs: list[tuple[array, array]] = []  # n-gram ids and counts per phrasing, compact while building
-        doc_entry = array("i")
+        gids: list[int] = []
+        counts: list[int] = []
+        doc_ptr = [0]
+        doc_entry: list[int] = []
         self.doc_lang: list[str] = []
         for entry, lang, grams in source:
             if entry >= self.entry_count or (doc_entry and entry < doc_entry[-1]):
                 raise ValueError("phrasings must come entry by entry, in entry order")
-            ids = array("i")
-            for gram in grams:
+            for gram, count in grams.items():
                 gid = gram_id.get(gram)
                 if gid is None:
-                    gid = gram_id[gram] = len(df)
-                    df.append(1)
-                else:
-                    df[gid] += 1
-                ids.append(gid)
-            docs.append((ids, array("H", grams.values())))
+                    gid = gram_id[gram] = len(gram_id)
+                gids.append(gid)
+                counts.append(count)
+            doc_ptr.append(len(gids))
             doc_entry.append(entry)
             self.doc_lang.append(lang)
-        total = len(docs)
         self.gram_id = gram_id
-        self.idf_list = [math.log((1 + total) / (1 + n)) + 1.0 for n in df]
-        self.unknown_idf = math.log(1 + total) + 1.0
-        self.doc_count = total
-        self.dense = total <= self.limits.dense_docs
-        self.entry_docs = array("q", [0]) * (self.entry_count + 1)  # an entry's phrasings: entry_docs[e] .. [e + 1]
-        for entry in doc_entry:
-            self.entry_docs[entry + 1] += 1
-        for entry in range(self.entry_count):
-            self.entry_docs[entry + 1] += self.entry_docs[entry]
+        grams_total, self.doc_count = len(gram_id), len(doc_entry)
+        self.dense = self.doc_count <= self.limits.dense_docs
+        row_gram = np.array(gids, np.int64)
+        row_count = np.array(counts, np.float64)
+        del gids, counts
+        self.doc_ptr = np.array(doc_ptr, np.int64)
+        row_doc = np.repeat(np.arange(self.doc_count), np.diff(self.doc_ptr))
+        df = np.bincount(row_gram, minlength=grams_total)
+        idf = np.log((1 + self.doc_count) / (1 + df)) + 1.0
+        self.idf = idf
+        self.unknown_idf = math.log(1 + self.doc_count) + 1.0
+        values = np.where(row_count > 1, 1.0 + np.log(row_count), 1.0) * idf[row_gram]
+        del row_count
+        norms = np.sqrt(np.bincount(row_doc, values * values, minlength=self.doc_count))
+        norms[norms == 0] = 1.0
+        self.row_gram = row_gram
+        self.row_weight = values / norms[row_doc]
+        del values
+        self.entry_docs = np.zeros(self.entry_count + 1, np.int64)  # an entry's phrasings: entry_docs[e] .. [e + 1]
+        np.add.at(self.entry_docs, np.array(doc_entry, np.int64) + 1, 1)
+        np.cumsum(self.entry_docs, out=self.entry_docs)
+        self.max_doc_weight = np.zeros(grams_total)
+        np.maximum.at(self.max_doc_weight, row_gram, self.row_weight)
+        if self.dense:  # the same weights n-gram by n-gram: one bincount scores every phrasing
+            order = np.argsort(row_gram, kind="stable")
+            self.gram_ptr = np.concatenate(([0], np.cumsum(np.bincount(row_gram, minlength=grams_total))))
+            self.gram_doc = row_doc[order]
+            self.gram_weight = self.row_weight[order]
+            del order
+        self.filled_entries = np.flatnonzero(np.diff(self.entry_docs) > 0)
+        self.entry_rows = self.doc_ptr[self.entry_docs]  # an entry's rows: entry_rows[e] .. [e + 1]
+        row_entry = np.array(doc_entry, np.int64)[row_doc]
+        del row_doc
+        self._build_centroids(row_entry, grams_total)
+        self._vector = np.zeros(grams_total)
+        self._vector_lock = threading.Lock()
 
-        # Per entry, its own small inverted index: its distinct n-grams (local_gram[local_start[e]:...])
-        # with their weight in its normalised centroid (local_centroid) and, for each, the entry's
-        # phrasings that have it (post_doc, numbered within the entry) with their weight (post_weight).
-        self.max_doc_weight = array("d", bytes(8 * len(df)))
-        self.centroid_norm = array("d", bytes(8 * self.entry_count))
-        self.local_start = array("q", [0]) * (self.entry_count + 1)
-        self.local_gram = array("i")
-        self.local_centroid = array("d")
-        self.post_start = array("q", [0])
-        self.post_doc = array("H")
-        self.post_weight = array("d")
-        dense_docs: list[list[int]] = [[] for _ in df] if self.dense else []
-        dense_weights: list[list[float]] = [[] for _ in df] if self.dense else []
-        idf, log, max_doc_weight = self.idf_list, math.log, self.max_doc_weight
-        entries_per_gram = [0] * len(df)
-        for entry in range(self.entry_count):
-            local: dict[int, tuple[list[int], list[float]]] = {}
-            first = self.entry_docs[entry]
-            for doc in range(first, self.entry_docs[entry + 1]):
-                gids, counts = docs[doc]
-                values = [(1.0 + log(c)) * idf[g] if c > 1 else idf[g] for g, c in zip(gids, counts)]
-                norm = math.sqrt(sum(v * v for v in values)) or 1.0
-                for gid, value in zip(gids, values):
-                    weight = value / norm
-                    if weight > max_doc_weight[gid]:
-                        max_doc_weight[gid] = weight
-                    found = local.get(gid)
-                    if found is None:
-                        found = local[gid] = ([], [])
-                    found[0].append(doc - first)
-                    found[1].append(weight)
-                    if self.dense:
-                        dense_docs[gid].append(doc)
-                        dense_weights[gid].append(weight)
-                docs[doc] = None  # type: ignore[call-overload]  # free as we go
-            sums = [sum(weights) for _, weights in local.values()]
-            norm = math.sqrt(sum(v * v for v in sums)) or 1.0
-            self.centroid_norm[entry] = norm
-            self.local_gram.extend(local)
-            self.local_centroid.extend(v / norm for v in sums)
-            for gid, (local_docs, weights) in local.items():
-                self.post_doc.extend(local_docs)
-                self.post_weight.extend(weights)
-                self.post_start.append(len(self.post_doc))
-                entries_per_gram[gid] += 1
-            self.local_start[entry + 1] = len(self.local_gram)
-        if self.dense:  # tuples: the fastest to walk in Python
-            self.dense_postings = [(tuple(d), tuple(w)) for d, w in zip(dense_docs, dense_weights)]
+    def _build_centroids(self, row_entry: np.ndarray, grams_total: int) -> None:
+        """Each entry's normalised sum of its phrasings, entry by entry; in a large index also by n-gram
+        for the rare n-grams (those that nominate candidates)."""
+        keys, inverse = np.unique(row_entry * grams_total + self.row_gram, return_inverse=True)
+        sums = np.bincount(inverse.ravel(), self.row_weight, minlength=len(keys))
+        key_entry, key_gram = keys // max(grams_total, 1), keys % max(grams_total, 1)
+        norms = np.sqrt(np.bincount(key_entry, sums * sums, minlength=self.entry_count))
+        norms[norms == 0] = 1.0
+        self.centroid_norm = norms
+        centroid = sums / norms[key_entry]
+        self.max_centroid = np.zeros(grams_total)
+        np.maximum.at(self.max_centroid, key_gram, centroid)
+        if self.dense:
+            return  # the centroid is the sum of the phrasings' cosines there
+        self.entry_centroid_ptr = np.concatenate(([0], np.cumsum(np.bincount(key_entry, minlength=self.entry_count))))
+        self.entry_centroid_gram, self.entry_centroid_weight = key_gram, centroid  # keys are entry-major
+        entries_per_gram = np.bincount(key_gram, minlength=grams_total)
+        self.rare = entries_per_gram <= max(self.limits.rare_entries, int(self.entry_count * self.limits.rare_share))
+        kept = self.rare[key_gram]
+        order = np.lexsort((key_entry[kept], key_gram[kept]))
+        self.rare_ptr = np.concatenate(([0], np.cumsum(np.bincount(key_gram[kept], minlength=grams_total))))
+        self.rare_entry = key_entry[kept][order]
+        self.rare_weight = centroid[kept][order]
 
-        # Per n-gram, the entries that have it (ascending), with its local position there and centroid weight.
-        self.entry_start = array("q", [0]) * (len(df) + 1)
-        for gid, count in enumerate(entries_per_gram):
-            self.entry_start[gid + 1] = self.entry_start[gid] + count
-        size = self.entry_start[-1]
-        self.entry_ids = array("i", bytes(4 * size))
-        self.entry_local = array("i", bytes(4 * size))
-        self.max_centroid = array("d", bytes(8 * len(df)))
-        fill = array("q", self.entry_start[:-1]) if df else array("q")
-        local_gram, local_centroid, max_centroid = self.local_gram, self.local_centroid, self.max_centroid
-        for entry in range(self.entry_count):
-            for at in range(self.local_start[entry], self.local_start[entry + 1]):
-                gid = local_gram[at]
-                slot = fill[gid]
-                fill[gid] = slot + 1
-                self.entry_ids[slot] = entry
-                self.entry_local[slot] = at
-                if local_centroid[at] > max_centroid[gid]:
-                    max_centroid[gid] = local_centroid[at]
+    @contextmanager
+    def query_vector(self, gids: np.ndarray, weights: np.ndarray) -> Iterator[np.ndarray]:
+        """The question as a dense vector over all n-grams: one buffer, filled and cleared again per use."""
+        with self._vector_lock:
+            self._vector[gids] = weights
+            try:
+                yield self._vector
+            finally:
+                self._vector[gids] = 0.0
 
-    def query(self, grams: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
-        """`grams`: the reading's n-gram counts; `stems`: per distinct stem, its IDF weight and the known
-        stems it stands for with their similarity (itself with 1.0, or misspellings with partial credit)."""
-        return Query(self, grams, list(stems))
+    def encode(self, grams: Iterable[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+        """A word's n-grams as the ids of the known ones and the unknown ones themselves (remembered per word by the matcher)."""
+        get = self.gram_id.get
+        known, unknown = [], []
+        for gram in grams:
+            gid = get(gram)
+            if gid is None:
+                unknown.append(gram)
+            else:
+                known.append(gid)
+        return np.array(known, np.int64), tuple(unknown)
+
+    def query(self, known: np.ndarray, unknown: Iterable[str], stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
+        """`known`: the ids of the reading's known n-grams, `unknown`: the others, each as often as it occurs;
+        `stems`: per distinct stem, its IDF weight and the known stems it stands for with their similarity
+        (itself with 1.0, or misspellings with partial credit)."""
+        return Query(self, known, unknown, list(stems))
 
 
 class Query:
-    def __init__(self, index: Index, grams: Counter, stems: list[tuple[float, dict[str, float]]]):
+    def __init__(self, index: Index, known: np.ndarray, unknown: Iterable[str], stems: list[tuple[float, dict[str, float]]]):
         self.index = index
-        idf, unknown_idf, log = index.idf_list, index.unknown_idf, math.log
-        known: dict[int, float] = {}
-        squares = 0.0
-        for gid, count in zip(map(index.gram_id.get, grams), grams.values()):
-            if gid is None:
-                weight = unknown_idf if count == 1 else (1.0 + log(count)) * unknown_idf
-            else:
-                weight = idf[gid] if count == 1 else (1.0 + log(count)) * idf[gid]
-                known[gid] = weight
+        self.gids, counts = np.unique(known, return_counts=True)
+        weights = index.idf[self.gids] * np.where(counts > 1, 1.0 + np.log(counts), 1.0)
+        squares = float(weights @ weights)
+        for count in Counter(unknown).values():
+            weight = index.unknown_idf if count == 1 else (1.0 + math.log(count)) * index.unknown_idf
             squares += weight * weight
-        norm = math.sqrt(squares) or 1.0
-        self.grams = {gid: weight / norm for gid, weight in known.items()}
+        self.weights = weights / (math.sqrt(squares) or 1.0)
         self.set_stems(stems)
 
     def set_stems(self, stems: list[tuple[float, dict[str, float]]]) -> None:
@@ -208,12 +221,16 @@ class Query:
 
     def char_bound(self) -> float:
         """No entry's n-gram part scores more than this (cheap: no list is read)."""
-        index, w = self.index, self.index.weights
-        qs = list(self.grams.values())
-        best = sum(map(mul, qs, map(index.max_doc_weight.__getitem__, self.grams)))
-        centroid = sum(map(mul, qs, map(index.max_centroid.__getitem__, self.grams)))
-        length = math.sqrt(sum(map(mul, qs, qs)))  # Cauchy-Schwarz: unit vectors
+        index, w, q = self.index, self.index.weights, self.weights
+        best = float(q @ index.max_doc_weight[self.gids])
+        centroid = float(q @ index.max_centroid[self.gids])
+        length = math.sqrt(float(q @ q))  # Cauchy-Schwarz: unit vectors
         return w.best_factor * min(best, length) + w.centroid_factor * min(centroid, length)
+
+    def _best_bound(self) -> float:
+        """No entry's closest-phrasing part scores more than this."""
+        q = self.weights
+        return self.index.weights.best_factor * min(float(q @ self.index.max_doc_weight[self.gids]), math.sqrt(float(q @ q)))
 
     def upper_bound(self) -> float:
         """No entry scores more than this (cheap: no list is read)."""
@@ -224,144 +241,130 @@ class Query:
                            for weight, similar in self.stems) / self.stem_total
         return self.char_bound() + index.weights.coverage_factor * coverage
 
-    def top(self, depth: int | None = 5) -> list[tuple[int, float, str]]:
+    def top(self, depth: int | None = 5, floor: float = -1.0) -> list[tuple[int, float, str]] | None:
         """The best `depth` entries (all the entries the question touches when None) as (entry, score,
-        language of the closest phrasing), best first; ties by entry order."""
-        if self.index.dense:
-            return self._top_dense(depth)
-        if depth is None:
-            index = self.index
-            entries: set[int] = set(self._coverage(self.stems))
-            for gid in self.grams:
-                entries.update(index.entry_ids[index.entry_start[gid]:index.entry_start[gid + 1]])
-            ranked = self._exact(sorted(entries))
-        else:
-            ranked = self._exact(self._nominate())[:depth]
-        return [(e, -negative, language) for negative, e, language in ranked]
+        language of the closest phrasing), best first; ties by entry order.
 
-    def _coverage(self, stems: Iterable[tuple[float, dict[str, float]]]) -> dict[int, float]:
-        """entry -> sum of stem weight x how well it knows the stem (divide by stem_total for the share)."""
-        coverage: dict[int, float] = {}
-        stem_entries = self.index.stem_entries
-        for weight, similar in stems:
-            hits: dict[int, float] = {}
-            for c, sim in similar.items():
-                for e, strength in stem_entries.get(c, {}).items():
-                    value = sim * strength
-                    if value > hits.get(e, 0.0):
-                        hits[e] = value
-            for e, value in hits.items():
-                coverage[e] = coverage.get(e, 0.0) + weight * value
-        return coverage
-
-    # --- small knowledge: every phrasing ---------------------------------------------------------
-
-    def _top_dense(self, depth: int | None) -> list[tuple[int, float, str]]:
+        None when no entry can score above `floor` (told before any phrasing is read, in a large index)."""
         index, w = self.index, self.index.weights
-        scores = [0.0] * index.doc_count
-        postings = index.dense_postings
-        for gid, q in self.grams.items():
-            docs, weights = postings[gid]
-            for doc, weight in zip(docs, weights):
-                scores[doc] += q * weight
-        if index.entry_count <= 64:
-            entries: Iterable[int] = range(index.entry_count)
+        coverage = self._coverage()
+        if index.dense:
+            cosines = self._all_cosines()
+            best, centroid = self._per_entry(cosines)
+            entries = np.flatnonzero((best > 0) | (coverage > 0))
+            closest = lambda e: int(np.argmax(cosines[index.entry_docs[e]:index.entry_docs[e + 1]]))  # noqa: E731
         else:
-            entries = set()
-            for gid in self.grams:
-                entries.update(index.entry_ids[index.entry_start[gid]:index.entry_start[gid + 1]])
-        coverage = self._coverage(self.stems)
-        total = self.stem_total or 1.0
-        bf, cf, vf = w.best_factor, w.centroid_factor, w.coverage_factor
-        entry_docs, norms, langs = index.entry_docs, index.centroid_norm, index.doc_lang
-        ranked = []
-        for e in set(entries) | set(coverage):
-            start, end = entry_docs[e], entry_docs[e + 1]
-            best = max(scores[start:end]) if start < end else 0.0
-            if best > 0.0:
-                part = scores[start:end]
-                language = langs[start + part.index(best)]
-                centroid = sum(part) / norms[e]
-            elif e in coverage:
-                best, language, centroid = 0.0, "ru", 0.0
-            else:
-                continue
-            ranked.append((-(bf * best + cf * centroid + vf * coverage.get(e, 0.0) / total), e, language))
-        ranked.sort()
+            entries, centroid = self._nominate(coverage, depth, floor)
+            if entries is None:
+                return None
+            best, closest = self._best_of(entries)
+        scores = w.best_factor * best[entries] + w.centroid_factor * centroid[entries] + w.coverage_factor * coverage[entries]
+        order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
-            ranked = ranked[:depth]
-        return [(e, -negative, language) for negative, e, language in ranked]
+            order = order[:depth]
+        langs, entry_docs = index.doc_lang, index.entry_docs
+        return [(int(entries[i]), float(scores[i]),
+                 langs[entry_docs[entries[i]] + closest(entries[i])] if best[entries[i]] > 0 else "ru") for i in order]
 
-    # --- large knowledge: nominate, then score exactly -------------------------------------------
+    def _coverage(self) -> np.ndarray:
+        """Per entry: the weighted share of the question's stems it knows."""
+        index = self.index
+        coverage = np.zeros(index.entry_count)
+        if not self.stem_total:
+            return coverage
+        for weight, similar in self.stems:
+            known = [c for c in similar if c in index.stem_entries]
+            if len(known) == 1:  # one stem: its entries are distinct, add at once
+                entries, strengths = index.stem_arrays(known[0])
+                coverage[entries] += (weight * similar[known[0]]) * strengths
+            elif known:
+                hits = np.zeros(index.entry_count)
+                for c in known:
+                    entries, strengths = index.stem_arrays(c)
+                    np.maximum.at(hits, entries, similar[c] * strengths)
+                coverage += weight * hits
+        return coverage / self.stem_total
 
-    def _nominate(self) -> list[int]:
-        """The entries most likely to score best, from the question's stems (rarest first, within a budget)
-        and rare n-grams; a cheap stand-in for the score, never shown."""
-        index, limits, w = self.index, self.index.limits, self.index.weights
-        stem_entries = index.stem_entries
-        sized = sorted(((sum(len(stem_entries.get(c, ())) for c in similar), weight, similar)
-                        for weight, similar in self.stems if similar), key=itemgetter(0))
-        budget, chosen = limits.stem_budget, []
-        for size, weight, similar in sized:
-            if chosen and size > budget:
-                break
-            budget -= size
-            chosen.append((weight, similar))
-        vf = w.coverage_factor / (self.stem_total or 1.0)
-        proxy = {e: vf * v for e, v in self._coverage(chosen).items()}
-        char = w.best_factor + w.centroid_factor
-        ids, locals_, starts, centroids = index.entry_ids, index.entry_local, index.entry_start, index.local_centroid
-        for gid, q in self.grams.items():
-            start, end = starts[gid], starts[gid + 1]
-            if end - start <= limits.rare_entries:
-                get = proxy.get
-                for e, at in zip(ids[start:end], locals_[start:end]):
-                    proxy[e] = get(e, 0.0) + char * q * centroids[at]
-        return sorted(e for e, _ in heapq.nlargest(limits.candidates, proxy.items(), key=itemgetter(1)))
+    def _all_cosines(self) -> np.ndarray:
+        """Every phrasing's cosine with the question (dense index)."""
+        index = self.index
+        positions, lengths = _gather(index.gram_ptr, self.gids)
+        return np.bincount(index.gram_doc[positions], np.repeat(self.weights, lengths) * index.gram_weight[positions],
+                           minlength=index.doc_count)
 
-    def _exact(self, entries: list[int]) -> list[tuple[float, int, str]]:
-        """(-score, entry, language of the closest phrasing) of each entry (ascending), best first."""
-        if not entries:
-            return []
-        index, w, grams = self.index, self.index.weights, self.grams
-        ids, locals_, starts = index.entry_ids, index.entry_local, index.entry_start
-        wanted = {e: i for i, e in enumerate(entries)}
-        hits: list[list[tuple[int, float]]] = [[] for _ in entries]  # per entry: (local position, q)
-        probe = len(entries) * 12  # a longer list is searched (bisect) instead of read through
-        for gid, q in grams.items():
-            start, end = starts[gid], starts[gid + 1]
-            if end - start <= probe:
-                for e, at in compress(zip(ids[start:end], locals_[start:end]), map(wanted.__contains__, ids[start:end])):
-                    hits[wanted[e]].append((at, q))
-            else:
-                for i, e in enumerate(entries):
-                    slot = bisect_left(ids, e, start, end)
-                    if slot < end and ids[slot] == e:
-                        hits[i].append((locals_[slot], q))
-                    start = slot  # entries ascend: the next one is further on
-        local_centroid, post_start, post_doc, post_weight = index.local_centroid, index.post_start, index.post_doc, index.post_weight
-        stem_entries, total = index.stem_entries, self.stem_total
-        ranked = []
-        for e, found in zip(entries, hits):
-            best, language, centroid = 0.0, "ru", 0.0
-            if found:
-                first = index.entry_docs[e]
-                cosines = [0.0] * (index.entry_docs[e + 1] - first)
-                for at, q in found:
-                    centroid += q * local_centroid[at]
-                    a, b = post_start[at], post_start[at + 1]
-                    for doc, weight in zip(post_doc[a:b], post_weight[a:b]):
-                        cosines[doc] += q * weight
-                best = max(cosines)
-                language = index.doc_lang[first + cosines.index(best)]
-            coverage = 0.0
-            if total:
-                for weight, similar in self.stems:
-                    known = max((sim * stem_entries[c].get(e, 0.0) for c, sim in similar.items() if c in stem_entries),
-                                default=0.0)
-                    coverage += weight * known
-                coverage /= total
-            score = w.best_factor * best + w.centroid_factor * centroid + w.coverage_factor * coverage
-            ranked.append((-score, e, language))
-        ranked.sort()
-        return ranked
+    def _per_entry(self, cosines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(best, centroid) per entry from its phrasings' cosines."""
+        index = self.index
+        best, centroid = np.zeros(index.entry_count), np.zeros(index.entry_count)
+        filled = index.filled_entries
+        if len(filled):
+            starts = index.entry_docs[filled]
+            best[filled] = np.maximum.reduceat(cosines, starts)
+            centroid[filled] = np.add.reduceat(cosines, starts) / index.centroid_norm[filled]
+        return best, centroid
+
+    def _nominate(self, coverage: np.ndarray, depth: int | None, floor: float) -> tuple[np.ndarray | None, np.ndarray]:
+        """(entries to score exactly, their exact centroids) in a large index; (None, _) when none can score above `floor`.
+
+        The stand-in score that nominates them is the coverage plus the centroid over the question's rare
+        n-grams only: the common ones are in too many entries to tell them apart, and too many to read."""
+        index, w = self.index, self.index.weights
+        rare = index.rare[self.gids]
+        positions, lengths = _gather(index.rare_ptr, self.gids[rare])
+        partial = np.bincount(index.rare_entry[positions], np.repeat(self.weights[rare], lengths) * index.rare_weight[positions],
+                              minlength=index.entry_count)
+        known = w.centroid_factor * partial + w.coverage_factor * coverage
+        if floor >= 0:
+            common = ~rare
+            rest = float(self.weights[common] @ index.max_centroid[self.gids[common]])
+            if self._best_bound() + w.centroid_factor * rest + float(known.max(initial=0.0)) < floor:
+                return None, partial
+        if depth is None:
+            entries = np.arange(index.entry_count)
+        else:
+            count = min(index.limits.candidates, index.entry_count)
+            proxy = known + w.best_factor * partial
+            entries = np.sort(np.argpartition(-proxy, count - 1)[:count]) if count < index.entry_count else np.arange(count)
+        centroid = self._centroids_of(entries)
+        return entries[(centroid[entries] > 0) | (coverage[entries] > 0)], centroid
+
+    def _centroids_of(self, entries: np.ndarray) -> np.ndarray:
+        """The exact centroid cosine of the given entries (large index)."""
+        index = self.index
+        centroid = np.zeros(index.entry_count)
+        if not len(entries) or not len(self.gids):
+            return centroid
+        ptr = index.entry_centroid_ptr
+        spans = list(zip(ptr[entries].tolist(), ptr[entries + 1].tolist()))
+        lengths = ptr[entries + 1] - ptr[entries]
+        with index.query_vector(self.gids, self.weights) as vector:
+            products = (vector[np.concatenate([index.entry_centroid_gram[a:b] for a, b in spans])]
+                        * np.concatenate([index.entry_centroid_weight[a:b] for a, b in spans]))
+        ends = np.cumsum(lengths)
+        filled = lengths > 0
+        centroid[entries[filled]] = np.add.reduceat(products, (ends - lengths)[filled]) if len(products) else 0.0
+        return centroid
+
+    def _best_of(self, entries: np.ndarray) -> tuple[np.ndarray, Callable[[int], int]]:
+        """(best cosine per entry, the closest phrasing of one within its entry) for the given entries only:
+        their phrasings' rows are read and matched against the question's n-grams (large index)."""
+        index = self.index
+        best = np.zeros(index.entry_count)
+        if not len(entries) or not len(self.gids):
+            return best, lambda e: 0
+        spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist()))
+        with index.query_vector(self.gids, self.weights) as vector:
+            products = (vector[np.concatenate([index.row_gram[a:b] for a, b in spans])]
+                        * np.concatenate([index.row_weight[a:b] for a, b in spans]))
+        docs, doc_counts = _gather(index.entry_docs, entries)
+        row_counts = index.doc_ptr[docs + 1] - index.doc_ptr[docs]
+        cosines = np.add.reduceat(products, np.cumsum(row_counts) - row_counts)
+        firsts = np.cumsum(doc_counts) - doc_counts
+        filled = doc_counts > 0
+        best[entries[filled]] = np.maximum.reduceat(cosines, firsts[filled])
+        where = dict(zip(entries.tolist(), zip(firsts.tolist(), doc_counts.tolist())))
+
+        def closest(e: int) -> int:
+            first, count = where[e]
+            return int(np.argmax(cosines[first:first + count]))
+        return best, closest

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core.fuzzy import FuzzyVocabulary
@@ -137,6 +138,8 @@ class Matcher:
         self._synonyms = _Synonyms(knowledge.synonyms)
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
+        self._word_codes: dict[str, tuple] = {}
+        self._possible_cache: dict[str, bool] = {}
         self._matches: dict[str, Match] = {}
         self._smalltalk_cache: dict[str, str | None] = {}
         self._build_indexes()
@@ -207,7 +210,10 @@ class Matcher:
                     key = tuple(squeeze(normalise(pattern)).split())
                     if key:
                         self._smalltalk.setdefault(key, (intent.id, lang))
-        self._smalltalk_longest = max((len(k) for k in self._smalltalk), default=0)
+        sizes: dict[str, set[int]] = defaultdict(set)
+        for key in self._smalltalk:
+            sizes[key[0]].add(len(key))
+        self._smalltalk_sizes = {first: sorted(found, reverse=True) for first, found in sizes.items()}  # longest phrase first
         self._smalltalk_words = [k[0] for k in self._smalltalk if len(k) == 1 and len(k[0]) >= FUZZY_MIN_LENGTH + 1]
 
     # --- scoring ----------------------------------------------------------------------------
@@ -219,6 +225,8 @@ class Matcher:
         if len(s) < FUZZY_MIN_LENGTH:
             return {}
         found = self._similar_cache.get(s)
+        if found is None and not self._fuzzy_possible(s):
+            return {}
         if found is None:
             if len(self._similar_cache) >= CACHE_LIMIT:
                 self._similar_cache.clear()
@@ -227,18 +235,37 @@ class Matcher:
             }
         return found
 
-    def _query(self, text: str, floor: float = -1.0):
-        """The index query for one reading; None when the text has no words or surely scores at most `floor`."""
+    def _reading(self, text: str):
+        """The index query of one reading, n-grams only (stems come later, when it is worth scoring); None without words."""
         words = self._synonyms.apply(normalise(text).split())
         if not words:
             return None
-        query = self._index.query(_ngrams(words), ())
-        coverage_most = (1 - CHAR_WEIGHT) * 100.0
-        if floor >= 0 and query.char_bound() + coverage_most <= floor:
-            return None  # decided before stemming
+        codes = [self._word_code(w) for w in words]
+        return words, self._index.query(np.concatenate([known for known, _ in codes]),
+                                        chain.from_iterable(unknown for _, unknown in codes), ())
+
+    def _word_code(self, word: str):
+        """A word's n-grams as the index knows them: worked out once per word."""
+        found = self._word_codes.get(word)
+        if found is None:
+            if len(self._word_codes) >= CACHE_LIMIT:
+                self._word_codes.clear()
+            found = self._word_codes[word] = self._index.encode(_word_ngrams(word))
+        return found
+
+    def _fuzzy_possible(self, s: str) -> bool:
+        found = self._possible_cache.get(s)
+        if found is None:
+            if len(self._possible_cache) >= CACHE_LIMIT:
+                self._possible_cache.clear()
+            found = self._possible_cache[s] = self._fuzzy.possible(s)
+        return found
+
+    def _with_stems(self, words: list[str], query, floor: float = -1.0):
+        """The query with its stems; None when it surely scores at most `floor` (decided before looking up misspellings)."""
         stems = [stem(w) for w in words if not is_stopword(w)] or [stem(w) for w in words]  # as _analyse()
-        if floor >= 0 and query.char_bound() + coverage_most * self._coverage_bound(stems) <= floor:
-            return None  # decided before looking up misspellings
+        if floor >= 0 and query.char_bound() + (1 - CHAR_WEIGHT) * 100.0 * self._coverage_bound(stems) <= floor:
+            return None
         weighted = []
         for s in dict.fromkeys(stems):
             similar = self._similar_stems(s)
@@ -254,7 +281,7 @@ class Matcher:
             if s in self._stem_entries:
                 fixed_hits += self._stem_idf[s] * self._index.stem_max.get(s, 0.0)
                 fixed_total += self._stem_idf[s]
-            elif len(s) < FUZZY_MIN_LENGTH:
+            elif len(s) < FUZZY_MIN_LENGTH or not self._fuzzy_possible(s):
                 fixed_total += self._unknown_stem_idf
             else:
                 open_count += 1
@@ -270,22 +297,31 @@ class Matcher:
 
         All the entries the question touches by default; the best `depth` only (exactly, and much faster) when given.
         """
-        best_kind, best_ranking, best_top = "typed", [], -1.0
-        for kind, candidate in _rewrites(question):
-            penalty = REWRITE_PENALTY[kind]
-            query = self._query(candidate, best_top / penalty if best_top >= 0 else -1.0)
-            if query is None:
-                if best_top >= 0:
-                    continue  # no words, or this reading cannot beat the best one so far
-                ranking = []
-            elif best_top >= 0 and query.upper_bound() * penalty <= best_top:
+        readings = []
+        for order, (kind, candidate) in enumerate(_rewrites(question)):
+            found = self._reading(candidate)
+            if found is not None:
+                penalty = REWRITE_PENALTY[kind]
+                bound = penalty * (found[1].char_bound() + (1 - CHAR_WEIGHT) * 100.0)
+                readings.append((bound, order, kind, penalty, *found))
+        # the most promising reading first, so that the others are often ruled out by their bounds alone;
+        # the result is the same as scoring them in order: the best score wins, the earlier reading on a tie
+        readings.sort(key=lambda r: (-r[0], r[1]))
+        best: tuple[float, int, str, list] = (-1.0, len(readings), "typed", [])
+        for bound, order, kind, penalty, words, query in readings:
+            if bound < best[0] or (bound == best[0] and order > best[1]):
                 continue
-            else:
-                ranking = [(self._entry_ids[e], score * penalty, lang) for e, score, lang in query.top(depth)]
+            query = self._with_stems(words, query, best[0] / penalty if best[0] >= 0 else -1.0)
+            if query is None or (best[0] >= 0 and query.upper_bound() * penalty < best[0]):
+                continue
+            found = query.top(depth, best[0] / penalty if best[0] >= 0 else -1.0)
+            if found is None:
+                continue
+            ranking = [(self._entry_ids[e], score * penalty, lang) for e, score, lang in found]
             top = ranking[0][1] if ranking else 0.0
-            if top > best_top:
-                best_kind, best_ranking, best_top = kind, ranking, top
-        return best_kind, best_ranking
+            if top > best[0] or (top == best[0] and order < best[1]):
+                best = (top, order, kind, ranking)
+        return best[2], best[3]
 
     # --- outcomes ---------------------------------------------------------------------------
 
@@ -296,8 +332,8 @@ class Matcher:
         rest: list[str] = []
         i = 0
         while i < len(words):
-            for size in range(min(self._smalltalk_longest, len(words) - i), 0, -1):
-                hit = self._smalltalk.get(tuple(words[i:i + size]))
+            for size in self._smalltalk_sizes.get(words[i], ()):
+                hit = self._smalltalk.get(tuple(words[i:i + size])) if i + size <= len(words) else None
                 if hit:
                     found = found or hit
                     i += size
