@@ -21,6 +21,7 @@ from bot.storage import Storage, UserKeys
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "topics", "ask", "lang", "privacy", "forgetme")
+QUERY_LOG_LINGER = 0.25  # seconds the query-log writer gathers rows before one transaction (a kill loses at most that)
 
 
 def build_application(config: Config, knowledge: Knowledge) -> Application:
@@ -56,7 +57,7 @@ def build_application(config: Config, knowledge: Knowledge) -> Application:
 async def _post_init(application: Application) -> None:
     svc: Services = application.bot_data[KEY]
     svc.storage = await Storage.open(svc.config.db_path)
-    svc.query_log = QueryLog(svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl")
+    svc.query_log = QueryLog(svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl", linger=QUERY_LOG_LINGER)
     svc.query_log.start()
     await _register_commands(application)
     health.start(application, svc.config.heartbeat_file, lambda: {"query_log_pending": svc.query_log.pending})

@@ -6,13 +6,16 @@ retried until the database recovers. `add()` acknowledges a record by returning 
 `max_pending` records wait, new ones are refused (False, counted in `refused`) rather than dropping
 acknowledged ones. `close()` drains everything before the bot exits, retrying for a few seconds; what
 still cannot be written goes to `spill_path` (a JSON-lines file next to the database, owner-only),
-which the next start queues again. Only a hard kill loses what was still in memory (well under a
-second's worth while the database is healthy).
+which the next start queues again. With `linger`, the writer waits that long after the first new record
+to write what came meanwhile in one transaction (a burst costs a few commits, not one per question).
+Only a hard kill loses what was still in memory (well under a second's worth while the database is
+healthy).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -35,14 +38,17 @@ class _Feedback:
 
 class QueryLog:
     def __init__(self, storage: Storage, max_pending: int = 10_000, retry_seconds: float = 2.0,
-                 spill_path: Path | None = None, close_timeout: float = 5.0):
+                 spill_path: Path | None = None, close_timeout: float = 5.0, linger: float = 0.0):
         self._storage = storage
         self._pending: deque[QueryRecord | _Feedback] = deque()
         self._max_pending = max_pending
         self._retry_seconds = retry_seconds
         self._spill_path = Path(spill_path) if spill_path else None
         self._close_timeout = close_timeout
+        self._linger = linger
+        self._writing = 0  # items taken from the queue for the write under way
         self._wake = asyncio.Event()
+        self._closed = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._closing = False
         self._write_lock = asyncio.Lock()
@@ -53,7 +59,8 @@ class QueryLog:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Records and feedback acknowledged and not yet written (a batch being written included)."""
+        return len(self._pending) + self._writing
 
     def start(self) -> None:
         self._unspill()
@@ -81,6 +88,9 @@ class QueryLog:
     async def _run(self) -> None:
         while not self._closing:
             await self._wake.wait()
+            if self._linger and not self._closing:  # gather what follows: one transaction instead of many
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), self._linger)
             self._wake.clear()
             if not await self._write_pending():
                 await asyncio.sleep(self._retry_seconds)
@@ -99,10 +109,14 @@ class QueryLog:
         return done
 
     async def _write_locked(self) -> bool:
-        while self._pending:
+        """Write what is queued now; what comes meanwhile waits for the next round (and its linger)."""
+        remaining = len(self._pending)
+        while remaining and self._pending:
             batch: list[QueryRecord] = []
-            while self._pending and isinstance(self._pending[0], QueryRecord) and len(batch) < 500:
+            while remaining and self._pending and isinstance(self._pending[0], QueryRecord) and len(batch) < 500:
                 batch.append(self._pending.popleft())
+                remaining -= 1
+            self._writing = len(batch)
             try:
                 if batch:
                     await self._storage.add_queries(batch)
@@ -111,23 +125,31 @@ class QueryLog:
                     item = self._pending[0]
                     await self._storage.set_feedback(item.ref, item.helpful)
                     self._pending.popleft()
+                    remaining -= 1
             except Exception as exc:  # noqa: BLE001 - any database failure must not reach the handlers
                 self._pending.extendleft(reversed(batch))
                 log.warning("query log write failed, will retry: %s", exc)
                 return False
+            finally:
+                self._writing = 0
         return True
 
     async def flush(self) -> bool:
-        return await self._write_pending()
+        """Write everything queued so far; False when the database fails."""
+        while self._pending:
+            if not await self._write_pending():
+                return False
+        return True
 
     async def close(self) -> None:
         """Stop the writer and write everything still queued (called before the database closes)."""
         self._closing = True
+        self._closed.set()
         self._wake.set()
         if self._task is not None:
             await self._task
         deadline = time.monotonic() + self._close_timeout
-        while not await self._write_pending():
+        while not await self.flush():
             if time.monotonic() >= deadline:
                 self._spill()
                 break

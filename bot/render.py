@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -117,20 +118,55 @@ def open_bot_keyboard(lang: str, bot_username: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "open_bot"), url=f"https://t.me/{bot_username}?start=help")]])
 
 
+class _AnswerKeyboard(InlineKeyboardMarkup):
+    """An answer's keyboard: only its feedback row is new per answer; the rest, built once per entry and
+    language, is reused with its serialised form (every answer sends one: PTB's to_dict is slow)."""
+
+    __slots__ = ("_serialised",)
+
+    def __init__(self, feedback: tuple[InlineKeyboardButton, ...], fixed: "_FixedRows"):
+        super().__init__((feedback, *fixed.rows) if feedback else fixed.rows)
+        first = [[{"text": b.text, "callback_data": b.callback_data} for b in feedback]] if feedback else []
+        with self._unfrozen():
+            self._serialised = {"inline_keyboard": first + fixed.serialised}
+
+    def to_dict(self, recursive: bool = True) -> dict:
+        return {"inline_keyboard": list(self._serialised["inline_keyboard"])}  # a new dict, as PTB's own
+
+
+@dataclass(frozen=True)
+class _FixedRows:
+    rows: tuple[tuple[InlineKeyboardButton, ...], ...]
+    serialised: list
+
+
+_fixed_rows: dict[tuple[int, str, str], tuple[Knowledge, _FixedRows]] = {}
+
+
+def _answer_rows(knowledge: Knowledge, entry: Entry, lang: str) -> _FixedRows:
+    key = (id(knowledge), entry.id, lang)
+    found = _fixed_rows.get(key)
+    if found is None or found[0] is not knowledge:
+        if len(_fixed_rows) > 4096:  # knowledge reloaded many times: start again
+            _fixed_rows.clear()
+        rows = [(InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id),)]
+        for related_id in entry.related:
+            related = knowledge.entries.get(related_id)
+            if related:
+                rows.append((InlineKeyboardButton(_short("➡️ " + related.text(lang).question),
+                                                  callback_data=callback(ENTRY, related.id)),))
+        rows.append((InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU)),))
+        fixed = _FixedRows(tuple(rows), [[b.to_dict() for b in row] for row in rows])
+        found = _fixed_rows[key] = (knowledge, fixed)
+    return found[1]
+
+
 def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | None) -> InlineKeyboardMarkup:
-    rows = []
+    feedback = ()
     if ref:
-        rows.append([
-            InlineKeyboardButton(t(lang, "helpful"), callback_data=callback(FEEDBACK, ref, "1")),
-            InlineKeyboardButton(t(lang, "not_helpful"), callback_data=callback(FEEDBACK, ref, "0")),
-        ])
-    rows.append([InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)])
-    for related_id in entry.related:
-        related = knowledge.entries.get(related_id)
-        if related:
-            rows.append([InlineKeyboardButton(_short("➡️ " + related.text(lang).question), callback_data=callback(ENTRY, related.id))])
-    rows.append([InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU))])
-    return InlineKeyboardMarkup(rows)
+        feedback = (InlineKeyboardButton(t(lang, "helpful"), callback_data=callback(FEEDBACK, ref, "1")),
+                    InlineKeyboardButton(t(lang, "not_helpful"), callback_data=callback(FEEDBACK, ref, "0")))
+    return _AnswerKeyboard(feedback, _answer_rows(knowledge, entry, lang))
 
 
 def topics_keyboard(knowledge: Knowledge, lang: str) -> InlineKeyboardMarkup:

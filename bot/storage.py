@@ -216,15 +216,14 @@ class Storage:
         """All or none: a failed batch (locked, read-only, disk full) is rolled back, to be retried whole."""
         async with self._lock:
             try:
-                await self._db.executemany(
-                    """INSERT OR IGNORE INTO query_log
+                # one statement for the whole batch: SQLite reads the rows from one JSON parameter, so the
+                # writer thread gives the interpreter lock back once per batch, not once per row
+                await self._db.execute(
+                    f"""INSERT OR IGNORE INTO query_log
                        (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [
-                        (r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
-                         r.matched_id, r.score, r.outcome)
-                        for r in records
-                    ],
+                       SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))} FROM json_each(?)""",
+                    (json.dumps([(r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
+                                  r.matched_id, r.score, r.outcome) for r in records], ensure_ascii=False),),
                 )
                 await self._db.commit()
             except aiosqlite.Error:

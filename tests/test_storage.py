@@ -74,6 +74,43 @@ async def test_query_log_writes_in_the_background_and_drains_on_close(tmp_path):
     assert next(r for r in rows if r["ref"] == "r7")["feedback"] == 1
 
 
+async def test_stored_rows_keep_every_value_as_given(tmp_path):
+    """The batch goes to SQLite as one JSON parameter: quotes, emoji, newlines, NULLs and numbers survive."""
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    odd = 'он сказал "привет" \\ 👋\nи ушёл; DROP TABLE query_log; --'
+    try:
+        await storage.add_queries([
+            QueryRecord("x1", utcnow(), "kk", "group", "k" * 32, odd, None, 0.0, "none"),
+            QueryRecord("x2", utcnow(), "en", "private", "k" * 32, "", "iin", 99.25, "answer"),
+        ])
+        rows = {r["ref"]: r for r in await storage.queries()}
+    finally:
+        await storage.close()
+    assert rows["x1"]["question"] == odd and rows["x1"]["matched_id"] is None and rows["x1"]["score"] == 0.0
+    assert rows["x2"]["question"] == "" and rows["x2"]["score"] == 99.25 and rows["x2"]["language"] == "en"
+
+
+async def test_a_burst_is_written_in_a_few_transactions_when_the_writer_lingers(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    batches = []
+    real_add = storage.add_queries
+
+    async def counting(records):
+        batches.append(len(records))
+        await real_add(records)
+    storage.add_queries = counting
+    log = QueryLog(storage, linger=0.2)
+    log.start()
+    for i in range(200):  # questions arriving over about half a second
+        log.add(record(f"b{i}"))
+        await asyncio.sleep(0.0025)
+    await log.close()
+    total = len(await storage.queries(limit=1000))
+    await storage.close()
+    assert total == 200 and sum(batches) == 200
+    assert len(batches) <= 5  # without lingering: about one transaction per question
+
+
 class FlakyStorage:
     """Fails the first writes, as a locked or full database would."""
 

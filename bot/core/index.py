@@ -122,7 +122,7 @@ class Index:
         row_doc = np.repeat(np.arange(self.doc_count), np.diff(self.doc_ptr))
         df = np.bincount(row_gram, minlength=grams_total)
         idf = np.log((1 + self.doc_count) / (1 + df)) + 1.0
-        self.idf = idf
+        self.idf_list = idf.tolist()  # read n-gram by n-gram while a question is weighed: a list is fastest
         self.unknown_idf = math.log(1 + self.doc_count) + 1.0
         values = np.where(row_count > 1, 1.0 + np.log(row_count), 1.0) * idf[row_gram]
         del row_count
@@ -184,35 +184,35 @@ class Index:
             finally:
                 self._vector[gids] = 0.0
 
-    def encode(self, grams: Iterable[str]) -> tuple[np.ndarray, tuple[str, ...]]:
-        """A word's n-grams as the ids of the known ones and the unknown ones themselves (remembered per word by the matcher)."""
+    def encode(self, grams: Iterable[str]) -> tuple[int | str, ...]:
+        """A word's n-grams: the known ones as their id, the others as themselves (remembered per word by the matcher)."""
         get = self.gram_id.get
-        known, unknown = [], []
-        for gram in grams:
-            gid = get(gram)
-            if gid is None:
-                unknown.append(gram)
-            else:
-                known.append(gid)
-        return np.array(known, np.int64), tuple(unknown)
+        return tuple(get(gram, gram) for gram in grams)
 
-    def query(self, known: np.ndarray, unknown: Iterable[str], stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
-        """`known`: the ids of the reading's known n-grams, `unknown`: the others, each as often as it occurs;
-        `stems`: per distinct stem, its IDF weight and the known stems it stands for with their similarity
-        (itself with 1.0, or misspellings with partial credit)."""
-        return Query(self, known, unknown, list(stems))
+    def query(self, counts: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
+        """`counts`: the reading's n-grams (as `encode` gives them) with how often each occurs; `stems`: per
+        distinct stem, its IDF weight and the known stems it stands for with their similarity (itself with
+        1.0, or misspellings with partial credit)."""
+        return Query(self, counts, list(stems))
 
 
 class Query:
-    def __init__(self, index: Index, known: np.ndarray, unknown: Iterable[str], stems: list[tuple[float, dict[str, float]]]):
+    def __init__(self, index: Index, counts: Counter, stems: list[tuple[float, dict[str, float]]]):
         self.index = index
-        self.gids, counts = np.unique(known, return_counts=True)
-        weights = index.idf[self.gids] * np.where(counts > 1, 1.0 + np.log(counts), 1.0)
-        squares = float(weights @ weights)
-        for count in Counter(unknown).values():
-            weight = index.unknown_idf if count == 1 else (1.0 + math.log(count)) * index.unknown_idf
+        idf, unknown_idf, log = index.idf_list, index.unknown_idf, math.log
+        known: list[int] = []
+        weights: list[float] = []
+        squares = 0.0
+        for gram, count in counts.items():
+            if gram.__class__ is int:
+                weight = idf[gram] if count == 1 else (1.0 + log(count)) * idf[gram]
+                known.append(gram)
+                weights.append(weight)
+            else:
+                weight = unknown_idf if count == 1 else (1.0 + log(count)) * unknown_idf
             squares += weight * weight
-        self.weights = weights / (math.sqrt(squares) or 1.0)
+        self.gids = np.array(known, np.int64)
+        self.weights = np.array(weights) / (math.sqrt(squares) or 1.0)
         self.set_stems(stems)
 
     def set_stems(self, stems: list[tuple[float, dict[str, float]]]) -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core.fuzzy import FuzzyVocabulary
@@ -240,9 +239,7 @@ class Matcher:
         words = self._synonyms.apply(normalise(text).split())
         if not words:
             return None
-        codes = [self._word_code(w) for w in words]
-        return words, self._index.query(np.concatenate([known for known, _ in codes]),
-                                        chain.from_iterable(unknown for _, unknown in codes), ())
+        return words, self._index.query(Counter(chain.from_iterable(map(self._word_code, words))), ())
 
     def _word_code(self, word: str):
         """A word's n-grams as the index knows them: worked out once per word."""
