@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Matcher
 from bot.handlers import admin, groups, inline, moderation, questions
+from bot.matchworker import MatchWorker, worker_wanted
 from bot.i18n import LANGUAGES, t
 from bot.querylog import QueryLog
 from bot.services import KEY, Services, services
@@ -59,6 +60,10 @@ async def _post_init(application: Application) -> None:
     svc.storage = await Storage.open(svc.config.db_path)
     svc.query_log = QueryLog(svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl", linger=QUERY_LOG_LINGER)
     svc.query_log.start()
+    if worker_wanted(svc.config.match_worker):
+        worker = MatchWorker()
+        if await worker.start(svc.knowledge):
+            svc.match_worker = worker
     await _register_commands(application)
     health.start(application, svc.config.heartbeat_file, lambda: {"query_log_pending": svc.query_log.pending})
 
@@ -77,6 +82,8 @@ async def _register_commands(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     svc: Services = application.bot_data[KEY]
     health.stop(svc.config.heartbeat_file)
+    if svc.match_worker is not None:
+        await svc.match_worker.stop()
     if svc.query_log is not None:
         await svc.query_log.close()
     if svc.storage is not None:

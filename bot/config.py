@@ -46,6 +46,7 @@ class Config:
     rate_limit: bool = True
     concurrent_updates: int = 8
     api_timeout: float = 10.0
+    match_worker: str = "auto"  # auto | on | off: match questions in a worker process (bot/matchworker.py)
 
     @property
     def webhook_path(self) -> str:
@@ -95,6 +96,16 @@ def _switch(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{name} must be 1 or 0 (also true/false, yes/no, on/off), got {raw!r}")
+
+
+def _match_worker(env: Mapping[str, str]) -> str:
+    raw = env.get("BOT_MATCH_WORKER", "").strip().lower() or "auto"
+    if raw == "auto":
+        return raw
+    try:
+        return "on" if _switch(env, "BOT_MATCH_WORKER") else "off"
+    except ConfigError:
+        raise ConfigError(f"BOT_MATCH_WORKER must be auto, on or off, got {raw!r}") from None
 
 
 def _log_level(env: Mapping[str, str]) -> str:
@@ -173,4 +184,5 @@ def load_config(env: Mapping[str, str] | None = None, require_token: bool = True
         rate_limit=not env.get("BOT_RATE_LIMIT", "").strip() or _switch(env, "BOT_RATE_LIMIT"),
         concurrent_updates=int(_number(env, "BOT_CONCURRENT_UPDATES", 8, 1, 256)),
         api_timeout=_number(env, "BOT_API_TIMEOUT", 10.0, 0.1, 300.0, integer=False),
+        match_worker=_match_worker(env),
     )

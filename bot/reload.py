@@ -100,6 +100,8 @@ class Reloader:
                 return ReloadResult(False, checked.problems)
             old = svc.knowledge
             svc.knowledge, svc.matcher = checked.knowledge, matcher  # together, with no await between
+            if svc.match_worker is not None:
+                svc.match_worker.reload(checked.knowledge)  # until it has built it, questions are matched here
             moderation = self._application.bot_data.get(MOD_KEY)
             if moderation is not None:
                 moderation.words = checked.words

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -118,61 +117,61 @@ def open_bot_keyboard(lang: str, bot_username: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "open_bot"), url=f"https://t.me/{bot_username}?start=help")]])
 
 
-class _AnswerKeyboard(InlineKeyboardMarkup):
-    """An answer's keyboard: only its feedback row is new per answer; the rest, built once per entry and
-    language, is reused with its serialised form (every answer sends one: PTB's to_dict is slow)."""
+class _Keyboard(InlineKeyboardMarkup):
+    """A keyboard that carries its serialised form, worked out once: the menus and an answer's fixed rows
+    are built once per knowledge and language and reused (every answer sends one; PTB's to_dict is slow)."""
 
     __slots__ = ("_serialised",)
 
-    def __init__(self, feedback: tuple[InlineKeyboardButton, ...], fixed: "_FixedRows"):
-        super().__init__((feedback, *fixed.rows) if feedback else fixed.rows)
-        first = [[{"text": b.text, "callback_data": b.callback_data} for b in feedback]] if feedback else []
+    def __init__(self, rows, serialised: list | None = None):
+        super().__init__(rows)
         with self._unfrozen():
-            self._serialised = {"inline_keyboard": first + fixed.serialised}
+            self._serialised = serialised if serialised is not None else [
+                [button.to_dict() for button in row] for row in self.inline_keyboard]
 
     def to_dict(self, recursive: bool = True) -> dict:
-        return {"inline_keyboard": list(self._serialised["inline_keyboard"])}  # a new dict, as PTB's own
+        return {"inline_keyboard": list(self._serialised)}  # a new dict, as PTB's own
 
 
-@dataclass(frozen=True)
-class _FixedRows:
-    rows: tuple[tuple[InlineKeyboardButton, ...], ...]
-    serialised: list
+_built: dict[tuple, tuple[Knowledge, _Keyboard]] = {}
 
 
-_fixed_rows: dict[tuple[int, str, str], tuple[Knowledge, _FixedRows]] = {}
-
-
-def _answer_rows(knowledge: Knowledge, entry: Entry, lang: str) -> _FixedRows:
-    key = (id(knowledge), entry.id, lang)
-    found = _fixed_rows.get(key)
+def _per_knowledge(knowledge: Knowledge, key: tuple, build) -> _Keyboard:
+    """`build()`'s keyboard, remembered for this knowledge (a reload brings new knowledge and new keyboards)."""
+    found = _built.get((id(knowledge), *key))
     if found is None or found[0] is not knowledge:
-        if len(_fixed_rows) > 4096:  # knowledge reloaded many times: start again
-            _fixed_rows.clear()
-        rows = [(InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id),)]
-        for related_id in entry.related:
-            related = knowledge.entries.get(related_id)
-            if related:
-                rows.append((InlineKeyboardButton(_short("➡️ " + related.text(lang).question),
-                                                  callback_data=callback(ENTRY, related.id)),))
-        rows.append((InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU)),))
-        fixed = _FixedRows(tuple(rows), [[b.to_dict() for b in row] for row in rows])
-        found = _fixed_rows[key] = (knowledge, fixed)
+        if len(_built) > 4096:  # knowledge reloaded many times: start again
+            _built.clear()
+        found = _built[(id(knowledge), *key)] = (knowledge, build())
     return found[1]
 
 
 def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | None) -> InlineKeyboardMarkup:
-    feedback = ()
-    if ref:
-        feedback = (InlineKeyboardButton(t(lang, "helpful"), callback_data=callback(FEEDBACK, ref, "1")),
-                    InlineKeyboardButton(t(lang, "not_helpful"), callback_data=callback(FEEDBACK, ref, "0")))
-    return _AnswerKeyboard(feedback, _answer_rows(knowledge, entry, lang))
+    """Feedback (this answer's own), share, related entries, back to the topics."""
+    def fixed_rows() -> _Keyboard:
+        rows = [[InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)]]
+        for related_id in entry.related:
+            related = knowledge.entries.get(related_id)
+            if related:
+                rows.append([InlineKeyboardButton(_short("➡️ " + related.text(lang).question),
+                                                  callback_data=callback(ENTRY, related.id))])
+        rows.append([InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU))])
+        return _Keyboard(rows)
+
+    fixed = _per_knowledge(knowledge, ("answer", entry.id, lang), fixed_rows)
+    if not ref:
+        return fixed
+    feedback = [(t(lang, "helpful"), callback(FEEDBACK, ref, "1")), (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0"))]
+    return _Keyboard([[InlineKeyboardButton(text, callback_data=data) for text, data in feedback], *fixed.inline_keyboard],
+                     [[{"text": text, "callback_data": data} for text, data in feedback], *fixed._serialised])
 
 
 def topics_keyboard(knowledge: Knowledge, lang: str) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(topic.titles.get(lang, topic.titles["ru"]), callback_data=callback(TOPIC, topic.id))
-               for topic in knowledge.topics if knowledge.entries_in_topic(topic.id)]
-    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    def build() -> _Keyboard:
+        buttons = [InlineKeyboardButton(topic.titles.get(lang, topic.titles["ru"]), callback_data=callback(TOPIC, topic.id))
+                   for topic in knowledge.topics if knowledge.entries_in_topic(topic.id)]
+        return _Keyboard([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    return _per_knowledge(knowledge, ("topics", lang), build)
 
 
 def topic_entries(knowledge: Knowledge, topic_id: str, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
@@ -186,10 +185,12 @@ def topic_entries(knowledge: Knowledge, topic_id: str, lang: str) -> tuple[str, 
 
 
 def choices_keyboard(knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), callback_data=callback(ENTRY, e))]
-            for e in entry_ids if e in knowledge.entries]
-    rows.append([InlineKeyboardButton(t(lang, "none_of_these"), callback_data=callback(MENU))])
-    return InlineKeyboardMarkup(rows)
+    def build() -> _Keyboard:
+        rows = [[InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), callback_data=callback(ENTRY, e))]
+                for e in entry_ids if e in knowledge.entries]
+        rows.append([InlineKeyboardButton(t(lang, "none_of_these"), callback_data=callback(MENU))])
+        return _Keyboard(rows)
+    return _per_knowledge(knowledge, ("choices", tuple(entry_ids), lang), build)
 
 
 def language_keyboard() -> InlineKeyboardMarkup:

@@ -11,7 +11,8 @@ from telegram.ext import CallbackContext
 
 from bot.config import Config
 from bot.core.knowledge import Knowledge
-from bot.core.matcher import Matcher
+from bot.core.matcher import Match, Matcher
+from bot.matchworker import MatchWorker, WorkerGone
 from bot.querylog import QueryLog
 from bot.storage import QueryRecord, Storage, UserKeys, utcnow
 
@@ -26,8 +27,18 @@ class Services:
     user_keys: UserKeys
     storage: Storage | None = None
     query_log: QueryLog | None = None
+    match_worker: MatchWorker | None = None
     today: Callable[[], dt.date] = field(default=dt.date.today)
     now: Callable[[], dt.datetime] = field(default=utcnow)  # the clock for statistics and retention (tests inject one)
+
+    async def match(self, text: str) -> Match:
+        """The question matched in the worker process when there is one ready, else here (same matcher)."""
+        if self.match_worker is not None and self.match_worker.ready:
+            try:
+                return await self.match_worker.match(text)
+            except WorkerGone:
+                pass
+        return self.matcher.match(text)
 
     def log_question(self, *, user_id: int, chat_type: str, language: str, question: str,
                      matched_id: str | None, score: float, outcome: str) -> str:

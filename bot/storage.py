@@ -164,6 +164,7 @@ class Storage:
         # user_prefs is read for every message: kept in memory after the first read. Every method that
         # changes user_prefs updates this too (set_language, forget_user).
         self._languages: dict[str, str | None] = {}
+        self._all_languages = False  # True while _languages holds every stored preference
 
     @classmethod
     async def open(cls, path: Path) -> "Storage":
@@ -202,6 +203,12 @@ class Storage:
             except aiosqlite.Error:
                 await self._db.rollback()
                 raise
+        async with self._db.execute("SELECT COUNT(*) FROM user_prefs") as cursor:
+            (count,) = await cursor.fetchone()
+        if count <= self.LANGUAGE_CACHE:  # all of them in memory: a user without a row needs no look-up
+            async with self._db.execute("SELECT user_key, language FROM user_prefs") as cursor:
+                self._languages = dict(await cursor.fetchall())
+            self._all_languages = True
 
     async def close(self) -> None:
         await self._db.close()
@@ -266,6 +273,8 @@ class Storage:
     async def language(self, user_key: str) -> str | None:
         if user_key in self._languages:
             return self._languages[user_key]
+        if self._all_languages:
+            return None
         async with self._lock, self._db.execute(
             "SELECT language FROM user_prefs WHERE user_key = ?", (user_key,)
         ) as cursor:

@@ -123,9 +123,12 @@ class Chat:
 async def running_bot(api: FakeBotAPI, tmp_path: Path, today: dt.date | None = None, **env):
     """The real Application, initialised against the fake API, with post_init/post_shutdown as run_polling does.
 
-    Telegram's rate limits are off (a test sends faster than 1 message/s per chat); flood waits and retries stay on."""
+    Telegram's rate limits are off (a test sends faster than 1 message/s per chat); flood waits and retries stay on.
+    Questions are matched in the test's process unless a test asks for the worker (BOT_MATCH_WORKER=on):
+    tests/test_match_worker.py shows the worker answers the same."""
     config = load_config({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api.base_url,
-                          "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"), "BOT_RATE_LIMIT": "0", **env})
+                          "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"), "BOT_RATE_LIMIT": "0",
+                          "BOT_MATCH_WORKER": "off", **env})
     application = build_application(config, load_knowledge(config.knowledge_dir))
     if today is not None:
         application.bot_data[KEY].today = lambda: today

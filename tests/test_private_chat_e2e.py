@@ -217,17 +217,18 @@ async def test_long_polling_run_answers_through_the_network(api, tmp_path):
 
 
 def test_answer_keyboards_are_sent_as_telegram_would_read_them(knowledge):
-    """The answer keyboard reuses its fixed rows and their serialised form: it must equal PTB's own, for
-    every entry and language, with and without feedback buttons."""
+    """Keyboards are built once per knowledge and carry their serialised form: it must equal PTB's own, for
+    every entry and language, with and without feedback buttons, and for the menus."""
     from telegram import InlineKeyboardMarkup
 
     from bot import render
 
-    for entry in knowledge.entries.values():
-        for lang in ("ru", "en", "kk"):
-            for ref in ("0123456789abcdef", None):
-                keyboard = render.answer_keyboard(knowledge, entry, lang, ref)
-                assert keyboard.to_dict() == InlineKeyboardMarkup(keyboard.inline_keyboard).to_dict()
+    for lang in ("ru", "en", "kk"):
+        keyboards = [render.topics_keyboard(knowledge, lang), render.choices_keyboard(knowledge, ("iin", "work"), lang)]
+        for entry in knowledge.entries.values():
+            keyboards += [render.answer_keyboard(knowledge, entry, lang, ref) for ref in ("0123456789abcdef", None)]
+        for keyboard in keyboards:
+            assert keyboard.to_dict() == InlineKeyboardMarkup(keyboard.inline_keyboard).to_dict()
     first = render.answer_keyboard(knowledge, entry, "ru", "aaaa").to_dict()["inline_keyboard"][0]
     second = render.answer_keyboard(knowledge, entry, "ru", "bbbb").to_dict()["inline_keyboard"][0]
     assert [b["callback_data"] for b in first] == ["fb:aaaa:1", "fb:aaaa:0"]  # each answer its own feedback

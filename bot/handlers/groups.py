@@ -65,7 +65,7 @@ async def answer_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     """Match `question` and reply to `reply_to` with a short answer, "perhaps you mean" links or a pointer to the bot."""
     svc = services(context)
     chat = update.effective_chat
-    match = svc.matcher.match(question[:MATCH_INPUT_LIMIT])
+    match = await svc.match(question[:MATCH_INPUT_LIMIT])
     lang = reply_language(match.language, await _chat_language(context, chat.id))
     if auto and (match.outcome != "answer" or match.score < AUTO_ANSWER_MIN_SCORE or _cooling_down(context, chat.id, match.entry_id)):
         return None

@@ -86,7 +86,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     svc = services(context)
     message = update.effective_message
-    match = svc.matcher.match(text[:MATCH_INPUT_LIMIT])
+    match = await svc.match(text[:MATCH_INPUT_LIMIT])
     lang = reply_language(match.language, await user_language(svc, update.effective_user))
     ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
                            question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome)

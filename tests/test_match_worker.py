@@ -1,0 +1,107 @@
+"""Matching in a worker process: the same answers as in the bot's own process, new knowledge after a
+reload, and answering goes on when the worker dies or hangs."""
+
+import asyncio
+import os
+import signal
+
+import pytest
+import yaml
+
+from bot import matchworker
+from bot.config import ConfigError, load_config
+from bot.core.knowledge import load_knowledge
+from bot.core.matcher import Matcher
+from bot.matchworker import MatchWorker, worker_wanted
+from tests.conftest import KNOWLEDGE_DIR, TOKEN, Chat, running_bot, send
+from tests.fake_bot_api import parse_html
+from tests.test_reload import MODERATOR, knowledge as knowledge_copy, reload  # noqa: F401 - a fixture
+from tests.test_validate import edit
+
+HELD_OUT = KNOWLEDGE_DIR.parent / "tests" / "data" / "questions.yaml"
+NEW_PHRASING = "зеленый жираф танцует на крыше"  # no entry knows these words until the reload adds them
+
+
+def answers_to(api, chat_id: int) -> list[str]:
+    return [parse_html(str(c["text"]))[1] for c in api.calls_to("sendMessage") if int(c["chat_id"]) == chat_id]
+
+
+async def wait_until(condition, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+async def test_the_worker_answers_exactly_as_the_bot_process_would():
+    knowledge = load_knowledge(KNOWLEDGE_DIR)
+    questions = [item["q"] for item in yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))]
+    worker = MatchWorker()
+    assert await worker.start(knowledge)
+    try:
+        answers = await asyncio.gather(*(worker.match(q) for q in questions))  # many in flight at once
+    finally:
+        await worker.stop()
+    matcher = Matcher(knowledge)
+    assert answers == [matcher.match(q) for q in questions]
+
+
+async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(api, tmp_path, caplog):
+    async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
+        svc = app.bot_data["services"]
+        worker = svc.match_worker
+        assert worker is not None and worker.ready
+        await send(app, api, Chat(user_id=1).message("где получить иин"))
+        assert "ИИН" in answers_to(api, 1)[-1] and "где получить иин" in worker._answers  # matched by the worker
+        os.kill(worker.pid, signal.SIGKILL)
+        await wait_until(lambda: not worker.ready)
+        await send(app, api, Chat(user_id=2).message("как открыть счет в банке"))
+        assert "банк" in answers_to(api, 2)[-1].lower()
+    assert "matching worker exited" in caplog.text
+
+
+async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tmp_path, monkeypatch):
+    monkeypatch.setattr(matchworker, "ANSWER_TIMEOUT", 0.3)
+    monkeypatch.setattr(matchworker, "WATCH_INTERVAL", 0.1)
+    async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
+        worker = app.bot_data["services"].match_worker
+        os.kill(worker.pid, signal.SIGSTOP)  # alive, but answering nothing
+        await asyncio.wait_for(send(app, api, Chat(user_id=3).message("где получить иин")), 5)
+        assert "ИИН" in answers_to(api, 3)[-1]
+        assert not worker.ready
+
+
+async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # noqa: F811
+    async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy),
+                           BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        worker = app.bot_data["services"].match_worker
+        await send(app, api, Chat(user_id=5).message(NEW_PHRASING))
+        assert "Бесплатное жилье" not in answers_to(api, 5)[-1]
+        edit(knowledge_copy / "faq/shelter.yaml", '      - "где переночевать бесплатно в алматы"',
+             f'      - "где переночевать бесплатно в алматы"\n      - "{NEW_PHRASING}"')
+        await reload(app, api)
+        await wait_until(lambda: worker.ready)  # the worker has built the new knowledge
+        await send(app, api, Chat(user_id=6).message(NEW_PHRASING + "!"))
+        assert NEW_PHRASING + "!" in worker._answers  # answered by the worker, on the new knowledge
+        assert worker._answers[NEW_PHRASING + "!"].entry_id == "shelter"
+
+
+async def test_stopping_the_bot_stops_the_worker(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
+        pid = app.bot_data["services"].match_worker.pid
+        os.kill(pid, 0)  # running
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_worker_setting_is_checked_and_auto_follows_the_cpus(monkeypatch):
+    base = {"BOT_TOKEN": TOKEN}
+    assert load_config(base).match_worker == "auto"
+    assert load_config({**base, "BOT_MATCH_WORKER": "OFF"}).match_worker == "off"
+    with pytest.raises(ConfigError, match="BOT_MATCH_WORKER must be auto, on or off"):
+        load_config({**base, "BOT_MATCH_WORKER": "sometimes"})
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert not worker_wanted("auto") and worker_wanted("on") and not worker_wanted("off")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert worker_wanted("auto")
