@@ -34,6 +34,7 @@ class FuzzyVocabulary:
                 postings[pair].append(index)
         self.postings = {pair: np.array(found, np.int64) for pair, found in postings.items()}
         self._longest = int(self.lengths.max(initial=0))
+        self._needed_for: dict[int, tuple[np.ndarray, int]] = {}
 
     def _needed(self, l1: int, l2: int) -> int:
         """Letter pairs two words of these lengths must share to reach the cutoff."""
@@ -41,32 +42,35 @@ class FuzzyVocabulary:
         k = math.ceil(self.cutoff / 200.0 * total - 1e-9)
         return 3 * k - 1 - total
 
+    def _by_length(self, l1: int) -> np.ndarray:
+        """Per vocabulary word, the letter pairs it must share with a word of length l1 (a huge number
+        where the lengths alone rule it out); worked out once per length."""
+        found = self._needed_for.get(l1)
+        if found is None:
+            share = self.cutoff / 200.0
+            low, high = math.ceil(l1 * share / (1 - share) - 1e-9), math.floor(l1 * (1 - share) / share + 1e-9)
+            by_length = np.full(self._longest + 1, np.iinfo(np.int64).max)
+            for l2 in range(low, min(high, self._longest) + 1):
+                by_length[l2] = self._needed(l1, l2)
+            found = self._needed_for[l1] = (by_length[self.lengths], int(by_length.min(initial=np.iinfo(np.int64).max)))
+        return found
+
     def possible(self, word: str) -> bool:
         """False when no word can be close enough: fewer of its letter pairs occur in the whole vocabulary
         than the most lenient length allows (cheap: no word is compared)."""
-        l1 = len(word)
-        if l1 < 2 or not self.words:
+        if len(word) < 2 or not self.words:
             return bool(self.words)
-        share = self.cutoff / 200.0
-        low, high = math.ceil(l1 * share / (1 - share) - 1e-9), math.floor(l1 * (1 - share) / share + 1e-9)
-        least = min((self._needed(l1, l2) for l2 in range(low, min(high, self._longest) + 1)), default=None)
-        if least is None:
-            return False
+        least = self._by_length(len(word))[1]
         return sum(1 for p in set(_pairs(word)) if p in self.postings) >= least
 
     def extract(self, word: str, limit: int) -> list[tuple[str, float, int]]:
         """As process.extract(word, words, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)."""
-        l1 = len(word)
-        if l1 < 2 or not self.words:
+        if len(word) < 2 or not self.words:
             return process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=limit)
-        share = self.cutoff / 200.0
-        low, high = math.ceil(l1 * share / (1 - share) - 1e-9), math.floor(l1 * (1 - share) / share + 1e-9)
-        needed = np.full(self._longest + 1, np.iinfo(np.int64).max)  # by length; words of other lengths never pass
-        for l2 in range(low, min(high, self._longest) + 1):
-            needed[l2] = self._needed(l1, l2)
+        needed = self._by_length(len(word))[0]
         lists = [self.postings[p] for p in set(_pairs(word)) if p in self.postings]
         counts = np.bincount(np.concatenate(lists), minlength=len(self.words)) if lists else np.zeros(len(self.words), np.int64)
-        chosen = np.flatnonzero(counts >= needed[self.lengths]).tolist()  # ascending: the original order
+        chosen = np.flatnonzero(counts >= needed).tolist()  # ascending: the original order
         found = process.extract(word, [self.words[i] for i in chosen], scorer=fuzz.ratio,
                                 score_cutoff=self.cutoff, limit=limit)
         return [(choice, score, chosen[position]) for choice, score, position in found]

@@ -53,7 +53,7 @@ class Weights:
 @dataclass(frozen=True)
 class Limits:
     dense_docs: int = 6000  # up to this many phrasings every reading is scored exactly against all of them
-    candidates: int = 8  # above it, entries scored exactly (the best by coverage and by their rare n-grams)
+    candidates: int = 5  # above it, entries scored exactly (the best by coverage and by their rare n-grams)
     rare_entries: int = 32  # an n-gram in at most this many entries nominates candidates...
     rare_share: float = 0.05  # ... or in at most this share of them
 
@@ -122,7 +122,7 @@ class Index:
         row_doc = np.repeat(np.arange(self.doc_count), np.diff(self.doc_ptr))
         df = np.bincount(row_gram, minlength=grams_total)
         idf = np.log((1 + self.doc_count) / (1 + df)) + 1.0
-        self.idf_list = idf.tolist()  # read n-gram by n-gram while a question is weighed: a list is fastest
+        self.idf = idf
         self.unknown_idf = math.log(1 + self.doc_count) + 1.0
         values = np.where(row_count > 1, 1.0 + np.log(row_count), 1.0) * idf[row_gram]
         del row_count
@@ -164,8 +164,6 @@ class Index:
         np.maximum.at(self.max_centroid, key_gram, centroid)
         if self.dense:
             return  # the centroid is the sum of the phrasings' cosines there
-        self.entry_centroid_ptr = np.concatenate(([0], np.cumsum(np.bincount(key_entry, minlength=self.entry_count))))
-        self.entry_centroid_gram, self.entry_centroid_weight = key_gram, centroid  # keys are entry-major
         entries_per_gram = np.bincount(key_gram, minlength=grams_total)
         self.rare = entries_per_gram <= max(self.limits.rare_entries, int(self.entry_count * self.limits.rare_share))
         kept = self.rare[key_gram]
@@ -184,35 +182,36 @@ class Index:
             finally:
                 self._vector[gids] = 0.0
 
-    def encode(self, grams: Iterable[str]) -> tuple[int | str, ...]:
-        """A word's n-grams: the known ones as their id, the others as themselves (remembered per word by the matcher)."""
+    def encode(self, grams: Iterable[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """A word's n-grams: the ids of the known ones, and the others themselves (remembered per word by the matcher)."""
         get = self.gram_id.get
-        return tuple(get(gram, gram) for gram in grams)
+        known, unknown = [], []
+        for gram in grams:
+            gid = get(gram)
+            if gid is None:
+                unknown.append(gram)
+            else:
+                known.append(gid)
+        return tuple(known), tuple(unknown)
 
-    def query(self, counts: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
-        """`counts`: the reading's n-grams (as `encode` gives them) with how often each occurs; `stems`: per
-        distinct stem, its IDF weight and the known stems it stands for with their similarity (itself with
-        1.0, or misspellings with partial credit)."""
-        return Query(self, counts, list(stems))
+    def query(self, known: Counter, unknown: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
+        """`known`: the reading's known n-grams (ids, as `encode` gives them) with how often each occurs,
+        `unknown`: the same of the others; `stems`: per distinct stem, its IDF weight and the known stems
+        it stands for with their similarity (itself with 1.0, or misspellings with partial credit)."""
+        return Query(self, known, unknown, list(stems))
 
 
 class Query:
-    def __init__(self, index: Index, counts: Counter, stems: list[tuple[float, dict[str, float]]]):
+    def __init__(self, index: Index, known: Counter, unknown: Counter, stems: list[tuple[float, dict[str, float]]]):
         self.index = index
-        idf, unknown_idf, log = index.idf_list, index.unknown_idf, math.log
-        known: list[int] = []
-        weights: list[float] = []
-        squares = 0.0
-        for gram, count in counts.items():
-            if gram.__class__ is int:
-                weight = idf[gram] if count == 1 else (1.0 + log(count)) * idf[gram]
-                known.append(gram)
-                weights.append(weight)
-            else:
-                weight = unknown_idf if count == 1 else (1.0 + log(count)) * unknown_idf
+        self.gids = np.fromiter(known.keys(), np.int64, len(known))
+        counts = np.fromiter(known.values(), np.float64, len(known))
+        weights = index.idf[self.gids] * np.where(counts > 1, 1.0 + np.log(counts), 1.0)
+        squares = float(weights @ weights)
+        for count in unknown.values():
+            weight = index.unknown_idf if count == 1 else (1.0 + math.log(count)) * index.unknown_idf
             squares += weight * weight
-        self.gids = np.array(known, np.int64)
-        self.weights = np.array(weights) / (math.sqrt(squares) or 1.0)
+        self.weights = weights / (math.sqrt(squares) or 1.0)
         self.set_stems(stems)
 
     def set_stems(self, stems: list[tuple[float, dict[str, float]]]) -> None:
@@ -254,10 +253,11 @@ class Query:
             entries = np.flatnonzero((best > 0) | (coverage > 0))
             closest = lambda e: int(np.argmax(cosines[index.entry_docs[e]:index.entry_docs[e + 1]]))  # noqa: E731
         else:
-            entries, centroid = self._nominate(coverage, depth, floor)
+            entries = self._nominate(coverage, depth, floor)
             if entries is None:
                 return None
-            best, closest = self._best_of(entries)
+            best, centroid, closest = self._cosines_of(entries)
+            entries = entries[(best[entries] > 0) | (coverage[entries] > 0)]
         scores = w.best_factor * best[entries] + w.centroid_factor * centroid[entries] + w.coverage_factor * coverage[entries]
         order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
@@ -279,9 +279,9 @@ class Query:
                 coverage[entries] += (weight * similar[known[0]]) * strengths
             elif known:
                 hits = np.zeros(index.entry_count)
-                for c in known:
+                for c in known:  # a stem's entries are distinct: plain indexing takes the larger
                     entries, strengths = index.stem_arrays(c)
-                    np.maximum.at(hits, entries, similar[c] * strengths)
+                    hits[entries] = np.maximum(hits[entries], similar[c] * strengths)
                 coverage += weight * hits
         return coverage / self.stem_total
 
@@ -303,8 +303,8 @@ class Query:
             centroid[filled] = np.add.reduceat(cosines, starts) / index.centroid_norm[filled]
         return best, centroid
 
-    def _nominate(self, coverage: np.ndarray, depth: int | None, floor: float) -> tuple[np.ndarray | None, np.ndarray]:
-        """(entries to score exactly, their exact centroids) in a large index; (None, _) when none can score above `floor`.
+    def _nominate(self, coverage: np.ndarray, depth: int | None, floor: float) -> np.ndarray | None:
+        """The entries to score exactly in a large index; None when none can score above `floor`.
 
         The stand-in score that nominates them is the coverage plus the centroid over the question's rare
         n-grams only: the common ones are in too many entries to tell them apart, and too many to read."""
@@ -318,40 +318,21 @@ class Query:
             common = ~rare
             rest = float(self.weights[common] @ index.max_centroid[self.gids[common]])
             if self._best_bound() + w.centroid_factor * rest + float(known.max(initial=0.0)) < floor:
-                return None, partial
-        if depth is None:
-            entries = np.arange(index.entry_count)
-        else:
-            count = min(index.limits.candidates, index.entry_count)
-            proxy = known + w.best_factor * partial
-            entries = np.sort(np.argpartition(-proxy, count - 1)[:count]) if count < index.entry_count else np.arange(count)
-        centroid = self._centroids_of(entries)
-        return entries[(centroid[entries] > 0) | (coverage[entries] > 0)], centroid
+                return None
+        count = index.entry_count if depth is None else min(index.limits.candidates, index.entry_count)
+        if count == index.entry_count:
+            return np.arange(count)
+        proxy = known + w.best_factor * partial
+        return np.sort(np.argpartition(-proxy, count - 1)[:count])
 
-    def _centroids_of(self, entries: np.ndarray) -> np.ndarray:
-        """The exact centroid cosine of the given entries (large index)."""
+    def _cosines_of(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, Callable[[int], int]]:
+        """(best, centroid, the closest phrasing of one entry within it) for the given entries only: their
+        phrasings' rows are read and matched against the question's n-grams (large index). The centroid
+        is the sum of an entry's phrasing cosines over the length of its summed phrasings."""
         index = self.index
-        centroid = np.zeros(index.entry_count)
+        best, centroid = np.zeros(index.entry_count), np.zeros(index.entry_count)
         if not len(entries) or not len(self.gids):
-            return centroid
-        ptr = index.entry_centroid_ptr
-        spans = list(zip(ptr[entries].tolist(), ptr[entries + 1].tolist()))
-        lengths = ptr[entries + 1] - ptr[entries]
-        with index.query_vector(self.gids, self.weights) as vector:
-            products = (vector[np.concatenate([index.entry_centroid_gram[a:b] for a, b in spans])]
-                        * np.concatenate([index.entry_centroid_weight[a:b] for a, b in spans]))
-        ends = np.cumsum(lengths)
-        filled = lengths > 0
-        centroid[entries[filled]] = np.add.reduceat(products, (ends - lengths)[filled]) if len(products) else 0.0
-        return centroid
-
-    def _best_of(self, entries: np.ndarray) -> tuple[np.ndarray, Callable[[int], int]]:
-        """(best cosine per entry, the closest phrasing of one within its entry) for the given entries only:
-        their phrasings' rows are read and matched against the question's n-grams (large index)."""
-        index = self.index
-        best = np.zeros(index.entry_count)
-        if not len(entries) or not len(self.gids):
-            return best, lambda e: 0
+            return best, centroid, lambda e: 0
         spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist()))
         with index.query_vector(self.gids, self.weights) as vector:
             products = (vector[np.concatenate([index.row_gram[a:b] for a, b in spans])]
@@ -362,9 +343,10 @@ class Query:
         firsts = np.cumsum(doc_counts) - doc_counts
         filled = doc_counts > 0
         best[entries[filled]] = np.maximum.reduceat(cosines, firsts[filled])
+        centroid[entries[filled]] = np.add.reduceat(cosines, firsts[filled]) / index.centroid_norm[entries[filled]]
         where = dict(zip(entries.tolist(), zip(firsts.tolist(), doc_counts.tolist())))
 
         def closest(e: int) -> int:
             first, count = where[e]
             return int(np.argmax(cosines[first:first + count]))
-        return best, closest
+        return best, centroid, closest

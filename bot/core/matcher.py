@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
-from rapidfuzz import fuzz, process
 
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Weights
@@ -213,7 +212,8 @@ class Matcher:
         for key in self._smalltalk:
             sizes[key[0]].add(len(key))
         self._smalltalk_sizes = {first: sorted(found, reverse=True) for first, found in sizes.items()}  # longest phrase first
-        self._smalltalk_words = [k[0] for k in self._smalltalk if len(k) == 1 and len(k[0]) >= FUZZY_MIN_LENGTH + 1]
+        words = [k[0] for k in self._smalltalk if len(k) == 1 and len(k[0]) >= FUZZY_MIN_LENGTH + 1]
+        self._smalltalk_fuzzy = FuzzyVocabulary(words, FUZZY_CUTOFF)  # "привте", "спасибки": as extractOne finds them
 
     # --- scoring ----------------------------------------------------------------------------
 
@@ -239,7 +239,9 @@ class Matcher:
         words = self._synonyms.apply(normalise(text).split())
         if not words:
             return None
-        return words, self._index.query(Counter(chain.from_iterable(map(self._word_code, words))), ())
+        codes = [self._word_code(w) for w in words]
+        return words, self._index.query(Counter(chain.from_iterable(known for known, _ in codes)),
+                                        Counter(chain.from_iterable(unknown for _, unknown in codes)), ())
 
     def _word_code(self, word: str):
         """A word's n-grams as the index knows them: worked out once per word."""
@@ -350,8 +352,8 @@ class Matcher:
         if word not in self._smalltalk_cache:
             if len(self._smalltalk_cache) >= CACHE_LIMIT:
                 self._smalltalk_cache.clear()
-            near = process.extractOne(word, self._smalltalk_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-            self._smalltalk_cache[word] = near[0] if near else None
+            near = self._smalltalk_fuzzy.extract(word, limit=1) if self._smalltalk_fuzzy.possible(word) else None
+            self._smalltalk_cache[word] = near[0][0] if near else None
         return self._smalltalk_cache[word]
 
     def match(self, question: str) -> Match:
