@@ -27,6 +27,7 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -80,16 +81,18 @@ class Index:
     def set_stem_entries(self, stem_entries: dict[str, dict[int, float]]) -> None:
         self.stem_entries = stem_entries
         self.stem_max = {s: max(e.values()) for s, e in stem_entries.items() if e}
-        self._stem_arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # filled as stems are asked for
+        # the same as arrays, stem after stem: a question's stems are read as slices, made once here
+        self._stem_row = {s: i for i, s in enumerate(stem_entries)}
+        total = sum(map(len, stem_entries.values()))
+        self._stem_ptr = np.concatenate(([0], np.cumsum([len(e) for e in stem_entries.values()], dtype=np.int64)))
+        self._stem_entry = np.fromiter(chain.from_iterable(stem_entries.values()), np.int64, total)
+        self._stem_strength = np.fromiter(chain.from_iterable(e.values() for e in stem_entries.values()), np.float64, total)
 
     def stem_arrays(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
-        """(entries, strengths) of a known stem, as arrays (made on first use: most stems are never asked)."""
-        found = self._stem_arrays.get(stem)
-        if found is None:
-            entries = self.stem_entries[stem]
-            found = self._stem_arrays[stem] = (np.fromiter(entries.keys(), np.int64, len(entries)),
-                                               np.fromiter(entries.values(), np.float64, len(entries)))
-        return found
+        """(entries, strengths) of a known stem."""
+        row = self._stem_row[stem]
+        start, end = self._stem_ptr[row], self._stem_ptr[row + 1]
+        return self._stem_entry[start:end], self._stem_strength[start:end]
 
     # --- building -------------------------------------------------------------------------------
 
