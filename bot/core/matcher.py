@@ -324,8 +324,11 @@ class Matcher:
 
     # --- outcomes ---------------------------------------------------------------------------
 
-    def smalltalk_intent(self, text: str) -> tuple[str, str, list[str]] | None:
-        """(intent, language, words left over) when the message opens with or is small talk."""
+    def smalltalk_intent(self, text: str, whole: bool = False) -> tuple[str, str, list[str]] | None:
+        """(intent, language, words left over) when the message opens with or is small talk.
+
+        With `whole`, only a message that is all small talk (with fillers and stopwords) counts: the scan
+        stops at the first word that rules it out."""
         words = squeeze(normalise(text)).split()
         found: tuple[str, str] | None = None
         rest: list[str] = []
@@ -341,6 +344,8 @@ class Matcher:
                 near = self._near_smalltalk(words[i]) if len(words[i]) > FUZZY_MIN_LENGTH else None
                 if near:  # "привте", "спасибки"
                     found = found or self._smalltalk[(near,)]
+                elif whole and words[i] not in SMALLTALK_FILLER and not is_stopword(words[i]):
+                    return None
                 else:
                     rest.append(words[i])
                 i += 1
@@ -370,7 +375,7 @@ class Matcher:
     def _match(self, question: str) -> Match:
         typed = None
         for kind, candidate in _rewrites(question):
-            talk = self.smalltalk_intent(candidate)
+            talk = self.smalltalk_intent(candidate, whole=kind != "typed")  # only the message as typed may open with it
             if kind == "typed":
                 typed = talk
             if talk and all(is_stopword(w) for w in talk[2]):
