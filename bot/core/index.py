@@ -200,15 +200,10 @@ class Index:
 
     def encode(self, grams: Iterable[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """A word's n-grams: the ids of the known ones, and the others themselves (remembered per word by the matcher)."""
-        get = self.gram_id.get
-        known, unknown = [], []
-        for gram in grams:
-            gid = get(gram)
-            if gid is None:
-                unknown.append(gram)
-            else:
-                known.append(gid)
-        return tuple(known), tuple(unknown)
+        ids = tuple(map(self.gram_id.get, grams))
+        if None not in ids:
+            return ids, ()
+        return tuple(i for i in ids if i is not None), tuple(g for g, i in zip(grams, ids) if i is None)
 
     def query(self, known: Counter, unknown: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
         """`known`: the reading's known n-grams (ids, as `encode` gives them) with how often each occurs,
