@@ -65,10 +65,12 @@ class MatchWorker:
         self._answers: dict[str, Match] = {}  # the same text asked again is answered here, as Matcher.match does
         self._sent_at: dict[int, float] = {}  # request -> loop time sent, in order: the oldest first
         self._watchdog: asyncio.Task | None = None
+        self._given_up = False  # stuck: killed, never used again
+        self._stopping = False
 
     @property
     def ready(self) -> bool:
-        return self._process is not None and self._ready_generation == self._generation
+        return self._process is not None and not self._given_up and self._ready_generation == self._generation
 
     @property
     def pid(self) -> int | None:
@@ -99,7 +101,10 @@ class MatchWorker:
         if self._process is None:
             return
         self._answers.clear()
-        self._send_knowledge(knowledge)
+        try:
+            self._send_knowledge(knowledge)
+        except WorkerGone:
+            pass  # gone already: the bot matches itself
 
     async def match(self, text: str) -> Match:
         """The worker's match of `text`; WorkerGone when it is not ready or fails (the caller matches itself)."""
@@ -108,7 +113,7 @@ class MatchWorker:
         found = self._answers.get(text)
         if found is not None:
             return found
-        request = next(self._ids)
+        request, generation = next(self._ids), self._generation
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._waiting[request] = future
@@ -119,14 +124,15 @@ class MatchWorker:
         finally:
             self._waiting.pop(request, None)
             self._sent_at.pop(request, None)
-        if len(self._answers) >= MATCH_CACHE:
-            self._answers.clear()
-        self._answers[text] = found
+        if generation == self._generation:  # not an answer on knowledge replaced meanwhile
+            if len(self._answers) >= MATCH_CACHE:
+                self._answers.clear()
+            self._answers[text] = found
         return found
 
     async def stop(self) -> None:
         """Close the worker's input (it exits), then wait for it a little."""
-        process, self._process = self._process, None
+        process, self._stopping = self._process, True
         if process is None:
             return
         if process.stdin is not None and not process.stdin.is_closing():
@@ -140,6 +146,7 @@ class MatchWorker:
             await self._reader
         if self._watchdog is not None:
             self._watchdog.cancel()
+        self._process = None
         self._fail_waiting()
 
     # --- inside ---------------------------------------------------------------------------------
@@ -165,7 +172,7 @@ class MatchWorker:
         except ConnectionError:
             pass
         finally:
-            if self._process is not None:  # not stopped by us
+            if not self._stopping and not self._given_up:
                 log.warning("the matching worker exited; matching in the bot process from now on")
             self._ready_generation = -1
             self._fail_waiting()
@@ -182,7 +189,7 @@ class MatchWorker:
     async def _watch(self) -> None:
         """A request unanswered for ANSWER_TIMEOUT means a stuck worker: stop using it (its callers match here)."""
         loop = asyncio.get_running_loop()
-        while self._process is not None:
+        while not self._stopping and not self._given_up:
             await asyncio.sleep(WATCH_INTERVAL)
             oldest = next(iter(self._sent_at.values()), None)
             if oldest is not None and loop.time() - oldest > ANSWER_TIMEOUT:
@@ -196,10 +203,9 @@ class MatchWorker:
                 future.set_exception(WorkerGone())
 
     def _abandon(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.returncode is None:
-            process.kill()
-        self._ready_generation = -1
+        self._given_up = True
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()  # stop() still reaps it
         self._fail_waiting()
 
 

@@ -14,16 +14,11 @@ from bot.core.knowledge import load_knowledge
 from bot.core.matcher import Matcher
 from bot.matchworker import MatchWorker, worker_wanted
 from tests.conftest import KNOWLEDGE_DIR, TOKEN, Chat, running_bot, send
-from tests.fake_bot_api import parse_html
-from tests.test_reload import MODERATOR, knowledge as knowledge_copy, reload  # noqa: F401 - a fixture
+from tests.test_reload import MODERATOR, knowledge as knowledge_copy, reload, replies_to as answers_to  # noqa: F401 - a fixture
 from tests.test_validate import edit
 
 HELD_OUT = KNOWLEDGE_DIR.parent / "tests" / "data" / "questions.yaml"
 NEW_PHRASING = "зеленый жираф танцует на крыше"  # no entry knows these words until the reload adds them
-
-
-def answers_to(api, chat_id: int) -> list[str]:
-    return [parse_html(str(c["text"]))[1] for c in api.calls_to("sendMessage") if int(c["chat_id"]) == chat_id]
 
 
 async def wait_until(condition, seconds: float = 10.0) -> None:

@@ -9,15 +9,16 @@ cosine with the normalised sum of its phrasings; coverage(e): the IDF-weighted s
 question's stems the entry knows (see bot/core/matcher.py).
 
 Up to `Limits.dense_docs` phrasings (a FAQ of a few hundred entries) every phrasing's cosine is
-computed at once from the question's n-grams' posting lists (one `bincount`): exact. Above that,
-every entry's centroid and coverage are still computed exactly, for all entries, and the best
-`Limits.candidates` entries by those two get the cosine of each of their phrasings as well, so
-that every entry returned carries its exact score; an entry whose closest phrasing alone would
-have lifted it above those candidates is the one thing the large index can miss.
-`top(None)` (validation, collisions) is exact at any size.
+computed at once from the question's n-grams' posting lists (one `bincount`): exact. Above that, the
+coverage of every entry and its centroid over the question's rare n-grams nominate a few candidates
+(`Limits.candidates`), whose phrasings are then read row by row: their closest phrasing and their
+centroid (the sum of the phrasings' cosines over the length of their summed phrasings) are exact, so
+every entry returned carries its exact score; an entry that this stand-in ranks below the candidates
+is what the large index can miss (the bench counts how often). `top(None)` (validation, collisions)
+is exact at any size.
 
-Storage: the phrasings' n-gram weights row by row (one contiguous block per entry), the same by
-n-gram for the dense case, and each entry's centroid by n-gram: about 12 bytes per n-gram of a phrasing.
+Storage: the phrasings' n-gram weights row by row (one contiguous block per entry; 16 bytes an
+n-gram of a phrasing), the same by n-gram for the dense case, and by rare n-gram the entries' centroids.
 """
 
 from __future__ import annotations
