@@ -14,8 +14,8 @@ from bot.config import Config
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Matcher
 from bot.handlers import admin, groups, inline, moderation, questions
-from bot.matchworker import MatchWorker, worker_wanted
 from bot.i18n import LANGUAGES, t
+from bot.matchworker import MatchWorker, worker_wanted
 from bot.querylog import QueryLog
 from bot.services import KEY, Services, services
 from bot.storage import Storage, UserKeys

@@ -36,7 +36,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     elif text in svc.knowledge.entries:  # the "share" button puts the entry id in the query
         entry_ids = [text]
     else:
-        match = svc.matcher.match(text)
+        match = await svc.match(text)
         lang = reply_language(match.language, preferred)
         floor = svc.matcher.thresholds.clarify
         entry_ids = [e for e, score in match.ranking if e != OFFTOPIC and score >= floor]
