@@ -25,6 +25,7 @@ import pickle
 import signal
 import struct
 import sys
+from pathlib import Path
 
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import MATCH_CACHE, Match, Matcher
@@ -37,14 +38,22 @@ ANSWER_TIMEOUT = 5.0  # a match that takes longer means the worker is stuck: the
 WATCH_INTERVAL = 1.0  # seconds between looks for a stuck request
 
 
-def worker_wanted(setting: str) -> bool:
-    """`auto`: a worker when this process may run on more than one CPU (one CPU gains nothing from it)."""
-    if setting == "auto":
-        try:
-            return len(os.sched_getaffinity(0)) > 1
-        except AttributeError:  # not on Linux
-            return (os.cpu_count() or 1) > 1
-    return setting == "on"
+def worker_wanted(setting: str, cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> bool:
+    """`auto`: a worker when this process may use more than one CPU (one CPU gains nothing from it):
+    the CPUs it may run on, and a container's CPU quota (`docker run --cpus 1`) where there is one."""
+    if setting != "auto":
+        return setting == "on"
+    try:
+        cpus = float(len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        cpus = float(os.cpu_count() or 1)
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, int(quota) / int(period))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota to read
+    return cpus >= 2
 
 
 class WorkerGone(Exception):

@@ -90,13 +90,19 @@ async def test_stopping_the_bot_stops_the_worker(api, tmp_path):
         os.kill(pid, 0)
 
 
-def test_the_worker_setting_is_checked_and_auto_follows_the_cpus(monkeypatch):
+def test_the_worker_setting_is_checked_and_auto_follows_the_cpus(monkeypatch, tmp_path):
     base = {"BOT_TOKEN": TOKEN}
     assert load_config(base).match_worker == "auto"
     assert load_config({**base, "BOT_MATCH_WORKER": "OFF"}).match_worker == "off"
     with pytest.raises(ConfigError, match="BOT_MATCH_WORKER must be auto, on or off"):
         load_config({**base, "BOT_MATCH_WORKER": "sometimes"})
+    no_quota = tmp_path / "cpu.max"
+    no_quota.write_text("max 100000\n")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
-    assert not worker_wanted("auto") and worker_wanted("on") and not worker_wanted("off")
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    assert worker_wanted("auto")
+    assert not worker_wanted("auto", no_quota) and worker_wanted("on", no_quota) and not worker_wanted("off", no_quota)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert worker_wanted("auto", no_quota)
+    one_cpu = tmp_path / "one-cpu.max"
+    one_cpu.write_text("100000 100000\n")  # docker run --cpus 1 on a four-CPU host
+    assert not worker_wanted("auto", one_cpu)
+    assert worker_wanted("auto", tmp_path / "missing")  # no cgroup file: the CPUs decide
