@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
-
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Weights
 from bot.core.knowledge import Knowledge
@@ -224,9 +223,9 @@ class Matcher:
         if len(s) < FUZZY_MIN_LENGTH:
             return {}
         found = self._similar_cache.get(s)
-        if found is None and not self._fuzzy_possible(s):
-            return {}
         if found is None:
+            if not self._fuzzy_possible(s):
+                return {}
             if len(self._similar_cache) >= CACHE_LIMIT:
                 self._similar_cache.clear()
             found = self._similar_cache[s] = {
