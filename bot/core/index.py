@@ -224,6 +224,9 @@ class Query:
             weight = index.unknown_idf if count == 1 else (1.0 + math.log(count)) * index.unknown_idf
             squares += weight * weight
         self.weights = weights / (math.sqrt(squares) or 1.0)
+        self._length = math.sqrt(float(self.weights @ self.weights))
+        self._char_bound: float | None = None
+        self._best: float | None = None
         self.set_stems(stems)
 
     def set_stems(self, stems: list[tuple[float, dict[str, float]]]) -> None:
@@ -231,17 +234,19 @@ class Query:
         self.stem_total = sum(weight for weight, _ in stems)
 
     def char_bound(self) -> float:
-        """No entry's n-gram part scores more than this (cheap: no list is read)."""
-        index, w, q = self.index, self.index.weights, self.weights
-        best = float(q @ index.max_doc_weight[self.gids])
-        centroid = float(q @ index.max_centroid[self.gids])
-        length = math.sqrt(float(q @ q))  # Cauchy-Schwarz: unit vectors
-        return w.best_factor * min(best, length) + w.centroid_factor * min(centroid, length)
+        """No entry's n-gram part scores more than this (cheap: no list is read; worked out once)."""
+        if self._char_bound is None:
+            w = self.index.weights
+            self._char_bound = self._best_bound() + w.centroid_factor * min(
+                float(self.weights @ self.index.max_centroid[self.gids]), self._length)
+        return self._char_bound
 
     def _best_bound(self) -> float:
-        """No entry's closest-phrasing part scores more than this."""
-        q = self.weights
-        return self.index.weights.best_factor * min(float(q @ self.index.max_doc_weight[self.gids]), math.sqrt(float(q @ q)))
+        """No entry's closest-phrasing part scores more than this (Cauchy-Schwarz: unit vectors)."""
+        if self._best is None:
+            self._best = self.index.weights.best_factor * min(
+                float(self.weights @ self.index.max_doc_weight[self.gids]), self._length)
+        return self._best
 
     def upper_bound(self) -> float:
         """No entry scores more than this (cheap: no list is read)."""
