@@ -4,6 +4,7 @@ reload, and answering goes on when the worker dies or hangs."""
 import asyncio
 import os
 import signal
+import time
 
 import pytest
 import yaml
@@ -106,3 +107,43 @@ def test_the_worker_setting_is_checked_and_auto_follows_the_cpus(monkeypatch, tm
     one_cpu.write_text("100000 100000\n")  # docker run --cpus 1 on a four-CPU host
     assert not worker_wanted("auto", one_cpu)
     assert worker_wanted("auto", tmp_path / "missing")  # no cgroup file: the CPUs decide
+
+
+def test_a_killed_bot_leaves_no_worker_running(api_thread, tmp_path):
+    """`kill -9` on the bot closes the worker's pipe: the worker exits by itself (no orphan matching away)."""
+    from tests.test_crash import start_bot
+
+    bot = start_bot(api_thread, tmp_path / "data" / "bot.sqlite3")  # BOT_MATCH_WORKER unset: auto, two CPUs here
+    try:
+        api_thread.wait_for("setMyCommands", count=3)
+        workers = _children(bot.pid)
+        assert len(workers) == (1 if worker_wanted("auto") else 0)
+    finally:
+        bot.kill()
+        bot.wait()
+    for pid in workers:
+        deadline = time.monotonic() + 10
+        while _running(pid):
+            assert time.monotonic() < deadline, f"worker {pid} still runs after its bot was killed"
+            time.sleep(0.05)
+
+
+def _children(parent: int) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if int(stat.read().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return found
+
+
+def _running(pid: str) -> bool:
+    """Alive and not a zombie waiting for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line for line in status)
+    except FileNotFoundError:
+        return False
