@@ -48,9 +48,8 @@ class QueryLog:
         self._linger = linger
         self._writing = 0  # items taken from the queue for the write under way
         self._wake = asyncio.Event()
-        self._closed = asyncio.Event()
+        self._closing = asyncio.Event()  # set by close(): also cuts a linger short
         self._task: asyncio.Task | None = None
-        self._closing = False
         self._write_lock = asyncio.Lock()
         self.refused = 0  # records and feedback not accepted because the buffer was full
         self.written = 0  # records written to the database by this writer
@@ -86,11 +85,11 @@ class QueryLog:
         return True
 
     async def _run(self) -> None:
-        while not self._closing:
+        while not self._closing.is_set():
             await self._wake.wait()
-            if self._linger and not self._closing:  # gather what follows: one transaction instead of many
+            if self._linger and not self._closing.is_set():  # gather what follows: one transaction instead of many
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._closed.wait(), self._linger)
+                    await asyncio.wait_for(self._closing.wait(), self._linger)
             self._wake.clear()
             if not await self._write_pending():
                 await asyncio.sleep(self._retry_seconds)
@@ -143,8 +142,7 @@ class QueryLog:
 
     async def close(self) -> None:
         """Stop the writer and write everything still queued (called before the database closes)."""
-        self._closing = True
-        self._closed.set()
+        self._closing.set()
         self._wake.set()
         if self._task is not None:
             await self._task
