@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.evaluate import evaluate, load_items
+from bot.core.matcher import Matcher
 
 HELD_OUT = Path(__file__).parent / "data" / "questions.yaml"
 
@@ -34,6 +35,24 @@ def test_small_talk_is_never_an_faq_entry(matcher, question):
 @pytest.mark.parametrize("question", ["рецепт плова", "кто выиграл матч вчера", "what's the weather tomorrow", "", "😀😀😀", "?!"])
 def test_unrelated_or_empty_questions_get_no_entry(matcher, question):
     assert matcher.match(question).outcome == "none"
+
+
+def test_a_rewrite_that_turns_the_question_into_gibberish_is_not_scored(knowledge, monkeypatch):
+    """Speed without a different answer: a question typed right is not also scored with its keyboard
+    layout swapped or transliterated (its words become gibberish); one typed wrong still is."""
+    matcher = Matcher(knowledge)
+    read = []
+    reading = Matcher._reading
+    monkeypatch.setattr(Matcher, "_reading", lambda self, text: read.append(text) or reading(self, text))
+    for question in ("где получить иин в алматы", "how do i open a bank account in almaty"):
+        read.clear()
+        assert matcher.match(question).outcome == "answer"
+        assert read == [question]
+    for question, rewritten in (("ult gjkexbnm bby d fkvfns", "где получить иин в алматы"),
+                                ("kak otkryt schet v banke v almaty", "как открыт щет в банке в алматы")):
+        read.clear()
+        assert matcher.match(question).outcome == "answer"
+        assert question in read and rewritten in read
 
 
 def test_ambiguous_question_offers_two_or_three_choices(matcher):

@@ -279,9 +279,10 @@ class Query:
         order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
             order = order[:depth]
+        chosen = entries[order]
         langs, entry_docs = index.doc_lang, index.entry_docs
-        return [(int(entries[i]), float(scores[i]),
-                 langs[entry_docs[entries[i]] + closest(entries[i])] if best[entries[i]] > 0 else "ru") for i in order]
+        return [(e, score, langs[int(entry_docs[e]) + closest(e)] if matched else "ru")
+                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (best[chosen] > 0).tolist())]
 
     def _coverage(self) -> np.ndarray:
         """Per entry: the weighted share of the question's stems it knows."""

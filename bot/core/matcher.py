@@ -118,10 +118,7 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
                  for i in range(len(padded) - size + 1))
 
 
-@lru_cache(maxsize=1024)
-def _rewrites(text: str) -> tuple[tuple[str, str], ...]:
-    """rewrites(), remembered: match() and rank() both read the same question in all its rewrites."""
-    return tuple(rewrites(text))
+READING_WORD_LENGTH = 3  # shorter words tell no reading from gibberish: "d", "b", "yf" are в, и, на in the Latin layout
 
 
 def _ngrams(words: list[str]) -> Counter:
@@ -138,6 +135,7 @@ class Matcher:
         self._word_codes: dict[str, tuple] = {}
         self._possible_cache: dict[str, bool] = {}
         self._matches: dict[str, Match] = {}
+        self._readings_cache: dict[str, tuple[tuple[str, str], ...]] = {}
         self._smalltalk_cache: dict[str, str | None] = {}
         self._build_indexes()
         self._build_smalltalk()
@@ -259,6 +257,30 @@ class Matcher:
             found = self._possible_cache[s] = self._fuzzy.possible(s)
         return found
 
+    def _readings(self, question: str) -> tuple[tuple[str, str], ...]:
+        """The readings worth scoring. A rewrite (layout swapped, transliterated) rescues a question typed in
+        the wrong layout or script, which reads as gibberish word after word; so when another reading is
+        mostly known words (stopwords or stems of the knowledge) and the rewrite is not, it is not read."""
+        found = self._readings_cache.get(question)
+        if found is None:
+            if len(self._readings_cache) >= MATCH_CACHE:
+                self._readings_cache.clear()
+            found = rewrites(question)
+            known = [self._mostly_known(text) for _, text in found] if len(found) > 1 else []
+            found = self._readings_cache[question] = tuple(
+                reading for i, reading in enumerate(found) if i == 0 or known[i] or not any(known[:i] + known[i + 1:]))
+        return found
+
+    def _mostly_known(self, text: str) -> bool:
+        known = unknown = 0
+        for word in self._synonyms.apply(normalise(text).split()):
+            if len(word) >= READING_WORD_LENGTH:
+                if is_stopword(word) or stem(word) in self._stem_entries:
+                    known += 1
+                else:
+                    unknown += 1
+        return known > unknown
+
     def _with_stems(self, words: list[str], query, floor: float = -1.0):
         """The query with its stems; None when it surely scores at most `floor` (decided before looking up misspellings)."""
         stems = [stem(w) for w in words if not is_stopword(w)] or [stem(w) for w in words]  # as _analyse()
@@ -296,7 +318,7 @@ class Matcher:
         All the entries the question touches by default; the best `depth` only (exactly, and much faster) when given.
         """
         readings = []
-        for order, (kind, candidate) in enumerate(_rewrites(question)):
+        for order, (kind, candidate) in enumerate(self._readings(question)):
             found = self._reading(candidate)
             if found is not None:
                 penalty = REWRITE_PENALTY[kind]
@@ -373,7 +395,7 @@ class Matcher:
 
     def _match(self, question: str) -> Match:
         typed = None
-        for kind, candidate in _rewrites(question):
+        for kind, candidate in self._readings(question):
             talk = self.smalltalk_intent(candidate, whole=kind != "typed")  # only the message as typed may open with it
             if kind == "typed":
                 typed = talk
