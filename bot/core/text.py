@@ -27,12 +27,14 @@ _TO_CYRILLIC_LAYOUT = str.maketrans(_QWERTY + _QWERTY.upper().replace("[", "{").
                                     _JCUKEN + _JCUKEN.upper())
 _TO_LATIN_LAYOUT = str.maketrans(_JCUKEN + _JCUKEN.upper(), _QWERTY + _QWERTY.upper())
 
-# Longest first: the translit loop tries these before single letters.
+# Tried longest first (at most one of each length can match at a place), then single letters.
 _TRANSLIT_MULTI = (
     ("shch", "щ"), ("sch", "щ"), ("iya", "ия"), ("iyu", "ию"), ("iye", "ие"), ("iyo", "ие"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
     ("tc", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"), ("jo", "е"),
     ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("ij", "ий"), ("ck", "к"), ("ks", "кс"),
 )
+_TRANSLIT_BY_SIZE = tuple((size, {latin: cyrillic for latin, cyrillic in _TRANSLIT_MULTI if len(latin) == size})
+                          for size in sorted({len(latin) for latin, _ in _TRANSLIT_MULTI}, reverse=True))
 _TRANSLIT_SINGLE = dict(zip("abvgdezijklmnoprstufhcwqx'", "абвгдезийклмнопрстуфхцвкхь"))
 _VOWELS = set("aeiouy")
 
@@ -88,9 +90,8 @@ def is_stopword(token: str) -> bool:
 
 def swap_layout(text: str) -> str:
     """Text typed with the wrong keyboard layout, mapped key by key to the other layout."""
-    latin = sum(1 for ch in text if "a" <= ch.lower() <= "z")
-    cyrillic = sum(1 for ch in text if "а" <= ch.lower() <= "я" or ch in "ёЁ")
-    if latin >= cyrillic:
+    lowered = text.lower()
+    if len(_LATIN.findall(lowered)) >= len(_CYRILLIC.findall(lowered)):
         return text.translate(_TO_CYRILLIC_LAYOUT)
     return text.translate(_TO_LATIN_LAYOUT)
 
@@ -107,10 +108,11 @@ def _transliterate_word(word: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(word):
-        for latin, cyrillic in _TRANSLIT_MULTI:
-            if word.startswith(latin, i):
+        for size, table in _TRANSLIT_BY_SIZE:
+            cyrillic = table.get(word[i:i + size])
+            if cyrillic is not None:
                 out.append(cyrillic)
-                i += len(latin)
+                i += size
                 break
         else:
             ch = word[i]
