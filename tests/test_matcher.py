@@ -37,22 +37,21 @@ def test_unrelated_or_empty_questions_get_no_entry(matcher, question):
     assert matcher.match(question).outcome == "none"
 
 
-def test_a_rewrite_that_turns_the_question_into_gibberish_is_not_scored(knowledge, monkeypatch):
+def test_a_reading_that_is_gibberish_beside_a_readable_one_is_not_scored(knowledge, monkeypatch):
     """Speed without a different answer: a question typed right is not also scored with its keyboard
-    layout swapped or transliterated (its words become gibberish); one typed wrong still is."""
+    layout swapped or transliterated (its words become gibberish), nor one typed in the wrong layout or
+    in Latin letters as typed."""
     matcher = Matcher(knowledge)
     read = []
     reading = Matcher._reading
     monkeypatch.setattr(Matcher, "_reading", lambda self, text: read.append(text) or reading(self, text))
-    for question in ("где получить иин в алматы", "how do i open a bank account in almaty"):
+    for question, scored in (("где получить иин в алматы", "где получить иин в алматы"),
+                             ("how do i open a bank account in almaty", "how do i open a bank account in almaty"),
+                             ("ult gjkexbnm bby d fkvfns", "где получить иин в алматы"),
+                             ("kak otkryt schet v banke v almaty", "как открыт щет в банке в алматы")):
         read.clear()
         assert matcher.match(question).outcome == "answer"
-        assert read == [question]
-    for question, rewritten in (("ult gjkexbnm bby d fkvfns", "где получить иин в алматы"),
-                                ("kak otkryt schet v banke v almaty", "как открыт щет в банке в алматы")):
-        read.clear()
-        assert matcher.match(question).outcome == "answer"
-        assert question in read and rewritten in read
+        assert read == [scored]
 
 
 def test_ambiguous_question_offers_two_or_three_choices(matcher):

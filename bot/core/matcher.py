@@ -258,17 +258,19 @@ class Matcher:
         return found
 
     def _readings(self, question: str) -> tuple[tuple[str, str], ...]:
-        """The readings worth scoring. A rewrite (layout swapped, transliterated) rescues a question typed in
-        the wrong layout or script, which reads as gibberish word after word; so when another reading is
-        mostly known words (stopwords or stems of the knowledge) and the rewrite is not, it is not read."""
+        """The readings worth scoring. A question typed in the wrong layout or script reads as gibberish
+        word after word, and so does a question typed right once its layout is swapped or it is
+        transliterated: when some readings are mostly known words (stopwords or stems of the knowledge),
+        only those are scored, the text as typed included."""
         found = self._readings_cache.get(question)
         if found is None:
             if len(self._readings_cache) >= MATCH_CACHE:
                 self._readings_cache.clear()
             found = rewrites(question)
             known = [self._mostly_known(text) for _, text in found] if len(found) > 1 else []
-            found = self._readings_cache[question] = tuple(
-                reading for i, reading in enumerate(found) if i == 0 or known[i] or not any(known[:i] + known[i + 1:]))
+            if any(known):
+                found = [reading for reading, readable in zip(found, known) if readable]
+            found = self._readings_cache[question] = tuple(found)
         return found
 
     def _mostly_known(self, text: str) -> bool:
@@ -394,14 +396,12 @@ class Matcher:
         return found
 
     def _match(self, question: str) -> Match:
-        typed = None
-        for kind, candidate in self._readings(question):
-            talk = self.smalltalk_intent(candidate, whole=kind != "typed")  # only the message as typed may open with it
-            if kind == "typed":
-                typed = talk
+        typed = self.smalltalk_intent(question)  # the message as typed may also open with small talk
+        others = ((kind, self.smalltalk_intent(text, whole=True)) for kind, text in self._readings(question) if kind != "typed")
+        for kind, talk in chain([("typed", typed)], others):
             if talk and all(is_stopword(w) for w in talk[2]):
                 return Match(question, "smalltalk", None, 100.0, (), self._reply_language(question, kind, talk[1]), talk[0])
-        talk = typed  # the typed reading is the question itself
+        talk = typed
         if talk is None:
             return self._decide(question, question)
         # "привет, где получить иин": the greeting is dropped and the rest is the question
