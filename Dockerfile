@@ -2,18 +2,21 @@
 #   docker run -d --name newcomer-bot -e BOT_TOKEN=123456:ABC... -v newcomer-data:/app/data newcomer-bot
 # The knowledge is baked in (/app/knowledge); mount your own over it to replace it:
 #   -v "$PWD/knowledge:/app/knowledge:ro"
+# A host folder instead of the named volume must be writable by uid 10001: `chown 10001:10001 ./data`
 # Webhook mode: add -e BOT_WEBHOOK_URL=https://… -e BOT_WEBHOOK_SECRET=… -p 8443:8443 and the command
 #   python -m bot run --webhook
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin bot
+RUN groupadd --system --gid 10001 bot \
+    && useradd --system --uid 10001 --gid bot --no-create-home --home-dir /app --shell /usr/sbin/nologin bot
 
 # the package and its dependencies (compiled to bytecode at install time)
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir . && rm -rf /app/bot /app/build
+# (the build leaves newcomer_bot.egg-info in /app, a second copy of the metadata on sys.path when CWD=/app)
+RUN pip install --no-cache-dir . && rm -rf /app/bot /app/build /app/*.egg-info /app/pyproject.toml /app/README.md
 
 # the knowledge, replaceable by a volume; the database and the generated user-key secret on a volume
 COPY knowledge ./knowledge

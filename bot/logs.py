@@ -38,3 +38,6 @@ def setup_logging(secrets: tuple[str, ...] = (), level: int | str = logging.INFO
     # parameters (users' questions and keys). Neither belongs in a log, whatever BOT_LOG_LEVEL says.
     for noisy in ("httpx", "httpcore", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # apscheduler logs two INFO lines for every run of every job (the heartbeat: every 15 s, 10 lines a
+    # minute in `docker logs`): keep its warnings and errors, its chatter only at DEBUG.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)

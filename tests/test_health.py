@@ -2,12 +2,14 @@
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
 import time
 
 from bot import health
+from bot.logs import setup_logging
 from tests.conftest import ROOT, running_bot
 
 
@@ -32,6 +34,30 @@ async def test_the_running_bot_keeps_its_heartbeat_fresh_and_removes_it_when_it_
         assert later["time"] > first and later["query_log_pending"] == 0
         assert health.check(beat)[0]
     assert not beat.exists()
+
+
+async def test_the_heartbeat_job_is_not_logged_at_every_run_unless_debugging(api, tmp_path, monkeypatch, capsys):
+    """`docker logs` (never rotated by default) keeps what matters: at INFO the job queue's two lines per
+    heartbeat are not written; at DEBUG they are."""
+    monkeypatch.setattr(health, "INTERVAL", 0.1)
+    root = logging.getLogger()
+    handlers, level_before = root.handlers[:], root.level
+    try:
+        for level, shown in ((logging.INFO, False), (logging.DEBUG, True)):
+            setup_logging(level=level)
+            folder = tmp_path / logging.getLevelName(level)
+            async with running_bot(api, folder, BOT_HEARTBEAT_FILE=str(folder / "heartbeat")) as app:
+                await app.start()
+                try:
+                    await asyncio.sleep(0.45)
+                finally:
+                    await app.stop()
+            logged = capsys.readouterr().err
+            assert ("apscheduler" in logged and "heartbeat" in logged) == shown, logged[-2000:]
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level_before)
+        logging.getLogger("apscheduler").setLevel(logging.NOTSET)
 
 
 def test_the_health_command_passes_on_a_fresh_heartbeat_only(tmp_path):
