@@ -135,7 +135,10 @@ words = st.text(alphabet=st.sampled_from(list("абвгдеиклмнопрстa
 @given(vocabulary=st.lists(words, min_size=1, max_size=60, unique=True), word=words, limit=st.integers(1, 4))
 def test_the_fuzzy_prefilter_finds_exactly_what_the_full_comparison_finds(vocabulary, word, limit):
     expected = process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=80.0, limit=limit)
-    assert FuzzyVocabulary(vocabulary, 80.0).extract(word, limit) == expected
+    prefiltered = FuzzyVocabulary(vocabulary, 80.0, small=0)
+    assert prefiltered.extract(word, limit) == expected
+    assert prefiltered.possible(word) or not expected  # ruled out only when nothing is close
+    assert FuzzyVocabulary(vocabulary, 80.0).extract(word, limit) == expected  # small: compared in full
 
 
 fragment = st.one_of(

@@ -274,14 +274,19 @@ class Matcher:
         return found
 
     def _mostly_known(self, text: str) -> bool:
-        known = unknown = 0
-        for word in self._synonyms.apply(normalise(text).split()):
-            if len(word) >= READING_WORD_LENGTH:
-                if is_stopword(word) or stem(word) in self._stem_entries:
-                    known += 1
-                else:
-                    unknown += 1
-        return known > unknown
+        """Whether more of the text's words (of three letters or more) are stopwords or stems of the
+        knowledge than not; the words are read until that is certain."""
+        words = [w for w in self._synonyms.apply(normalise(text).split()) if len(w) >= READING_WORD_LENGTH]
+        needed = len(words) // 2 + 1
+        known = 0
+        for read, word in enumerate(words, 1):
+            if is_stopword(word) or stem(word) in self._stem_entries:
+                known += 1
+                if known == needed:
+                    return True
+            elif read - known > len(words) - needed:
+                return False
+        return False
 
     def _with_stems(self, words: list[str], query, floor: float = -1.0):
         """The query with its stems; None when it surely scores at most `floor` (decided before looking up misspellings)."""
