@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Defaults
 
-from bot import health, network
+from bot import health, network, render
 from bot.config import Config
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Matcher
@@ -29,7 +29,7 @@ def build_application(config: Config, knowledge: Knowledge) -> Application:
     builder = (
         Application.builder()
         .token(config.token)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=render.NO_LINK_PREVIEWS))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

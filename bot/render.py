@@ -9,10 +9,11 @@ import datetime as dt
 import html
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.core.knowledge import Entry, Knowledge
 from bot.core.html_check import telegram_html_problems, visible_length
+from bot.core.split import split_html
 from bot.i18n import LANGUAGE_NAMES, t
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -69,6 +70,12 @@ def answer_text(entry: Entry, lang: str, today: dt.date, limit: int | None = MES
     if limit is not None and visible_length(text) > limit:  # only a knowledge error could cause this: keep the answer, drop the rest
         text = answer
     return text
+
+
+def answer_parts(knowledge: Knowledge, entry: Entry, lang: str, today: dt.date) -> tuple[str, ...]:
+    """The whole answer as messages (split when longer than one), worked out once a day per entry and language."""
+    return _per_knowledge(knowledge, ("parts", entry.id, lang, today),
+                          lambda: tuple(split_html(answer_text(entry, lang, today, limit=None))))
 
 
 def headline(entry: Entry, lang: str) -> str:
@@ -133,11 +140,21 @@ class _Keyboard(InlineKeyboardMarkup):
         return {"inline_keyboard": list(self._serialised)}  # a new dict, as PTB's own
 
 
-_built: dict[tuple, tuple[Knowledge, _Keyboard]] = {}
+class _NoLinkPreviews(LinkPreviewOptions):
+    """Link previews off: a default that every message carries, so its serialised form is fixed (PTB's
+    to_dict is slow). No __slots__ of its own: PTB merges defaults over LinkPreviewOptions.__slots__."""
+
+    def to_dict(self, recursive: bool = True) -> dict:
+        return {"is_disabled": True}
 
 
-def _per_knowledge(knowledge: Knowledge, key: tuple, build) -> _Keyboard:
-    """`build()`'s keyboard, remembered for this knowledge (a reload brings new knowledge and new keyboards)."""
+NO_LINK_PREVIEWS = _NoLinkPreviews(is_disabled=True)
+
+_built: dict[tuple, tuple[Knowledge, object]] = {}
+
+
+def _per_knowledge(knowledge: Knowledge, key: tuple, build):
+    """`build()`'s result, remembered for this knowledge (a reload brings new knowledge and new keyboards)."""
     found = _built.get((id(knowledge), *key))
     if found is None or found[0] is not knowledge:
         if len(_built) > 4096:  # knowledge reloaded many times: start again

@@ -143,6 +143,7 @@ async def test_inline_query_lists_matching_entries_and_logs_once_the_user_pauses
     full = answers[2]["results"]
     assert full[0]["id"] == "iin" and full[0]["title"].startswith("Что такое ИИН")
     assert "Источник:" in full[0]["input_message_content"]["message_text"]
+    assert full[0]["input_message_content"]["link_preview_options"] == {"is_disabled": True}
     assert len(answers[3]["results"]) >= 10  # empty query: the most asked entries
     assert [(r["question"], r["chat_type"]) for r in rows] == [("где получить иин", "inline:supergroup")]
 

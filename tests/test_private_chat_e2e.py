@@ -50,6 +50,7 @@ async def test_a_question_gets_its_answer_with_source_review_date_and_buttons(ap
     (reply,) = api.calls_to("sendMessage")
     assert "ИИН" in reply["text"]
     assert "Источник:" in reply["text"] and "проверено" in reply["text"]
+    assert reply["parse_mode"] == "HTML" and reply["link_preview_options"] == {"is_disabled": True}  # no card for the source link
     data = keyboard_data(reply)
     assert any(d.startswith("fb:") and d.endswith(":1") for d in data)
     assert any(d.startswith("e:") for d in data)  # related follow-ups

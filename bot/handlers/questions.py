@@ -8,7 +8,6 @@ from telegram import InlineKeyboardMarkup, Update, User
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import render
-from bot.core.split import split_html
 from bot.i18n import LANGUAGES, language_from_telegram, t
 from bot.services import Services, services
 
@@ -112,7 +111,7 @@ async def send_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_i
     if ref is None:  # chosen from a menu or a link: logged too, so its feedback has a row to land on
         ref = svc.log_question(user_id=update.effective_user.id, chat_type=update.effective_chat.type, language=lang,
                                question="", matched_id=entry.id, score=100.0, outcome="browse")
-    parts = split_html(render.answer_text(entry, lang, svc.today(), limit=None))  # longer than a message: in parts
+    parts = render.answer_parts(svc.knowledge, entry, lang, svc.today())
     for part in parts[:-1]:
         await update.effective_message.reply_text(part)
     await update.effective_message.reply_text(parts[-1], reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref))
