@@ -1,6 +1,5 @@
 """The real Application against the fake Bot API: updates in, Bot API calls out."""
 
-import asyncio
 import datetime as dt
 import sqlite3
 

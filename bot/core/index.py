@@ -30,7 +30,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -264,24 +264,30 @@ class Query:
         None when no entry can score above `floor` (told before any phrasing is read, in a large index)."""
         index, w = self.index, self.index.weights
         coverage = self._coverage()
-        if index.dense:
-            cosines = self._all_cosines()
-            best, centroid = self._per_entry(cosines)
-            entries = np.flatnonzero((best > 0) | (coverage > 0))
-            closest = lambda e: int(np.argmax(cosines[index.entry_docs[e]:index.entry_docs[e + 1]]))  # noqa: E731
-        else:
+        langs = index.doc_lang
+        if not index.dense:
             entries = self._nominate(coverage, depth, floor)
             if entries is None:
                 return None
-            best, centroid, closest = self._cosines_of(entries)
-            entries = entries[(best[entries] > 0) | (coverage[entries] > 0)]
+            exact = {e: (best, centroid, doc) for e, best, centroid, doc in self._cosines_of(entries)}
+            ranked = []
+            for e, cover in zip(entries.tolist(), coverage[entries].tolist()):
+                best, centroid, doc = exact.get(e, (0.0, 0.0, 0))
+                if best > 0 or cover > 0:
+                    score = w.best_factor * best + w.centroid_factor * centroid + w.coverage_factor * cover
+                    ranked.append((e, score, langs[doc] if best > 0 else "ru"))
+            ranked.sort(key=lambda r: (-r[1], r[0]))  # best first, ties by entry order
+            return ranked if depth is None else ranked[:depth]
+        cosines = self._all_cosines()
+        best, centroid = self._per_entry(cosines)
+        entries = np.flatnonzero((best > 0) | (coverage > 0))
         scores = w.best_factor * best[entries] + w.centroid_factor * centroid[entries] + w.coverage_factor * coverage[entries]
         order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
             order = order[:depth]
         chosen = entries[order]
-        langs, entry_docs = index.doc_lang, index.entry_docs
-        return [(e, score, langs[int(entry_docs[e]) + closest(e)] if matched else "ru")
+        entry_docs = index.entry_docs
+        return [(e, score, langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e]:entry_docs[e + 1]]))] if matched else "ru")
                 for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (best[chosen] > 0).tolist())]
 
     def _coverage(self) -> np.ndarray:
@@ -343,14 +349,13 @@ class Query:
         proxy = known + w.best_factor * partial
         return np.sort(np.argpartition(-proxy, count - 1)[:count])
 
-    def _cosines_of(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, Callable[[int], int]]:
-        """(best, centroid, the closest phrasing of one entry within it) for the given entries only: their
-        phrasings' rows are read and matched against the question's n-grams (large index). The centroid
-        is the sum of an entry's phrasing cosines over the length of its summed phrasings."""
+    def _cosines_of(self, entries: np.ndarray) -> list[tuple[int, float, float, int]]:
+        """(entry, best, centroid, its closest phrasing) for those of the given entries that have phrasings:
+        their rows are read and matched against the question's n-grams (large index). The centroid is the
+        sum of an entry's phrasing cosines over the length of its summed phrasings."""
         index = self.index
-        best, centroid = np.zeros(index.entry_count), np.zeros(index.entry_count)
         if not len(entries) or not len(self.gids):
-            return best, centroid, lambda e: 0
+            return []
         spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist()))
         with index.query_vector(self.gids, self.weights) as vector:
             products = (vector[np.concatenate([index.row_gram[a:b] for a, b in spans])]
@@ -358,13 +363,11 @@ class Query:
         docs, doc_counts = _gather(index.entry_docs, entries)
         row_counts = index.doc_ptr[docs + 1] - index.doc_ptr[docs]
         cosines = np.add.reduceat(products, np.cumsum(row_counts) - row_counts)
-        firsts = np.cumsum(doc_counts) - doc_counts
         filled = doc_counts > 0
-        best[entries[filled]] = np.maximum.reduceat(cosines, firsts[filled])
-        centroid[entries[filled]] = np.add.reduceat(cosines, firsts[filled]) / index.centroid_norm[entries[filled]]
-        where = dict(zip(entries.tolist(), zip(firsts.tolist(), doc_counts.tolist())))
-
-        def closest(e: int) -> int:
-            first, count = where[e]
-            return int(np.argmax(cosines[first:first + count]))
-        return best, centroid, closest
+        counts = doc_counts[filled]
+        starts = np.cumsum(counts) - counts
+        best = np.maximum.reduceat(cosines, starts)
+        centroid = np.add.reduceat(cosines, starts) / index.centroid_norm[entries[filled]]
+        at_best = np.flatnonzero(cosines == np.repeat(best, counts))  # an entry's first best phrasing: argmax
+        closest = docs[at_best[np.searchsorted(at_best, starts)]]
+        return list(zip(entries[filled].tolist(), best.tolist(), centroid.tolist(), closest.tolist()))
