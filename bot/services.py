@@ -17,6 +17,23 @@ from bot.querylog import QueryLog
 from bot.storage import QueryRecord, Storage, UserKeys, utcnow
 
 KEY = "services"
+REF_BYTES = 8
+
+
+class _Refs:
+    """Unguessable query-log references, drawn from the system's randomness a few thousand bytes at a time:
+    os.urandom per question releases the GIL, and another thread may then hold the event loop up."""
+
+    def __init__(self, batch: int = 512):
+        self._batch = batch
+        self._pool = b""
+        self._at = 0
+
+    def next(self) -> str:
+        if self._at >= len(self._pool):
+            self._pool, self._at = secrets.token_bytes(REF_BYTES * self._batch), 0
+        self._at += REF_BYTES
+        return self._pool[self._at - REF_BYTES:self._at].hex()
 
 
 @dataclass
@@ -30,6 +47,7 @@ class Services:
     match_worker: MatchWorker | None = None
     today: Callable[[], dt.date] = field(default=dt.date.today)
     now: Callable[[], dt.datetime] = field(default=utcnow)  # the clock for statistics and retention (tests inject one)
+    _refs: _Refs = field(default_factory=_Refs, repr=False)
 
     async def match(self, text: str) -> Match:
         """The question matched in the worker process when there is one ready, else here (same matcher)."""
@@ -43,7 +61,7 @@ class Services:
     def log_question(self, *, user_id: int, chat_type: str, language: str, question: str,
                      matched_id: str | None, score: float, outcome: str) -> str:
         """Queue a query-log row and return its reference (used by the feedback buttons)."""
-        ref = secrets.token_hex(8)
+        ref = self._refs.next()
         if self.query_log is not None:
             self.query_log.add(QueryRecord(ref, utcnow(), language, chat_type, self.user_keys.key(user_id),
                                            question, matched_id, round(score, 2), outcome))

@@ -117,6 +117,19 @@ async def test_feedback_is_recorded_and_the_buttons_go_away(api, tmp_path):
     assert api.calls_to("answerCallbackQuery")[0]["text"]
 
 
+async def test_every_answer_carries_its_own_unguessable_feedback_reference(api, tmp_path):
+    asked = 600  # more than one batch of drawn randomness
+    async with running_bot(api, tmp_path) as app:
+        for i in range(asked):
+            await send(app, api, Chat(user_id=1000 + i % 7).message("где получить иин" + "?" * (i % 3)))
+        rows = await flushed_rows(app)
+    sent = [{d.split(":")[1] for d in keyboard_data(call) if d.startswith("fb:")} for call in api.calls_to("sendMessage")]
+    assert all(len(refs) == 1 for refs in sent)
+    refs = [ref for refs in sent for ref in refs]
+    assert len(set(refs)) == asked and all(len(ref) == 16 and int(ref, 16) >= 0 for ref in refs)
+    assert sorted(row["ref"] for row in rows) == sorted(refs)  # each lands on its own logged question
+
+
 async def test_html_in_the_users_text_is_escaped(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         await send(app, api, Chat().message("<b>погода</b> & <script>alert(1)</script> завтра"))
