@@ -174,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks: matcher latency, updates per second, query log, memory, start-up")
     bench.add_argument("--sizes", default="100,1000,10000", help="generated knowledge sizes (entries), comma-separated")
     bench.add_argument("--updates", type=int, default=2000, help="updates per end-to-end run (default 2000)")
-    bench.add_argument("--rounds", type=int, default=3, help="end-to-end runs of each bot, alternating (default 3)")
+    bench.add_argument("--rounds", type=int, default=5, help="end-to-end runs of each bot, alternating (default 5)")
     bench.add_argument("--only", choices=("matcher", "e2e", "log", "memory", "startup"), action="append",
                        help="run only these parts (repeatable)")
     bench.add_argument("--markdown", action="store_true", help="print the README table only")
