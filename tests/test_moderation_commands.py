@@ -7,7 +7,7 @@ import time
 from bot.enforcement import MOD_KEY
 from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
-from tests.fake_bot_api import BOT_ID
+from tests.fake_bot_api import BOT_ID, BOT_USERNAME
 from bot.core.moderation.permissions import CHANNEL_BOT_ID
 from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OWNER, TELEGRAM, TROLL, Group, setup_group,
                                       texts)
@@ -383,6 +383,23 @@ async def test_blocked_users_are_ignored_even_in_private(api, tmp_path):
     assert ignored == 3  # nothing was answered to the blocked user
     assert "убран из чёрного списка" in said[3] and len(said) == 5  # answered again after /unblock
     assert [r["action"] for r in reversed(rows)] == ["block", "unblock"]
+
+
+async def test_a_blocked_user_may_still_read_the_privacy_notice_and_delete_their_data(api, tmp_path):
+    moderator = 9090
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(moderator)) as app:
+        troll = Chat(user_id=TROLL)
+        await send(app, api, troll.message("где получить иин"))
+        await send(app, api, Chat(user_id=moderator).message(f"/block {TROLL}"))
+        before = len(api.calls_to("sendMessage"))
+        for text in ("/start", "/privacy", "где открыть счёт", f"/forgetme@{BOT_USERNAME}", "/help"):
+            await send(app, api, troll.message(text))
+        svc = app.bot_data[KEY]
+        await svc.query_log.flush()
+        left = [r for r in await svc.storage.queries() if r["user_key"] == svc.user_keys.key(TROLL)]
+    replies = texts(api)[before:]
+    assert len(replies) == 2  # /privacy and /forgetme only; everything else stays ignored
+    assert "удал" in replies[1].lower() and left == []
 
 
 async def test_group_commands_in_private_say_where_they_work(api, tmp_path):

@@ -44,6 +44,7 @@ NEW_MESSAGE = filters.UpdateType.MESSAGE  # an edited "/ban" must not ban again
 ANON_TTL = dt.timedelta(minutes=5)
 MODLOG_DEFAULT, MODLOG_MAX = 10, 30
 NETWORK_NAME_LIMIT = 64
+DATA_RIGHTS = ("privacy", "forgetme")  # commands a blocked user may still use
 
 
 # --- one command invocation ---------------------------------------------------------------------
@@ -823,7 +824,15 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if message is not None and message.reply_to_message is not None:
             await ops.remember(message.reply_to_message.from_user)
     if await ops.is_blocked(user.id) and (chat is None or chat.type == Chat.PRIVATE or update.callback_query is not None):
+        if chat is not None and chat.type == Chat.PRIVATE and _command_name(message) in DATA_RIGHTS:
+            return  # being blocked takes nobody's right to read the privacy notice or to have their data deleted
         raise ApplicationHandlerStop  # the bot ignores them; in groups `run` ignores their commands, the rules still apply
+
+
+def _command_name(message: Message | None) -> str | None:
+    """The command a message gives, if any: "/forgetme@newcomer_bot now" -> "forgetme"."""
+    text = (message.text or "") if message is not None else ""
+    return text.split(maxsplit=1)[0][1:].split("@")[0].lower() if text.startswith("/") else None
 
 
 async def member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
