@@ -172,6 +172,8 @@ def test_networks_belong_to_their_owner_admins_and_chat_owners_join_them():
 @pytest.mark.parametrize("text", [
     "join t.me/joinchat/AAAA now", "https://t.me/+abcdef", "telegram.me/somegroup", "telegram.dog/x",
     "tg://resolve?domain=somegroup", "look: durov.t.me", "t . me/ spamgroup",
+    "t[.]me/spamgroup", "заходи: t(.)me/+abc", "t (dot) me/group", "t dot me/group", "т.ме/группа",
+    "t。me/group", "telegram[.]me/group", "T.ME/SPAM",
 ])
 def test_telegram_links_are_found_in_text(text):
     assert scan_links(text).has_telegram_link
@@ -188,6 +190,8 @@ def test_other_links_count_too_but_ordinary_text_does_not():
     assert scan_links("check egov.kz first").has_links
     assert not scan_links("версия 1.5, и т.д., в 10.30").has_links
     assert not scan_links("пишите на почту a@mail.ru").has_links
+    assert not scan_links("т.е. можно, но это не ссылка; вот мне / тебе").has_links
+    assert not scan_links("Ассет. Меня зовут Ассет / новичок").has_links
     assert not scan_links("").has_links and not scan_links(None).has_links
 
 

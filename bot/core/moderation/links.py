@@ -10,10 +10,13 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+# "t . me/ group", "t[.]me/group", "t(dot)me/group", "т.ме/group": not clickable, but still an invitation
+_DOT = r"(?:\s*[.,。．·•]\s*|\s*[\[({<]\s*(?:\.|dot|точка)\s*[\])}>]\s*|\s+(?:dot|точка)\s+)"
 _TELEGRAM = re.compile(
     r"(?:(?:https?://)?(?:www\.)?(?:[a-z0-9_-]+\.)?(?:t\.me|telegram\.me|telegram\.dog)(?:/|\b)\S*"
     r"|tg://\S+"
-    r"|\bt\s*[.,]\s*me\s*/\s*\S+)",  # "t . me/ group": not clickable, but still an invitation
+    rf"|\b[tт]{_DOT}(?:me|ме)\s*/\s*\S+"
+    rf"|\btelegram{_DOT}(?:me|dog)\s*/\s*\S+)",
     re.IGNORECASE,
 )
 _TLDS = ("com|net|org|info|biz|io|me|ru|su|kz|uz|kg|by|ua|am|ge|xyz|top|site|online|club|shop|store|pro|app|link|live"
