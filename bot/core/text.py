@@ -49,7 +49,7 @@ STOPWORDS = frozenset(
     how what where when why who which whom whose do does did done is are was were be been am
     i me my we our you your he she it its they them their a an the of to in on at for from with by
     and or but if so as can could should would will shall may might must need there here this that
-    these those any some please tell know get got have has had into about than then just also not no
+    these those any some please tell know get got have has had into about than then just also not no like want
     калай кайда кандай не ма ме ба бе па пе мен бен пен жане ушин бар жок кім кимге
     """.split()
 )
