@@ -824,7 +824,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if message is not None and message.reply_to_message is not None:
             await ops.remember(message.reply_to_message.from_user)
     if await ops.is_blocked(user.id) and (chat is None or chat.type == Chat.PRIVATE or update.callback_query is not None):
-        if chat is not None and chat.type == Chat.PRIVATE and _command_name(message) in DATA_RIGHTS:
+        if chat is not None and chat.type == Chat.PRIVATE and _command_name(update.message) in DATA_RIGHTS:
             return  # being blocked takes nobody's right to read the privacy notice or to have their data deleted
         raise ApplicationHandlerStop  # the bot ignores them; in groups `run` ignores their commands, the rules still apply
 
