@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import subprocess
+import sys
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +20,19 @@ from tests.fake_bot_api import TOKEN, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
+
+
+def bot_env(**settings) -> dict[str, str]:
+    """This process's environment without its own BOT_ settings, with the fake API's token and `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env.update({"BOT_TOKEN": TOKEN, **{k: str(v) for k, v in settings.items()}})
+    return env
+
+
+def start_bot_process(*args: str, stdout=subprocess.PIPE, **settings) -> subprocess.Popen:
+    """`python -m bot run [args]` as its own process, as the Bot API emulator starts it (stderr piped)."""
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", *args], cwd=ROOT, env=bot_env(**settings),
+                            stdout=stdout, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.fixture(scope="session")

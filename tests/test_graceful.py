@@ -1,25 +1,19 @@
 """SIGTERM in the middle of a burst: the bot answers and logs every update it has already taken from
 Telegram, leaves the rest there, and after a restart every update has been answered exactly once."""
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 
-from tests.conftest import ROOT, Chat
-from tests.fake_bot_api import TOKEN
+from tests.conftest import Chat, start_bot_process
 
 BURST, USERS = 600, 30
 
 
 def start_bot(api_thread, db):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api_thread.base_url, "BOT_DB_PATH": str(db), "BOT_RATE_LIMIT": "0"})
-    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return start_bot_process(stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=db, BOT_RATE_LIMIT=0)
 
 
 def stop(bot) -> None:

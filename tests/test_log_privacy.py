@@ -1,12 +1,9 @@
 """The bot's own logs at DEBUG never show the token or the user-key secret: `python -m bot run` as a separate
 process against the fake Bot API, through answers, an API failure, /stats with its chart, /reload and /forgetme."""
 
-import os
 import signal
-import subprocess
-import sys
 
-from tests.conftest import ROOT, Chat
+from tests.conftest import Chat, start_bot_process
 from tests.fake_bot_api import TOKEN
 
 MODERATOR = 9001
@@ -14,12 +11,9 @@ SECRET = "user-key-secret-for-the-leak-test-0123456789"
 
 
 def test_debug_logs_never_contain_the_token_or_the_user_key_secret(api_thread, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api_thread.base_url, "BOT_DB_PATH": str(tmp_path / "bot.sqlite3"),
-                "BOT_LOG_LEVEL": "DEBUG", "BOT_USER_KEY_SECRET": SECRET, "BOT_MODERATOR_IDS": str(MODERATOR),
-                "BOT_WATCH_KNOWLEDGE": "1"})
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "bot.sqlite3",
+                                BOT_LOG_LEVEL="DEBUG", BOT_USER_KEY_SECRET=SECRET, BOT_MODERATOR_IDS=MODERATOR,
+                                BOT_WATCH_KNOWLEDGE=1)
     user, moderator = Chat(user_id=4242), Chat(user_id=MODERATOR, language_code="en")
     try:
         api_thread.wait_for("setMyCommands", count=3)

@@ -198,19 +198,13 @@ async def test_long_polling_waits_while_many_updates_are_in_flight():
 
 
 def test_a_bot_whose_api_is_gone_still_stops_promptly_on_sigterm(tmp_path):
-    import os
     import signal
     import subprocess
-    import sys
 
-    from tests.conftest import ROOT, ThreadedAPI
-    from tests.fake_bot_api import TOKEN
+    from tests.conftest import ThreadedAPI, start_bot_process
 
     api_thread = ThreadedAPI()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api_thread.base_url, "BOT_DB_PATH": str(tmp_path / "bot.sqlite3")})
-    bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    bot = start_bot_process(stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "bot.sqlite3")
     try:
         api_thread.wait_for("setMyCommands", count=3)
         api_thread.close()  # the Bot API goes away: every request now fails and is retried with backoff

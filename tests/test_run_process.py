@@ -1,21 +1,15 @@
 """`python -m bot run` as its own process, as the Bot API emulator starts it: BOT_TOKEN + BOT_API_BASE_URL, long polling."""
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 
-from tests.conftest import ROOT, Chat
+from tests.conftest import Chat, start_bot_process
 from tests.fake_bot_api import TOKEN
 
 
 def test_the_bot_process_answers_over_long_polling_and_flushes_its_log_on_sigterm(api_thread, tmp_path):
     db = tmp_path / "data" / "bot.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api_thread.base_url, "BOT_DB_PATH": str(db)})
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=db)
     try:
         api_thread.wait_for("setMyCommands", count=3)
         api_thread.push_update({"update_id": 1, **Chat().message("где получить иин")})

@@ -2,7 +2,6 @@
 that secret, updates are answered, and SIGTERM stops the bot after writing the query log."""
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -12,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.conftest import ROOT, Chat
+from tests.conftest import ROOT, Chat, bot_env, start_bot_process
 from tests.fake_bot_api import TOKEN
 
 SECRET = "s3cret-token_for-the-webhook"
@@ -39,12 +38,9 @@ def post(port: int, update: dict, secret: str | None) -> int:
 
 def test_the_webhook_checks_the_secret_on_every_request_answers_and_stops_cleanly(api_thread, tmp_path):
     db, port = tmp_path / "data" / "bot.sqlite3", free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api_thread.base_url, "BOT_DB_PATH": str(db),
-                "BOT_WEBHOOK_URL": f"https://bot.example.org/{PATH}", "BOT_WEBHOOK_LISTEN": "127.0.0.1",
-                "BOT_WEBHOOK_PORT": str(port), "BOT_WEBHOOK_SECRET": SECRET})
-    bot = subprocess.Popen([sys.executable, "-m", "bot", "run", "--webhook"], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    bot = start_bot_process("--webhook", BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=db,
+                            BOT_WEBHOOK_URL=f"https://bot.example.org/{PATH}", BOT_WEBHOOK_LISTEN="127.0.0.1",
+                            BOT_WEBHOOK_PORT=port, BOT_WEBHOOK_SECRET=SECRET)
     try:
         registered = api_thread.wait_for("setWebhook")[0]
         deadline = time.monotonic() + 30
@@ -71,8 +67,7 @@ def test_the_webhook_checks_the_secret_on_every_request_answers_and_stops_cleanl
 
 
 def test_webhook_mode_needs_its_url_and_secret(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update({"BOT_TOKEN": TOKEN, "BOT_DB_PATH": str(tmp_path / "bot.sqlite3")})
+    env = bot_env(BOT_DB_PATH=tmp_path / "bot.sqlite3")
     done = subprocess.run([sys.executable, "-m", "bot", "run", "--webhook"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "BOT_WEBHOOK_URL" in done.stderr and len(done.stderr.strip().splitlines()) == 1
