@@ -74,8 +74,8 @@ def synthetic_knowledge(base: Knowledge, size: int, seed: int = 20221) -> Knowle
                 answer=f"<b>{topic}</b>: generated answer {number}." if lang != "kk" else None,
             )
         entry_id = f"g{number:05d}"
-        entries[entry_id] = Entry(entry_id, template.topic, dt.date(2026, 1, 1),
-                                  (Source("generated", url="https://example.org/generated"),), texts)
+        entries[entry_id] = Entry(entry_id, template.family, template.topic, dt.date(2026, 1, 1),
+                                  (Source({"ru": "generated"}, url="https://example.org/generated"),), texts)
     return dataclasses.replace(base, entries=entries, warnings=())
 
 

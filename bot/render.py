@@ -52,7 +52,7 @@ def _date(day: dt.date) -> str:
 
 def _sources_line(entry: Entry, lang: str) -> str:
     sources = "; ".join(
-        f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.title)}</a>' if s.url else html.escape(s.title)
+        f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.title(lang))}</a>' if s.url else html.escape(s.title(lang))
         for s in entry.sources
     )
     return f"<i>{t(lang, 'source')}: {sources} · {t(lang, 'reviewed')} {_date(entry.reviewed)}</i>"

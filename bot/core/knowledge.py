@@ -18,9 +18,12 @@ import yaml
 from bot.core.html_check import telegram_html_problems, visible_length
 
 LANGUAGES = ("ru", "en", "kk")
-REQUIRED_LANGUAGES = ("ru", "en")
-MESSAGE_LIMIT = 4096
-ANSWER_SOFT_LIMIT = 3000  # leaves room for the source line and the review date
+REQUIRED_LANGUAGES = ("ru", "en", "kk")
+PHRASING_ONLY_LANGUAGES = ("uk",)  # understood, answered in Russian (or the user's choice)
+MENU_LANGUAGES = (*LANGUAGES, "uk")
+# Visible characters of a Russian answer: a specific entry answers one question on a phone screen, an overview its family.
+ANSWER_LIMITS = {"specific": 450, "overview": 700}
+OTHER_LANGUAGE_SLACK = 1.35  # English and Kazakh say the same thing in more letters
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _SEED = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 _URL = re.compile(r"^https://[^\s\"'<>]+$")
@@ -47,9 +50,12 @@ class KnowledgeError(Exception):
 
 @dataclass(frozen=True)
 class Source:
-    title: str
+    titles: dict[str, str]  # language -> title; "ru" always present
     url: str | None = None
     seed: str | None = None
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(lang) or self.titles.get("en") or self.titles["ru"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,8 @@ class EntryText:
 @dataclass(frozen=True)
 class Entry:
     id: str
-    topic: str
+    family: str
+    topic: str  # the family's menu topic
     reviewed: dt.date
     sources: tuple[Source, ...]
     texts: dict[str, EntryText]
@@ -74,23 +81,34 @@ class Entry:
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # top-level key -> line
 
     def text(self, lang: str) -> EntryText:
-        """The entry in `lang`, falling back to Russian (always complete) for what is missing."""
-        return self.texts.get(lang) or self.texts["ru"]
+        """The entry in `lang`, falling back to Russian for a language whose answers are not written (uk)."""
+        return self.texts[lang] if lang in LANGUAGES and lang in self.texts else self.texts["ru"]
 
     def answer(self, lang: str) -> tuple[str, str]:
         """(language actually used, answer HTML): Kazakh answers are optional and fall back to Russian."""
-        text = self.texts.get(lang)
-        if text and text.answer:
-            return lang, text.answer
+        text = self.text(lang)
+        if text.answer:
+            return (lang if lang in self.texts else "ru"), text.answer
         return "ru", self.texts["ru"].answer or ""
 
     def expired(self, today: dt.date) -> bool:
         return self.valid_until is not None and today > self.valid_until
 
+    @property
+    def is_overview(self) -> bool:
+        return self.id == self.family
+
 
 @dataclass(frozen=True)
 class Topic:
     id: str
+    titles: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    topic: str
     titles: dict[str, str]
 
 
@@ -110,9 +128,21 @@ class Knowledge:
     warnings: tuple[Problem, ...] = field(default=())
     offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)  # questions deliberately left unanswered
     offtopic_lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # off-topic phrasing -> (file, line)
+    families: tuple[Family, ...] = ()
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
+
+    def families_in_topic(self, topic_id: str) -> list[Family]:
+        return [f for f in self.families if f.topic == topic_id and f.id in self.entries]
+
+    def family(self, family_id: str) -> Family | None:
+        return next((f for f in self.families if f.id == family_id), None)
+
+    def entries_in_family(self, family_id: str) -> list[Entry]:
+        """The overview first, then the specific entries in file order."""
+        members = [e for e in self.entries.values() if e.family == family_id]
+        return sorted(members, key=lambda e: not e.is_overview)
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -238,12 +268,12 @@ class _Reader:
 
 # --- entries ------------------------------------------------------------------------------
 
-_ENTRY_FIELDS = {"id", "topic", "reviewed", "sources", "text"}
+_ENTRY_FIELDS = {"id", "family", "reviewed", "sources", "text"}
 _ENTRY_OPTIONAL = {"related", "valid_until"}
-_MIN_PHRASINGS = {"ru": 6, "en": 3, "kk": 3}
+_MIN_PHRASINGS = {"ru": 6, "en": 3, "kk": 3, "uk": 2}
 
 
-def _read_entry(reader: _Reader, data: Any, today: dt.date) -> Entry | None:
+def _read_entry(reader: _Reader, data: Any, today: dt.date, families: dict[str, Family]) -> Entry | None:
     if not reader.fields(data, "entry", _ENTRY_FIELDS, _ENTRY_OPTIONAL):
         return None
     entry_id = reader.string(data, "id", "entry")
@@ -251,7 +281,10 @@ def _read_entry(reader: _Reader, data: Any, today: dt.date) -> Entry | None:
         reader.error(_line_of(data, "id"), f"entry: id '{entry_id}' must be lowercase letters, digits and '-' (at most 32)")
     if entry_id and reader.path.stem != entry_id:
         reader.error(_line_of(data, "id"), f"entry: id '{entry_id}' differs from the file name '{reader.path.stem}'")
-    topic = reader.string(data, "topic", "entry")
+    family_id = reader.string(data, "family", "entry")
+    family = families.get(family_id or "")
+    if family_id and families and family is None:
+        reader.error(_line_of(data, "family"), f"entry: unknown family '{family_id}' (families.yaml lists them)")
     reviewed = reader.date(data, "reviewed", "entry")
     if reviewed and (today - reviewed).days > STALE_AFTER_DAYS:
         reader.warn(_line_of(data, "reviewed"), f"entry: reviewed {reviewed.isoformat()}, more than {STALE_AFTER_DAYS} days ago: check the facts again")
@@ -262,10 +295,12 @@ def _read_entry(reader: _Reader, data: Any, today: dt.date) -> Entry | None:
             reader.warn(_line_of(data, "valid_until"), f"entry: the offer ended on {valid_until.isoformat()}; it is shown as ended")
     related = reader.strings(data, "related", "entry") if "related" in data else ()
     sources = _read_sources(reader, data)
-    texts = _read_texts(reader, data)
-    if not (entry_id and topic and reviewed and sources and texts):
+    kind = "overview" if entry_id == family_id else "specific"
+    texts = _read_texts(reader, data, kind)
+    if not (entry_id and family and reviewed and sources and texts):
         return None
-    return Entry(entry_id, topic, reviewed, sources, texts, related, valid_until, reader.name, dict(data.key_lines))
+    return Entry(entry_id, family.id, family.topic, reviewed, sources, texts, related, valid_until, reader.name,
+                 dict(data.key_lines))
 
 
 def _read_sources(reader: _Reader, data: dict) -> tuple[Source, ...]:
@@ -278,7 +313,7 @@ def _read_sources(reader: _Reader, data: dict) -> tuple[Source, ...]:
         where = f"sources[{index}]"
         if not reader.fields(item, where, {"title"}, {"url", "seed"}):
             continue
-        title = reader.string(item, "title", where)
+        titles = _read_titles(reader, item, where)
         url, seed = item.get("url"), item.get("seed")
         if url is None and seed is None:
             reader.error(_line_of(item), f"{where}: needs a 'url' or a 'seed'")
@@ -288,49 +323,68 @@ def _read_sources(reader: _Reader, data: dict) -> tuple[Source, ...]:
         if seed is not None and not (isinstance(seed, str) and _SEED.match(seed)):
             reader.error(_line_of(item, "seed"), f"{where}: seed must be a seed file name like 000_fd3eb06962045c23.txt")
             seed = None
-        if title:
-            sources.append(Source(title, url, seed))
+        if titles:
+            sources.append(Source(titles, url, seed))
     return tuple(sources)
 
 
-def _read_texts(reader: _Reader, data: dict) -> dict[str, EntryText]:
+def _read_titles(reader: _Reader, item: dict, where: str) -> dict[str, str]:
+    """A source's title: one text, or one per language (ru required), so a reply names it in its own language."""
+    value = item.get("title")
+    if isinstance(value, str) and value.strip():
+        return {"ru": value.strip()}
+    if (isinstance(value, dict) and "ru" in value and all(lang in MENU_LANGUAGES for lang in value)
+            and all(isinstance(v, str) and v.strip() for v in value.values())):
+        return {lang: text.strip() for lang, text in value.items()}
+    reader.error(_line_of(item, "title"), f"{where}: 'title' must be a text or a mapping of languages (ru required) to texts")
+    return {}
+
+
+def _read_texts(reader: _Reader, data: dict, kind: str) -> dict[str, EntryText]:
     texts_data = data.get("text")
-    if not reader.fields(texts_data, "text", set(REQUIRED_LANGUAGES), set(LANGUAGES) - set(REQUIRED_LANGUAGES)):
+    if not reader.fields(texts_data, "text", set(REQUIRED_LANGUAGES), set(PHRASING_ONLY_LANGUAGES)):
         return {}
     texts = {}
-    for lang in LANGUAGES:
+    for lang in (*LANGUAGES, *PHRASING_ONLY_LANGUAGES):
         if lang not in texts_data:
             continue
         block = texts_data[lang]
         where = f"text.{lang}"
-        answer_required = lang in REQUIRED_LANGUAGES
-        required = {"question", "phrasings", "keywords"} | ({"answer"} if answer_required else set())
-        if not reader.fields(block, where, required, set() if answer_required else {"answer"}):
+        if lang in PHRASING_ONLY_LANGUAGES:  # phrasings to understand the question; the answer is shown in Russian
+            if reader.fields(block, where, {"phrasings"}):
+                phrasings = reader.strings(block, "phrasings", where, _MIN_PHRASINGS[lang])
+                texts[lang] = EntryText("", phrasings, (), None, _phrasing_lines(block))
+            continue
+        if not reader.fields(block, where, {"question", "phrasings", "keywords", "answer"}):
             continue
         question = reader.string(block, "question", where)
         phrasings = reader.strings(block, "phrasings", where, _MIN_PHRASINGS[lang])
         keywords = reader.strings(block, "keywords", where)
-        answer = None
-        if "answer" in block:
-            answer = reader.string(block, "answer", where)
-            if answer:
-                _check_answer(reader, block, where, answer)
+        answer = reader.string(block, "answer", where)
+        if answer:
+            _check_answer(reader, block, where, answer, kind, lang)
         if question:
-            lines = {question: _line_of(block, "question")}
-            raw = block.get("phrasings")
-            if isinstance(raw, _List):
-                lines.update({p.strip(): line for p, line in zip(raw, raw.item_lines) if isinstance(p, str)})
+            lines = {question: _line_of(block, "question"), **_phrasing_lines(block)}
             texts[lang] = EntryText(question, phrasings, tuple(k.lower() for k in keywords), answer, lines)
     return texts if all(lang in texts for lang in REQUIRED_LANGUAGES) else {}
 
 
-def _check_answer(reader: _Reader, block: dict, where: str, answer: str) -> None:
+def _phrasing_lines(block: dict) -> dict[str, int]:
+    raw = block.get("phrasings")
+    if not isinstance(raw, _List):
+        return {}
+    return {p.strip(): line for p, line in zip(raw, raw.item_lines) if isinstance(p, str)}
+
+
+def _check_answer(reader: _Reader, block: dict, where: str, answer: str, kind: str, lang: str) -> None:
     line = _line_of(block, "answer")
     for message in telegram_html_problems(answer):
         reader.error(line, f"{where}.answer: {message}")
     length = visible_length(answer)
-    if length > ANSWER_SOFT_LIMIT:
-        reader.error(line, f"{where}.answer: {length} characters; keep answers under {ANSWER_SOFT_LIMIT} (Telegram's limit is {MESSAGE_LIMIT} with the source line)")
+    limit = ANSWER_LIMITS[kind] if lang == "ru" else int(ANSWER_LIMITS[kind] * OTHER_LANGUAGE_SLACK)
+    if length > limit:
+        reader.error(line, f"{where}.answer: {length} characters; a{'n' if kind == 'overview' else ''} {kind} "
+                           f"answer has at most {limit} (the rest belongs in related entries)")
 
 
 # --- the other files ----------------------------------------------------------------------
@@ -346,12 +400,33 @@ def _read_topics(reader: _Reader, data: Any) -> tuple[Topic, ...]:
             continue
         topic_id = reader.string(item, "id", where)
         titles = item.get("title")
-        if not isinstance(titles, dict) or any(not isinstance(titles.get(lang), str) for lang in LANGUAGES):
-            reader.error(_line_of(item, "title"), f"{where}: 'title' needs ru, en and kk texts")
+        if not isinstance(titles, dict) or any(not isinstance(titles.get(lang), str) for lang in MENU_LANGUAGES):
+            reader.error(_line_of(item, "title"), f"{where}: 'title' needs {', '.join(MENU_LANGUAGES)} texts")
             continue
         if topic_id:
-            topics.append(Topic(topic_id, {lang: titles[lang].strip() for lang in LANGUAGES}))
+            topics.append(Topic(topic_id, {lang: titles[lang].strip() for lang in MENU_LANGUAGES}))
     return tuple(topics)
+
+
+def _read_families(reader: _Reader, data: Any) -> tuple[Family, ...]:
+    if not isinstance(data, list) or not data:
+        reader.error(_line_of(data), "families: expected a list of families")
+        return ()
+    families = []
+    for index, item in enumerate(data):
+        where = f"families[{index}]"
+        if not reader.fields(item, where, {"id", "topic", "title"}):
+            continue
+        family_id, topic = reader.string(item, "id", where), reader.string(item, "topic", where)
+        titles = item.get("title")
+        if not isinstance(titles, dict) or any(not isinstance(titles.get(lang), str) for lang in MENU_LANGUAGES):
+            reader.error(_line_of(item, "title"), f"{where}: 'title' needs {', '.join(MENU_LANGUAGES)} texts")
+            continue
+        if family_id and not _ID.match(family_id):
+            reader.error(_line_of(item, "id"), f"{where}: id '{family_id}' must be lowercase letters, digits and '-'")
+        elif family_id and topic:
+            families.append(Family(family_id, topic, {lang: titles[lang].strip() for lang in MENU_LANGUAGES}))
+    return tuple(families)
 
 
 def _read_synonyms(reader: _Reader, data: Any) -> tuple[tuple[str, ...], ...]:
@@ -423,6 +498,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
         return parse(reader, data) if data is not None else ()
 
     topics = read("topics.yaml", _read_topics)
+    families = read("families.yaml", _read_families)
     synonyms = read("synonyms.yaml", _read_synonyms)
     smalltalk = read("smalltalk.yaml", _read_smalltalk)
     offtopic, offtopic_lines = {}, {}
@@ -431,13 +507,14 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
 
     entries: dict[str, Entry] = {}
     unreadable: set[str] = set()  # ids of entries whose file failed: no "unknown id" noise about them
-    files = sorted((directory / "faq").glob("*.yaml"))
+    files = sorted((directory / "faq").rglob("*.yaml"))
     if not files:
         problems.append(Problem(str(directory / "faq"), 1, "no FAQ entries found"))
+    family_by_id = {f.id: f for f in families}
     for path in files:
         reader = _Reader(path, directory, problems)
         data = reader.load()
-        entry = _read_entry(reader, data, today) if data is not None else None
+        entry = _read_entry(reader, data, today, family_by_id) if data is not None else None
         if entry is None:
             unreadable.add(path.stem)
             continue
@@ -445,20 +522,40 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
             reader.error(_line_of(data, "id"), f"duplicate id '{entry.id}', also in {entries[entry.id].file}")
             continue
         entries[entry.id] = entry
-    _check_references(entries, topics, problems, unreadable)
+    _check_references(entries, problems, unreadable)
+    _check_families(directory, families, topics, entries, problems, unreadable)
 
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(problems)
-    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), dict(offtopic), offtopic_lines)
+    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), dict(offtopic), offtopic_lines, families)
 
 
-def _check_references(entries: dict[str, Entry], topics: tuple[Topic, ...], problems: list[Problem],
-                      unreadable: set[str]) -> None:
+MIN_SPECIFIC_ENTRIES = 3
+
+
+def _check_families(directory: Path, families: tuple[Family, ...], topics: tuple[Topic, ...],
+                    entries: dict[str, Entry], problems: list[Problem], unreadable: set[str]) -> None:
+    """Every family sits in a known topic and has its overview (id = family id) and a few specific entries."""
+    name = str((directory / "families.yaml").relative_to(directory.parent))
     topic_ids = {t.id for t in topics}
+    for index, family in enumerate(families):
+        if topics and family.topic not in topic_ids:
+            problems.append(Problem(name, 1, f"families[{index}]: unknown topic '{family.topic}'"))
+        if family.id in unreadable:
+            continue
+        members = [e for e in entries.values() if e.family == family.id]
+        if family.id not in entries:
+            problems.append(Problem(name, 1, f"family '{family.id}' has no overview entry (an entry whose id is '{family.id}')", "warning"))
+        elif entries[family.id].family != family.id:
+            problems.append(Problem(entries[family.id].file, 1, f"entry '{family.id}' is the overview of its family and must have family: {family.id}"))
+        specific = sum(1 for e in members if not e.is_overview)
+        if specific < MIN_SPECIFIC_ENTRIES:
+            problems.append(Problem(name, 1, f"family '{family.id}' has {specific} specific entries; write at least {MIN_SPECIFIC_ENTRIES}", "warning"))
+
+
+def _check_references(entries: dict[str, Entry], problems: list[Problem], unreadable: set[str]) -> None:
     for entry in entries.values():
-        if topics and entry.topic not in topic_ids:
-            problems.append(Problem(entry.file, _entry_line(entry, "topic"), f"unknown topic '{entry.topic}'"))
         for related in entry.related:
             if related in unreadable:
                 continue
