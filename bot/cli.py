@@ -103,7 +103,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run(args)
 
 
+CONVERSATION_SEPARATOR = " || "
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.core.evaluate import conversation_match
     from bot.core.matcher import Matcher
 
     try:
@@ -111,10 +115,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except KnowledgeError as exc:
         return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
     questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
-    for question in questions:
+    for line in questions:
+        *before, question = line.split(CONVERSATION_SEPARATOR)  # "earlier message || the one to answer"
         if not question.strip():
             continue
-        match = matcher.match(question)
+        match = conversation_match(matcher, before, question)
         if args.json:
             print(json.dumps(match.as_json(), ensure_ascii=False), flush=True)
         else:
@@ -142,20 +147,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.core.evaluate import evaluate, format_report, load_items
+    from bot.core.evaluate import cross_validate, evaluate, format_report, load_items
     from bot.core.matcher import Matcher
 
+    if (args.file is None) == (args.cv is None):
+        return _fail("give a labelled FILE or --cv K (not both)", EXIT_CONFIG)
+    if args.cv is not None and not 2 <= args.cv <= 20:
+        return _fail("--cv takes a number of folds from 2 to 20", EXIT_CONFIG)
+    items = []
+    if args.file is not None:
+        try:
+            items = load_items(Path(args.file))
+        except (OSError, ValueError) as exc:
+            return _fail(f"cannot read {args.file}: {exc}", EXIT_ERROR)
+        except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
+            return _fail(f"cannot parse {args.file}: {exc}", EXIT_ERROR)
     try:
-        items = load_items(Path(args.file))
-    except (OSError, ValueError) as exc:
-        return _fail(f"cannot read {args.file}: {exc}", EXIT_ERROR)
-    except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
-        return _fail(f"cannot parse {args.file}: {exc}", EXIT_ERROR)
-    try:
-        matcher = Matcher(load_knowledge(_knowledge_dir(args)))
+        knowledge = load_knowledge(_knowledge_dir(args))
     except KnowledgeError as exc:
         return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
-    print(format_report(evaluate(matcher, items), show_misses=args.misses))
+    if args.cv is not None:
+        report = cross_validate(knowledge, args.cv, group_by=args.by or "lang")
+    else:
+        report = evaluate(Matcher(knowledge), items, group_by=args.by or "style")
+    print(format_report(report, show_misses=args.misses))
     return 0
 
 
@@ -187,7 +202,9 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     validate.set_defaults(func=cmd_validate)
     evaluation = sub.add_parser("eval", help="accuracy on a labelled question file")
-    evaluation.add_argument("file")
+    evaluation.add_argument("file", nargs="?", help="a labelled question file (q, expect: family, entry or none, style)")
+    evaluation.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation over the knowledge's own phrasings")
+    evaluation.add_argument("--by", choices=("style", "lang", "family"), help="group the figures (default: style; lang with --cv)")
     evaluation.add_argument("--misses", action="store_true", help="list the items it got wrong")
     evaluation.set_defaults(func=cmd_eval)
     from bot import cli_data  # imported here: it builds on this module's helpers

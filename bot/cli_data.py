@@ -131,7 +131,7 @@ def _target_file(directory: Path, knowledge: Knowledge, target: str, lang: str) 
         lang = lang if lang in knowledge.offtopic else "ru"
         return directory / "offtopic.yaml", ("phrasings", lang), lang
     lang = lang if lang in knowledge.entries[target].texts else "ru"
-    return directory / "faq" / f"{target}.yaml", ("text", lang, "phrasings"), lang
+    return directory.parent / knowledge.entries[target].file, ("text", lang, "phrasings"), lang
 
 
 def _existing(knowledge: Knowledge, target: str) -> set[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 
 LOCALES_DIR = Path(__file__).parent / "locales"
-LANGUAGES = ("ru", "en", "kk")
+LANGUAGES = ("ru", "en", "kk", "uk")  # the bot's own texts; FAQ answers are in ru, en and kk (uk readers get ru)
 DEFAULT_LANGUAGE = "ru"
-LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English", "kk": "🇰🇿 Қазақша"}
+LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English", "kk": "🇰🇿 Қазақша", "uk": "🇺🇦 Українська"}
 
 
 @lru_cache(maxsize=None)
@@ -27,8 +27,8 @@ def t(lang: str, key: str, **values: str) -> str:
 
 
 def language_from_telegram(code: str | None) -> str:
-    """Map Telegram's `language_code` to one of ours; Russian for everyone else (Ukrainian and Belarusian included)."""
+    """Map Telegram's `language_code` to one of ours; Russian for everyone else (Belarusian included)."""
     code = (code or "").lower().split("-")[0]
-    if code in ("kk", "en"):
+    if code in ("kk", "en", "uk"):
         return code
     return DEFAULT_LANGUAGE

@@ -10,7 +10,7 @@ Whenever the worker is not ready (starting, reloading, gone) the bot matches in 
 with the same matcher: answers never wait for the worker and never differ because of it.
 
 Protocol on the worker's stdin/stdout: frames of a 4-byte big-endian length and a pickle.
-  bot -> worker: ("knowledge", generation, Knowledge) | ("match", id, text)
+  bot -> worker: ("knowledge", generation, Knowledge) | ("match", id, text, entry answered before or None)
   worker -> bot: ("ready", generation) | ("match", id, Match)
 The worker exits when its stdin closes (the bot stops, or is killed).
 """
@@ -71,7 +71,7 @@ class MatchWorker:
         self._generation = 0
         self._ready_generation = -1
         self._ready = asyncio.Event()
-        self._answers: dict[str, Match] = {}  # the same text asked again is answered here, as Matcher.match does
+        self._answers: dict[tuple[str, str | None], Match] = {}  # the same text asked again is answered here, as Matcher.match does
         self._sent_at: dict[int, float] = {}  # request -> loop time sent, in order: the oldest first
         self._watchdog: asyncio.Task | None = None
         self._given_up = False  # stuck: killed, never used again
@@ -115,11 +115,12 @@ class MatchWorker:
         except WorkerGone:
             pass  # gone already: the bot matches itself
 
-    async def match(self, text: str) -> Match:
-        """The worker's match of `text`; WorkerGone when it is not ready or fails (the caller matches itself)."""
+    async def match(self, text: str, follows: str | None = None) -> Match:
+        """The worker's match of `text` (after the answer `follows`); WorkerGone when it is not ready or fails
+        (the caller matches itself)."""
         if not self.ready:
             raise WorkerGone
-        found = self._answers.get(text)
+        found = self._answers.get((text, follows))
         if found is not None:
             return found
         request, generation = next(self._ids), self._generation
@@ -128,7 +129,7 @@ class MatchWorker:
         self._waiting[request] = future
         self._sent_at[request] = loop.time()
         try:
-            self._send(("match", request, text))
+            self._send(("match", request, text, follows))
             found = await future
         finally:
             self._waiting.pop(request, None)
@@ -136,7 +137,7 @@ class MatchWorker:
         if generation == self._generation:  # not an answer on knowledge replaced meanwhile
             if len(self._answers) >= MATCH_CACHE:
                 self._answers.clear()
-            self._answers[text] = found
+            self._answers[(text, follows)] = found
         return found
 
     async def stop(self) -> None:
@@ -235,7 +236,7 @@ def _serve(source, sink) -> None:
             settle_memory()
             reply: tuple = ("ready", message[1])
         else:
-            reply = ("match", message[1], matcher.match(message[2]))
+            reply = ("match", message[1], matcher.match(message[2], message[3]))
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         sink.write(HEADER.pack(len(data)) + data)
         sink.flush()

@@ -23,8 +23,9 @@ ECHO_LIMIT = 200
 CALLBACK_LIMIT = 64
 
 # Callback data prefixes.
-TOPIC, ENTRY, FEEDBACK, LANGUAGE, MENU = "t", "e", "fb", "lang", "menu"
-CALLBACK_PATTERN = r"^(t|e|fb|lang|menu)(:|$)"
+TOPIC, FAMILY, ENTRY, FEEDBACK, LANGUAGE, MENU = "t", "f", "e", "fb", "lang", "menu"
+CALLBACK_PATTERN = r"^(t|f|e|fb|lang|menu)(:|$)"
+ENTRIES_PER_PAGE = 7  # entry buttons on one page of a family (with its overview's: at most 8)
 
 
 def callback(*parts: str) -> str:
@@ -172,6 +173,10 @@ def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | No
             if related:
                 rows.append([InlineKeyboardButton(_short("➡️ " + related.text(lang).question),
                                                   callback_data=callback(ENTRY, related.id))])
+        family = knowledge.family(entry.family)
+        if family is not None and len(knowledge.entries_in_family(family.id)) > 1:
+            rows.append([InlineKeyboardButton("📚 " + family.titles.get(lang, family.titles["ru"]),
+                                              callback_data=callback(FAMILY, family.id, "0"))])
         rows.append([InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU))])
         return _Keyboard(rows)
 
@@ -186,19 +191,43 @@ def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | No
 def topics_keyboard(knowledge: Knowledge, lang: str) -> InlineKeyboardMarkup:
     def build() -> _Keyboard:
         buttons = [InlineKeyboardButton(topic.titles.get(lang, topic.titles["ru"]), callback_data=callback(TOPIC, topic.id))
-                   for topic in knowledge.topics if knowledge.entries_in_topic(topic.id)]
+                   for topic in knowledge.topics if knowledge.families_in_topic(topic.id)]
         return _Keyboard([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
     return _per_knowledge(knowledge, ("topics", lang), build)
 
 
-def topic_entries(knowledge: Knowledge, topic_id: str, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+def topic_families(knowledge: Knowledge, topic_id: str, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A topic's families as buttons."""
     topic = knowledge.topic(topic_id)
-    if topic is None:
+    if topic is None or not knowledge.families_in_topic(topic_id):
         return None
-    rows = [[InlineKeyboardButton(_short(e.text(lang).question), callback_data=callback(ENTRY, e.id))]
-            for e in knowledge.entries_in_topic(topic_id)]
+    rows = [[InlineKeyboardButton(family.titles.get(lang, family.titles["ru"]), callback_data=callback(FAMILY, family.id, "0"))]
+            for family in knowledge.families_in_topic(topic_id)]
     rows.append([InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU))])
-    return t(lang, "topic_entries", topic=html.escape(topic.titles.get(lang, topic.titles["ru"]))), InlineKeyboardMarkup(rows)
+    return t(lang, "topic_families", topic=html.escape(topic.titles.get(lang, topic.titles["ru"]))), InlineKeyboardMarkup(rows)
+
+
+def family_entries(knowledge: Knowledge, family_id: str, page: int, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+    """One page of a family's questions: its overview first, then ENTRIES_PER_PAGE specific ones, "more" for the rest."""
+    family = knowledge.family(family_id)
+    entries = knowledge.entries_in_family(family_id)
+    specific = [e for e in entries if not e.is_overview]
+    pages = max(1, -(-len(specific) // ENTRIES_PER_PAGE))
+    if family is None or not entries or not 0 <= page < pages:
+        return None
+    rows = []
+    if page == 0 and entries[0].is_overview:
+        rows.append([InlineKeyboardButton(t(lang, "family_overview"), callback_data=callback(ENTRY, family_id))])
+    shown = specific[page * ENTRIES_PER_PAGE:(page + 1) * ENTRIES_PER_PAGE]
+    rows.extend([InlineKeyboardButton(_short(e.text(lang).question), callback_data=callback(ENTRY, e.id))] for e in shown)
+    if page + 1 < pages:
+        rows.append([InlineKeyboardButton(t(lang, "more_entries"), callback_data=callback(FAMILY, family_id, str(page + 1)))])
+    topic = knowledge.topic(family.topic)
+    if topic is not None:
+        rows.append([InlineKeyboardButton(t(lang, "back_to_topic", topic=topic.titles.get(lang, topic.titles["ru"])),
+                                          callback_data=callback(TOPIC, topic.id))])
+    title = html.escape(family.titles.get(lang, family.titles["ru"]))
+    return t(lang, "topic_entries", topic=title), InlineKeyboardMarkup(rows)
 
 
 def choices_keyboard(knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str) -> InlineKeyboardMarkup:

@@ -49,14 +49,15 @@ class Services:
     now: Callable[[], dt.datetime] = field(default=utcnow)  # the clock for statistics and retention (tests inject one)
     _refs: _Refs = field(default_factory=_Refs, repr=False)
 
-    async def match(self, text: str) -> Match:
-        """The question matched in the worker process when there is one ready, else here (same matcher)."""
+    async def match(self, text: str, follows: str | None = None) -> Match:
+        """The question (after the answer `follows`, in a conversation) matched in the worker process when
+        there is one ready, else here (same matcher)."""
         if self.match_worker is not None and self.match_worker.ready:
             try:
-                return await self.match_worker.match(text)
+                return await self.match_worker.match(text, follows)
             except WorkerGone:
                 pass
-        return self.matcher.match(text)
+        return self.matcher.match(text, follows)
 
     def log_question(self, *, user_id: int, chat_type: str, language: str, question: str,
                      matched_id: str | None, score: float, outcome: str) -> str:

@@ -1,26 +1,28 @@
-"""Collisions: a phrasing of one entry that the matcher gives to another entry."""
+"""Collisions: a phrasing of one entry that the matcher answers with another entry."""
 
 from __future__ import annotations
 
 from bot.core.knowledge import Knowledge, Problem
-from bot.core.matcher import OFFTOPIC, Matcher
+from bot.core.matcher import Matcher
 
 
 def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> list[Problem]:
+    """Every phrasing asked as a newcomer would ask it: answered with another entry is a collision (a phrasing
+    the matcher only offers among choices is not: it is still one tap away); an off-topic phrasing answered
+    with an entry is one too."""
     matcher = matcher or Matcher(knowledge)
     problems = []
     for entry in knowledge.entries.values():
         for lang, text in entry.texts.items():
             for phrasing in (text.question, *text.phrasings):
-                _, ranking = matcher.rank(phrasing)
-                if ranking and ranking[0][0] != entry.id:
-                    winner, score, _ = ranking[0]
-                    own = next((s for e, s, _ in ranking if e == entry.id), 0.0)
-                    problems.append(Problem(entry.file, text.lines.get(phrasing, 1), f"collision: {lang} phrasing {phrasing!r} matches '{winner}' ({score:.0f}) better than its own entry ({own:.0f})"))
+                match = matcher.match(phrasing)
+                if match.outcome == "answer" and match.entry_id != entry.id:
+                    problems.append(Problem(entry.file, text.lines.get(phrasing, 1),
+                                            f"collision: {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'"))
     for lang, phrasings in knowledge.offtopic.items():
         for phrasing in phrasings:
-            _, ranking = matcher.rank(phrasing)
-            if ranking and ranking[0][0] != OFFTOPIC:
+            match = matcher.match(phrasing)
+            if match.outcome == "answer":
                 file, line = knowledge.offtopic_lines.get(phrasing, ("knowledge/offtopic.yaml", 1))
-                problems.append(Problem(file, line, f"collision: off-topic {lang} phrasing {phrasing!r} matches '{ranking[0][0]}'"))
+                problems.append(Problem(file, line, f"collision: off-topic {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'"))
     return problems

@@ -55,7 +55,8 @@ class Source:
     seed: str | None = None
 
     def title(self, lang: str) -> str:
-        return self.titles.get(lang) or self.titles.get("en") or self.titles["ru"]
+        """The title in the reply's language; Russian (the language of answers without their own) otherwise."""
+        return self.titles.get(lang) or self.titles["ru"]
 
 
 @dataclass(frozen=True)
@@ -462,7 +463,7 @@ def _read_smalltalk(reader: _Reader, data: Any) -> tuple[SmalltalkIntent, ...]:
         intents.append(SmalltalkIntent(
             str(item["id"]),
             {lang: tuple(str(p) for p in values) for lang, values in patterns.items()},
-            {lang: replies[lang].strip() for lang in LANGUAGES},
+            {lang: replies[lang].strip() for lang in MENU_LANGUAGES if isinstance(replies.get(lang), str)},
         ))
     return tuple(intents)
 

@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
+from bot.core.classifier import WORD, FamilyClassifier
+from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Weights
 from bot.core.knowledge import Knowledge
-from bot.core.text import has_kazakh_letters, has_latin, is_stopword, normalise, rewrites, squeeze, stem
+from bot.core.question import CONTEXT_WEIGHT, asks, follows_up, marked_follow_up, question_part, question_parts
+from bot.core.text import detect_language, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
-OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
+OFFTOPIC = "(off-topic)"
+GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
 NGRAM_SIZES = (3, 4, 5)
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
 UNKNOWN_WORD_WEIGHT = 0.5  # a word no entry knows, relative to the rarest known word
@@ -31,9 +35,11 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 80.0
 FUZZY_CREDIT = 0.7  # a misspelt word counts this much of a correctly spelt one
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
-RANK_DEPTH = 5  # match() needs the exact scores of the best five entries only (see bot/core/index.py)
+RANK_DEPTH = 10  # match() needs the exact scores of the best ten entries only (see bot/core/index.py)
 CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), then forgotten all at once
 MATCH_CACHE = 4096  # whole questions remembered with their match
+SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
+CONTEXT_FAMILY_BOOST = 3.0  # a follow-up leans towards the previous answer's family by this much (log-odds)
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(squeeze(w) for w in
     "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
@@ -43,13 +49,12 @@ SMALLTALK_FILLER = frozenset(squeeze(w) for w in
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Score cut-offs (0-100) chosen by measuring on labelled questions (`python -m bot eval`)."""
+    """Cut-offs on the family's probability, chosen by cross-validation (`python -m bot eval --cv`)
+    and the project's frozen held-out set, never by the public set."""
 
-    answer: float = 26.0  # the best entry's score needed to answer outright
-    lead: float = 1.1  # ... and how many times the runner-up's score it must be
-    margin: float = 2.0  # ... and by how many points at least
-    clarify: float = 20.0  # below this, no entry is offered at all
-    choice_window: float = 15.0  # runners-up within this many points are offered beside the best
+    answer: float = 0.55  # the family's probability needed to answer outright
+    clarify: float = 0.2  # below this, nothing is offered
+    evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Match:
     language: str = "ru"
     smalltalk: str | None = None
     ranking: tuple[tuple[str, float], ...] = field(default=(), compare=False, repr=False)
+    family: str | None = None  # the answered entry's family
+    alternative_families: tuple[str, ...] = ()  # the families of `alternatives`, in their order
 
     @property
     def nearest(self) -> str | None:
@@ -77,6 +84,9 @@ class Match:
             "outcome": self.outcome,
             "score": round(self.score, 1),
             "alternatives": list(self.alternatives),
+            "family": self.family if self.outcome == "answer" else None,
+            "alternative_families": list(self.alternative_families),
+            "language": self.language,
         }
 
 
@@ -126,8 +136,9 @@ def _ngrams(words: list[str]) -> Counter:
 
 
 class Matcher:
-    def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None):
+    def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None, vectors: WordVectors | None = None):
         self.knowledge = knowledge
+        self._vectors = vectors if vectors is not None else WordVectors.shared()
         self.thresholds = thresholds or Thresholds()
         self._synonyms = _Synonyms(knowledge.synonyms)
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
@@ -174,14 +185,20 @@ class Matcher:
                 if stem_entries[s].get(entry, 0.0) < strength:
                     stem_entries[s][entry] = strength
 
+        labelled: list[tuple[Counter, str]] = []
+
         def docs():
             for index, lang, phrasing in self._phrasings():
                 words, stems = self._analyse(phrasing)
                 add(stems, index, PHRASING_MATCH)
                 if words:
-                    yield index, lang, _ngrams(words)
+                    grams = _ngrams(words)
+                    labelled.append((self._features(words, grams, stems), self._families[index]))
+                    yield index, lang, grams
 
+        self._families = [OFFTOPIC if e == OFFTOPIC else self.knowledge.entries[e].family for e in self._entry_ids]
         self._index = Index(docs(), len(self._entry_ids), {}, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
+        self.classifier = FamilyClassifier(labelled, vectors=self._vectors)
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id != OFFTOPIC:
                 for text in self.knowledge.entries[entry_id].texts.values():
@@ -196,6 +213,18 @@ class Matcher:
         self._fuzzy = FuzzyVocabulary(self._fuzzy_vocabulary, FUZZY_CUTOFF)  # the same results, far fewer comparisons
         idfs = list(self._stem_idf.values()) + [self._unknown_stem_idf]
         self._stem_idf_range = (min(idfs), max(idfs))  # the weight a misspelt stem can get, at either end
+
+    @staticmethod
+    def _features(words: list[str], grams: Counter, stems: list[str], weight: float = 1.0) -> Counter:
+        """What the family classifier reads: the character n-grams, the content stems and the content words
+        (through word vectors) of a text."""
+        features = Counter({g: n * weight for g, n in grams.items()})
+        for s in stems:
+            features["~" + s] += weight
+        for w in words:
+            if not is_stopword(w):
+                features[WORD + w] += weight
+        return features
 
     def _build_smalltalk(self) -> None:
         self._smalltalk: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -324,6 +353,11 @@ class Matcher:
 
         All the entries the question touches by default; the best `depth` only (exactly, and much faster) when given.
         """
+        kind, ranking, _ = self._rank(question, depth)
+        return kind, ranking
+
+    def _rank(self, question: str, depth: int | None) -> tuple[str, list[tuple[str, float, str]], list[str]]:
+        """rank(), and the words of the reading that won."""
         readings = []
         for order, (kind, candidate) in enumerate(self._readings(question)):
             found = self._reading(candidate)
@@ -334,7 +368,7 @@ class Matcher:
         # the most promising reading first, so that the others are often ruled out by their bounds alone;
         # the result is the same as scoring them in order: the best score wins, the earlier reading on a tie
         readings.sort(key=lambda r: (-r[0], r[1]))
-        best: tuple[float, int, str, list] = (-1.0, len(readings), "typed", [])
+        best: tuple[float, int, str, list, list[str]] = (-1.0, len(readings), "typed", [], [])
         for bound, order, kind, penalty, words, query in readings:
             if bound < best[0] or (bound == best[0] and order > best[1]):
                 continue
@@ -347,8 +381,10 @@ class Matcher:
             ranking = [(self._entry_ids[e], score * penalty, lang) for e, score, lang in found]
             top = ranking[0][1] if ranking else 0.0
             if top > best[0] or (top == best[0] and order < best[1]):
-                best = (top, order, kind, ranking)
-        return best[2], best[3]
+                best = (top, order, kind, ranking, words)
+        if not best[4] and readings:  # nothing scored: the words of the most promising reading still tell the family
+            best = (*best[:4], readings[0][4])
+        return best[2], best[3], best[4]
 
     # --- outcomes ---------------------------------------------------------------------------
 
@@ -357,7 +393,8 @@ class Matcher:
 
         With `whole`, only a message that is all small talk (with fillers and stopwords) counts: the scan
         stops at the first word that rules it out."""
-        words = squeeze(normalise(text)).split()
+        originals = normalise(text).split()
+        words = [squeeze(w) for w in originals]  # squeezed to find small talk; the rest is given back as typed ("иин")
         found: tuple[str, str] | None = None
         rest: list[str] = []
         i = 0
@@ -365,21 +402,22 @@ class Matcher:
             for size in self._smalltalk_sizes.get(words[i], ()):
                 hit = self._smalltalk.get(tuple(words[i:i + size])) if i + size <= len(words) else None
                 if hit:
-                    found = found or hit
+                    found = hit if found is None or found[0] == GREETING else found  # "здорово, спасибо" thanks
                     i += size
                     break
             else:
                 near = self._near_smalltalk(words[i]) if len(words[i]) > FUZZY_MIN_LENGTH else None
                 if near:  # "привте", "спасибки"
-                    found = found or self._smalltalk[(near,)]
+                    hit = self._smalltalk[(near,)]
+                    found = hit if found is None or found[0] == GREETING else found
                 elif whole and words[i] not in SMALLTALK_FILLER and not is_stopword(words[i]):
                     return None
                 else:
-                    rest.append(words[i])
+                    rest.append(originals[i])
                 i += 1
         if found is None:
             return None
-        return found[0], found[1], [w for w in rest if w not in SMALLTALK_FILLER]
+        return found[0], found[1], [w for w in rest if squeeze(w) not in SMALLTALK_FILLER]
 
     def _near_smalltalk(self, word: str) -> str | None:
         if word not in self._smalltalk_cache:
@@ -389,65 +427,101 @@ class Matcher:
             self._smalltalk_cache[word] = near[0][0] if near else None
         return self._smalltalk_cache[word]
 
-    def match(self, question: str) -> Match:
+    def match(self, question: str, follows: str | None = None) -> Match:
         """Small talk first (a whole message of greetings or thanks, in any reading), then the FAQ.
 
-        The same text asked again (a burst of people asking alike, "привет", "иин") is answered from memory."""
-        found = self._matches.get(question)
+        `follows`: the entry answered just before in this conversation; a short follow-up ("а ребенку?")
+        is read with it in mind. The same text asked again (a burst of people asking alike, "привет",
+        "иин") is answered from memory."""
+        key = (question, follows)
+        found = self._matches.get(key)
         if found is None:
             if len(self._matches) >= MATCH_CACHE:
                 self._matches.clear()
-            found = self._matches[question] = self._match(question)
+            found = self._matches[key] = self._match(question, follows)
         return found
 
-    def _match(self, question: str) -> Match:
+    def _match(self, question: str, follows: str | None) -> Match:
         typed = self.smalltalk_intent(question)  # the message as typed may also open with small talk
         others = ((kind, self.smalltalk_intent(text, whole=True)) for kind, text in self._readings(question) if kind != "typed")
         for kind, talk in chain([("typed", typed)], others):
-            if talk and all(is_stopword(w) for w in talk[2]):
-                return Match(question, "smalltalk", None, 100.0, (), self._reply_language(question, kind, talk[1]), talk[0])
-        talk = typed
-        if talk is None:
-            return self._decide(question, question)
+            if talk and all(is_stopword(squeeze(w)) or is_stopword(w) for w in talk[2]):
+                language = talk[1] if talk[1] in ("kk", "uk") else self._language(question, kind)
+                return Match(question, "smalltalk", None, 100.0, (), language, talk[0])
+        if typed is not None and not asks(question) and len(typed[2]) <= SMALLTALK_REST:  # "спасибо, очень помогли!"
+            return Match(question, "smalltalk", None, 100.0, (), self._language(question, "typed"), typed[0])
         # "привет, где получить иин": the greeting is dropped and the rest is the question
-        intent, lang, rest = talk
-        remainder = self._decide(question, " ".join(rest))
-        if remainder.outcome in ("answer", "clarify"):
-            return remainder
-        return Match(question, "smalltalk", None, remainder.score, (), self._reply_language(question, "typed", lang), intent)
+        text = question if typed is None else " ".join(typed[2])
+        found = self._decide(question, text)
+        context = self.knowledge.entries.get(follows) if follows else None
+        if context is not None and follows_up(text) and (marked_follow_up(text) or found.outcome != "answer"):
+            leaning = self._decide(question, text, context.id)
+            if leaning.outcome != "none":
+                found = leaning
+        if typed is not None and found.outcome == "none":
+            return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
+        return found
 
-    def _decide(self, question: str, text: str) -> Match:
-        kind, ranking = self.rank(text, depth=RANK_DEPTH)
+    def _decide(self, question: str, text: str, context: str | None = None) -> Match:
+        """Answer, clarify or no match, from the family classifier's probability; the entry within the
+        family from the lexical ranking. `context`: the entry a follow-up follows (its question is read
+        with the message, its family is favoured)."""
+        asked, parts = question_part(text), question_parts(text)
+        kind, ranking, _ = self._rank(asked, RANK_DEPTH)
+        language = self._language(text, kind)
+        if context:  # the previous question is read too, and its family favoured; the entry still comes from the message
+            previous = self.knowledge.entries[context].text(language).question
+            parts = parts + [(previous, CONTEXT_WEIGHT)]
+            seen = {e for e, _, _ in ranking}
+            ranking = ranking + [r for r in self._rank(f"{asked} {previous}", RANK_DEPTH)[1] if r[0] not in seen]
+        logits = self.classifier.logits(self._weighted_features(parts, kind))
+        if context:
+            logits = logits + CONTEXT_FAMILY_BOOST * self.classifier.one_hot(self.knowledge.entries[context].family)
+        probabilities = self.classifier.softmax(logits)
+        families = self.classifier.ranked(probabilities, 3)
+        family, probability = families[0]
+        score = round(100.0 * probability, 1)
         t = self.thresholds
-        if not ranking or ranking[0][1] < t.clarify:
-            top = ranking[0][1] if ranking else 0.0
-            return Match(question, "none", None, top, (), self._reply_language(text, kind, None), ranking=self._short(ranking))
-        top_id, top_score, lang = ranking[0]
-        second = ranking[1][1] if len(ranking) > 1 else 0.0
-        language = self._reply_language(text, kind, lang)
-        if top_id == OFFTOPIC:
-            return Match(question, "none", None, top_score, (), language, ranking=self._short(ranking))
-        if top_score >= t.answer and top_score >= t.lead * second and top_score - second >= t.margin:
-            others = tuple(e for e, _, _ in ranking[1:3])
-            return Match(question, "answer", top_id, top_score, others, language, ranking=self._short(ranking))
-        choices = [top_id] + [
-            e for e, s, _ in ranking[1:3] if e != OFFTOPIC and s >= top_score - t.choice_window and s >= t.clarify * 0.75
-        ]
-        return Match(question, "clarify", None, top_score, tuple(choices), language, ranking=self._short(ranking))
+        top_lexical = ranking[0][1] if ranking else 0.0
+        if family == OFFTOPIC or top_lexical < t.evidence or probability < t.clarify:
+            return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
+        entry = self._best_in_family(ranking, family)
+        if probability >= t.answer and entry is not None:
+            others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
+            return Match(question, "answer", entry, score, others, language, ranking=self._short(ranking),
+                         family=family, alternative_families=tuple(self._family_of(e) for e in others))
+        choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f, p in families[1:] if p >= t.clarify / 2))
+                   if e is not None]
+        if not choices:
+            return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
+        return Match(question, "clarify", None, score, tuple(choices), language, ranking=self._short(ranking),
+                     alternative_families=tuple(self._family_of(e) for e in choices))
+
+    def _best_in_family(self, ranking: list[tuple[str, float, str]], family: str) -> str | None:
+        """The family's entry the lexical ranking puts first, else the family's overview."""
+        found = next((e for e, _, _ in ranking if e != OFFTOPIC and self.knowledge.entries[e].family == family), None)
+        return found or (family if family in self.knowledge.entries else None)
+
+    def _family_of(self, entry_id: str) -> str:
+        return self.knowledge.entries[entry_id].family
+
+    def _weighted_features(self, parts: list[tuple[str, float]], kind: str) -> Counter:
+        """The classifier's features of every part of the message, read the way the winning reading was."""
+        features: Counter = Counter()
+        for part, weight in parts:
+            reading = next((text for k, text in rewrites(part) if k == kind), part)
+            words, stems = self._analyse(reading)
+            if words:
+                features.update(self._features(words, _ngrams(words), stems, weight))
+        return features
 
     @staticmethod
     def _short(ranking: list[tuple[str, float, str]]) -> tuple[tuple[str, float], ...]:
         return tuple((e, round(s, 1)) for e, s, _ in ranking[:5])
 
     @staticmethod
-    def _reply_language(text: str, kind: str, matched: str | None) -> str:
-        """Answer in the language the question was written in, as far as it can be told."""
-        if has_kazakh_letters(text):
-            return "kk"
+    def _language(text: str, kind: str) -> str:
+        """The language the message was written in: Russian typed in Latin letters or the wrong layout is Russian."""
         if kind in ("translit", "layout") and has_latin(text):
             return "ru"
-        if matched in ("ru", "en", "kk"):
-            if matched == "en" and not has_latin(text):
-                return "ru"
-            return matched
-        return "en" if has_latin(text) else "ru"
+        return detect_language(text)

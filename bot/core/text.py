@@ -134,6 +134,41 @@ def has_kazakh_letters(text: str) -> bool:
     return any(ch in KAZAKH_LETTERS for ch in text)
 
 
+_UKRAINIAN_LETTERS = frozenset("їєґЇЄҐ")
+_KAZAKH_ONLY_LETTERS = KAZAKH_LETTERS - frozenset("іІ")  # і is Ukrainian too
+# Words that only (or mostly) Ukrainian or Kazakh writers use, as normalise() leaves them (Kazakh letters folded).
+UKRAINIAN_WORDS = frozenset(normalise(w) for w in """
+    як де чи що коли скільки який яка які якій якого навіщо чому мені мене можна потрібно потрібна потрібен треба
+    отримати зробити дитини дитині будь ласка дякую дуже вже також тут там цьому цей ця ці або але відкрити
+    """.split())
+KAZAKH_WORDS = frozenset(normalise(w) for w in """
+    қалай қайда қашан қанша қандай қай керек бола болады ма ме ба бе па пе мен бен пен және үшін бар жоқ кім
+    алуға алу береді бере ала аламын алса қажет не неше деген туралы ағылшын маған сізге
+    """.split())
+
+
+def detect_language(text: str) -> str:
+    """ru, en, kk or uk: the script and the letters and words only one of the languages uses."""
+    if any(ch in _KAZAKH_ONLY_LETTERS for ch in text):
+        return "kk"
+    if any(ch in _UKRAINIAN_LETTERS for ch in text):
+        return "uk"
+    lowered = text.lower()
+    words = normalise(text).split()
+    cyrillic, latin = len(_CYRILLIC.findall(lowered)), len(_LATIN.findall(lowered))
+    if latin > cyrillic:
+        return "en"
+    kazakh = sum(w in KAZAKH_WORDS for w in words)
+    ukrainian = sum(w in UKRAINIAN_WORDS for w in words)
+    if "і" in lowered and ukrainian >= kazakh:
+        return "uk"
+    if kazakh >= 2 or (kazakh and kazakh > ukrainian and len(words) <= 3):
+        return "kk"
+    if ukrainian >= 2:
+        return "uk"
+    return "ru"
+
+
 def rewrites(text: str) -> list[tuple[str, str]]:
     """Candidate readings of a query: as typed, with the keyboard layout swapped, and Latin transliterated.
 

@@ -103,6 +103,8 @@ async def forgetme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     lang = await user_language(svc, update.effective_user)  # before the preference goes
     await _flushed(svc)
     deleted = await svc.storage.forget_user(svc.user_keys.key(update.effective_user.id))
+    if context.user_data is not None:
+        context.user_data.clear()  # the conversation's last answer, too
     key = "adm_forgot" if deleted["questions"] or deleted["preferences"] else "adm_forgot_nothing"
     await update.effective_message.reply_text(t(lang, key, questions=str(deleted["questions"]),
                                                 days=str(svc.config.retention_days)))

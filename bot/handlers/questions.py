@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import InlineKeyboardMarkup, Update, User
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -13,6 +14,8 @@ from bot.services import Services, services
 
 log = logging.getLogger(__name__)
 MATCH_INPUT_LIMIT = 500  # questions are short; a 4,096-character paste is matched on its start
+FOLLOW_UP_SECONDS = 600  # a short message this soon after an answer is read with that answer in mind
+LAST_ANSWER = "last_answer"  # user_data key (memory only, never stored): (entry id, monotonic time)
 
 
 async def user_language(svc: Services, user: User | None) -> str:
@@ -31,10 +34,21 @@ async def user_language(svc: Services, user: User | None) -> str:
 
 
 def reply_language(detected: str, preferred: str) -> str:
-    """The question's language; Kazakh speakers often type without Kazakh letters, so their choice wins over 'ru'."""
-    if detected == "ru" and preferred == "kk":
-        return "kk"
+    """The language the message was written in. Where that cannot be told apart, the user's choice: Kazakh
+    speakers often type without Kazakh letters ('ru' then), Ukrainians who chose English read English answers."""
+    if detected == "ru" and preferred in ("kk", "uk"):
+        return preferred
+    if detected == "uk" and preferred == "en":
+        return "en"
     return detected
+
+
+def previous_answer(context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The entry answered in this private chat in the last FOLLOW_UP_SECONDS, for reading a short follow-up."""
+    found = (context.user_data or {}).get(LAST_ANSWER)
+    if found and time.monotonic() - found[1] <= FOLLOW_UP_SECONDS:
+        return found[0]
+    return None
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,11 +99,13 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     svc = services(context)
     message = update.effective_message
-    match = await svc.match(text[:MATCH_INPUT_LIMIT])
+    match = await svc.match(text[:MATCH_INPUT_LIMIT], previous_answer(context))
     lang = reply_language(match.language, await user_language(svc, update.effective_user))
     ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
                            question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome)
     if match.outcome == "answer":
+        if context.user_data is not None:
+            context.user_data[LAST_ANSWER] = (match.entry_id, time.monotonic())
         await send_entry(update, context, match.entry_id, lang, ref=ref)
     elif match.outcome == "clarify":
         await message.reply_text(t(lang, "clarify", question=render.echo(text)),
@@ -135,8 +151,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if kind == render.LANGUAGE and rest in LANGUAGES:
         await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), rest)
         await query.message.reply_text(t(rest, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, rest))
-    elif kind == render.TOPIC:
-        listing = render.topic_entries(svc.knowledge, rest, lang)
+    elif kind in (render.TOPIC, render.FAMILY):
+        listing = _listing(svc, kind, rest, lang)
         if listing is None:
             await query.message.reply_text(t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
         else:
@@ -145,6 +161,14 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_entry(update, context, rest, lang)
     else:
         await query.message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+
+
+def _listing(svc: Services, kind: str, rest: str, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A topic's families, or a page of a family's entries ("f:<family>:<page>")."""
+    if kind == render.TOPIC:
+        return render.topic_families(svc.knowledge, rest, lang)
+    family, _, page = rest.partition(":")
+    return render.family_entries(svc.knowledge, family, int(page), lang) if page.isdigit() and len(page) <= 3 else None
 
 
 def _without_feedback(markup):

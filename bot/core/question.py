@@ -1,0 +1,67 @@
+"""The question inside a message, and whether a message only makes sense after the previous answer.
+
+People wrap a question in a story ("I arrived in March with my wife. IIN is done. Which bank now?") and
+in politeness. The sentences and clauses that ask something weigh fully; the rest of the message weighs
+`CONTEXT_WEIGHT` (it still tells the subject when the question itself is "what do I need for it?").
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.text import normalise
+
+CONTEXT_WEIGHT = 0.35  # the story around the question, relative to the question itself
+FOLLOW_UP_WORDS = 5  # a message of at most this many words may lean on the previous answer
+MARKED_FOLLOW_UP_WORDS = 10  # ... or this many when it opens like one ("а …", "and …")
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
+_CLAUSES = re.compile(r"[,;:]|\s[-–—]\s")
+QUESTION_WORDS = frozenset(normalise(w) for w in """
+    как где куда откуда когда сколько какой какая какие каком какую каких какое почему зачем кто что чем чей ли
+    можно нельзя нужно нужен нужна нужны надо обязательно реально есть
+    як де куди коли скільки який яка які чи навіщо чому можна потрібно потрібен потрібна треба
+    how where when what which who why can could do does is are should must need may
+    қалай қайда қашан қанша қандай қай ма ме ба бе па пе бола керек ме
+    """.split())
+FOLLOW_UP_STARTS = (("а",), ("и",), ("and",), ("what", "about"), ("how", "about"), ("also",), ("ал",), ("еще",), ("тоже",))
+
+
+def asks(text: str) -> bool:
+    return text.rstrip().endswith("?") or any(w in QUESTION_WORDS for w in normalise(text).split())
+
+
+def question_parts(text: str) -> list[tuple[str, float]]:
+    """(part of the message, weight): the clauses that ask weigh 1, the rest CONTEXT_WEIGHT."""
+    sentences = [s for s in _SENTENCES.split(text) if s.strip()]
+    asking = [s for s in sentences if s.rstrip().endswith("?")] or [s for s in sentences if asks(s)]
+    if not asking:
+        return [(text, 1.0)]
+    parts: list[tuple[str, float]] = []
+    for sentence in sentences:
+        if sentence not in asking:
+            parts.append((sentence, CONTEXT_WEIGHT))
+            continue
+        clauses = [c for c in _CLAUSES.split(sentence) if c.strip()]
+        if len(clauses) == 1 or not any(asks(c) for c in clauses):
+            parts.append((sentence, 1.0))
+            continue
+        parts.extend((c, 1.0 if asks(c) else CONTEXT_WEIGHT) for c in clauses)
+    return parts
+
+
+def question_part(text: str) -> str:
+    """The asking part of a message alone (for the lexical ranking), or the whole when nothing stands out."""
+    asked = " ".join(part for part, weight in question_parts(text) if weight == 1.0)
+    return asked if len(normalise(asked).split()) >= 2 else text
+
+
+def follows_up(text: str) -> bool:
+    """A short message that leans on what was said before: "а ребенку?", "and for Belarusians?"."""
+    words = len(normalise(text).split())
+    return 0 < words <= (MARKED_FOLLOW_UP_WORDS if marked_follow_up(text) else FOLLOW_UP_WORDS)
+
+
+def marked_follow_up(text: str) -> bool:
+    """Opens like a follow-up ("а …", "and …", "what about …"): read with the previous answer even when it makes sense alone."""
+    words = tuple(normalise(text).split())
+    return any(words[:len(start)] == start for start in FOLLOW_UP_STARTS)

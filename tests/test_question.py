@@ -1,0 +1,53 @@
+"""Finding the question inside a message, follow-ups and the message's language (bot/core/question.py, text.py)."""
+
+import pytest
+
+from bot.core.question import CONTEXT_WEIGHT, follows_up, marked_follow_up, question_part, question_parts
+from bot.core.text import detect_language
+
+
+def test_the_clause_that_asks_outweighs_the_clause_about_what_is_done():
+    parts = question_parts("ИИН уже получил, теперь в какой банк идти?")
+    assert ("ИИН уже получил", CONTEXT_WEIGHT) in parts
+    assert any("какой банк" in part and weight == 1.0 for part, weight in parts)
+    assert question_part("ИИН уже получил, теперь в какой банк идти?").strip() == "теперь в какой банк идти?"
+
+
+def test_a_story_weighs_less_than_its_question():
+    message = "Привет. Я приехал из Москвы неделю назад с женой. Живем у друзей. Как нам открыть счет в банке?"
+    weights = dict(question_parts(message))
+    assert weights["Как нам открыть счет в банке?"] == 1.0
+    assert weights["Я приехал из Москвы неделю назад с женой."] == CONTEXT_WEIGHT
+
+
+def test_a_plain_question_is_left_whole():
+    assert question_parts("где получить иин") == [("где получить иин", 1.0)]
+    assert question_part("какие документы нужны, чтобы получить иин") == "какие документы нужны"
+    assert dict(question_parts("какие документы нужны, чтобы получить иин"))[" чтобы получить иин"] == CONTEXT_WEIGHT
+
+
+@pytest.mark.parametrize("text, short, marked", [
+    ("а ребенку тоже нужен?", True, True),
+    ("and for Belarusians?", True, True),
+    ("а без иин можно?", True, True),
+    ("сколько стоит?", True, False),
+    ("как открыть счет в банке если я гражданин беларуси и у меня нет иин", False, False),
+])
+def test_short_messages_may_lean_on_the_previous_answer(text, short, marked):
+    assert follows_up(text) is short
+    assert marked_follow_up(text) is marked
+
+
+@pytest.mark.parametrize("text, language", [
+    ("где получить иин", "ru"),
+    ("how do I get an IIN", "en"),
+    ("ЖСН қайдан алуға болады", "kk"),
+    ("жсн кайдан алуга болады", "kk"),  # Kazakh typed without Kazakh letters
+    ("як отримати ІПН в Алмати", "uk"),
+    ("чи потрібна реєстрація", "uk"),
+    ("де можна купити сім картку", "uk"),
+    ("онай карта", "ru"),  # two Russian words: not Kazakh
+    ("карта onay где купить", "ru"),
+])
+def test_the_language_of_the_message(text, language):
+    assert detect_language(text) == language
