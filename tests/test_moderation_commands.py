@@ -508,3 +508,47 @@ def test_a_flood_wait_is_read_whether_ptb_gives_seconds_or_a_timedelta(monkeypat
         warnings.simplefilter("ignore")
         failure = failure_from(RetryAfter(dt.timedelta(seconds=9)))
     assert (failure.code, failure.retry_after) == ("flood_wait", 9)
+
+
+async def test_a_mistyped_duration_gets_a_clear_reply_and_no_permanent_mute_or_ban(api, tmp_path):
+    """Issue 11, item 5: a sign, a decimal comma, a superscript… must never turn a timed mute into a permanent one."""
+    setup_group(api)
+    g = group_with_troll()
+    mistyped = ["-5m", "+1h", "²h", "１h", "1,5x", "2h,", "0.5m"]
+    async with running_bot(api, tmp_path) as app:
+        for token in mistyped:
+            await send(app, api, g.message(ADMIN, f"/mute {TROLL} {token} flood"))
+            await send(app, api, g.message(ADMIN, f"/ban {TROLL} {token} scam"))
+        refused = texts(api, GROUP)
+        assert not api.calls_to("banChatMember") and not api.calls_to("restrictChatMember")
+        before = time.time()
+        await send(app, api, g.message(ADMIN, f"/mute {TROLL} 1.5h flood"))
+        await send(app, api, g.message(ADMIN, f"/ban {TROLL} 1,5ч scam"))
+        rows = await audit(app)
+    assert len(refused) == 2 * len(mistyped)
+    for said, token in zip(refused, [t for t in mistyped for _ in (0, 1)]):
+        assert said.startswith(f"Не понял срок «{token}»"), said
+    mute, ban = api.calls_to("restrictChatMember")[0], api.calls_to("banChatMember")[0]
+    assert abs(int(mute["until_date"]) - (before + 5400)) < 60 and abs(int(ban["until_date"]) - (before + 5400)) < 60
+    assert [(r["action"], r["duration"], r["reason"]) for r in rows] == [("mute", 5400, "flood"), ("ban", 5400, "scam")]
+
+
+async def test_overflowing_numbers_get_a_one_line_reply_not_an_error(api, tmp_path):
+    """Issue 11, item 6: a huge duration, a huge mute_time and an id too large for SQLite."""
+    setup_group(api)
+    g = group_with_troll()
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, g.message(ADMIN, f"/mute {TROLL} {'999999w' * 30} flood"))
+        await send(app, api, g.message(ADMIN, f"/settings mute_time {'999999w' * 30}"))
+        await send(app, api, g.message(ADMIN, "/settings warn_expiry 999999w"))
+        await send(app, api, g.message(ADMIN, "/ban 9999999999999999999 spam"))
+        await send(app, api, g.message(ADMIN, "/warns 99999999999999999999999"))
+        rows = await audit(app)
+    said = texts(api, GROUP)
+    assert len(said) == 5 and all("\n" not in s for s in said), said
+    assert said[0].startswith("Не понял срок «999999w")
+    assert said[1].startswith("Неверное значение для mute_time") and said[2].startswith("Неверное значение для warn_expiry")
+    assert said[3] == "«9999999999999999999» — не id пользователя Telegram."
+    assert said[4] == "«99999999999999999999999» — не id пользователя Telegram."
+    assert not any("Что-то пошло не так" in s for s in said)
+    assert not api.calls_to("banChatMember") and not api.calls_to("restrictChatMember") and rows == []

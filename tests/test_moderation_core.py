@@ -50,6 +50,45 @@ def test_a_typo_in_a_duration_is_recognised_as_a_duration_not_a_reason():
     assert not looks_like_duration("spam") and not looks_like_duration("@troll")
 
 
+# Issue 11, item 5: whatever looks like a number where the duration goes is a duration, valid or not.
+# Signs, decimal commas, superscript, fractional, full-width or other scripts' digits, trailing punctuation.
+DURATION_LIKE_BUT_INVALID = ["-5m", "+1h", "\u22121h", "\u00b2h", "\u00bdh", "\uff11h", "\u0665m", "1,5x", "1.5.5h",
+                             "1..5h", ".5h", "2h,", "2h.", "1.5", "0.5m", "1.h", "1e3m", "1_000m", "5"]
+
+
+@pytest.mark.parametrize("token", DURATION_LIKE_BUT_INVALID)
+def test_what_looks_like_a_duration_but_is_not_a_valid_one_is_refused(token):
+    assert looks_like_duration(token)
+    with pytest.raises(DurationError):
+        parse_duration(token)
+    parsed = parse_target_args(["123456", token, "flood"], target_known=False, wants_duration=True)
+    assert parsed.error == "bad_duration" and parsed.duration is None
+
+
+@pytest.mark.parametrize("text, seconds", [("1.5h", 5400), ("1,5ч", 5400), ("0.5d", 43200), ("2.25h", 8100),
+                                           ("1.5h30m", 7200)])
+def test_a_decimal_duration_is_read_as_written(text, seconds):
+    assert parse_duration(text) == dt.timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("token", ["999999w" * n for n in (1, 2, 50, 500)] + ["9" * 400 + "m", "1" + "0" * 30 + "h"])
+def test_huge_durations_are_refused_with_the_durations_own_error(token):
+    assert looks_like_duration(token)
+    with pytest.raises(DurationError):
+        parse_duration(token)
+    with pytest.raises(SettingError):
+        apply_setting(ChatSettings(), "mute_time", token)
+    with pytest.raises(SettingError):
+        apply_setting(ChatSettings(), "warn_expiry", token)
+
+
+@pytest.mark.parametrize("word", ["9999999999999999999", "99999999999999999999999", "4503599627370496", "0", "00"])
+def test_a_numeric_id_beyond_telegrams_ids_is_refused(word):
+    """Telegram ids have at most 52 significant bits; anything larger cannot be anyone (and overflows SQLite)."""
+    parsed = parse_target_args([word, "spam"], target_known=False, wants_duration=True)
+    assert parsed.error == "bad_id" and parsed.bad_token == word and parsed.user_id is None
+
+
 def test_until_stays_inside_telegrams_window_and_none_means_forever():
     now = dt.datetime(2025, 1, 1, tzinfo=UTC)
     assert until(now, None) is None

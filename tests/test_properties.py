@@ -56,7 +56,7 @@ def test_the_matcher_never_raises_and_always_decides(matcher, text):
        target_known=st.booleans(), wants_duration=st.booleans())
 def test_moderation_command_words_never_raise(args, target_known, wants_duration):
     parsed = parse_target_args([a for a in args], target_known=target_known, wants_duration=wants_duration)
-    assert parsed.error in (None, "no_target", "bad_duration")
+    assert parsed.error in (None, "no_target", "bad_id", "bad_duration")
     if parsed.error is None and not target_known:
         assert parsed.username is not None or parsed.user_id is not None
     if parsed.duration is not None:

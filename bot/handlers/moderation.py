@@ -226,6 +226,9 @@ async def resolve(inv: Invocation, action: str, *, wants_duration: bool = False,
     if parsed.error == "no_target":
         await inv.reply(t(lang, "mod_err_no_target"))
         return None
+    if parsed.error == "bad_id":
+        await inv.reply(t(lang, "mod_err_bad_id", token=html.escape(parsed.bad_token[:30])))
+        return None
     if parsed.error == "bad_duration":
         await inv.reply(t(lang, "mod_err_bad_duration", token=html.escape(parsed.bad_token[:30])))
         return None
