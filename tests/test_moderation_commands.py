@@ -402,6 +402,22 @@ async def test_a_blocked_user_may_still_read_the_privacy_notice_and_delete_their
     assert "удал" in replies[1].lower() and left == []
 
 
+async def test_a_blocked_users_command_for_another_bot_is_not_a_data_right(api, tmp_path):
+    """Issue 11, item 4: only /privacy and /forgetme meant for this bot pass the block, as Telegram addresses them."""
+    moderator = 9090
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(moderator)) as app:
+        troll = Chat(user_id=TROLL)
+        await send(app, api, Chat(user_id=moderator).message(f"/block {TROLL}"))
+        before = len(api.calls_to("sendMessage"))
+        for text in ("/privacy@other_bot", "/forgetme@other_bot now", "/privacy@newcomer_test_bot_x", "/privacyx",
+                     "/PRIVACY@other_bot"):
+            await send(app, api, troll.message(text))
+        ignored = len(api.calls_to("sendMessage"))
+        await send(app, api, troll.message(f"/privacy@{BOT_USERNAME.upper()}"))
+    assert ignored == before
+    assert len(api.calls_to("sendMessage")) == before + 1
+
+
 async def test_group_commands_in_private_say_where_they_work(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         await send(app, api, Chat(user_id=MEMBER).message("/ban 123"))

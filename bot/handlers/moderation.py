@@ -2,7 +2,7 @@
 
 Thin handlers: the decisions are in `bot.core.moderation`, the Telegram work and the audit trail in
 `bot.enforcement`. Handler groups keep this capability out of the private-chat FAQ handlers' way:
-a gate (-100) drops blocked users and notes who was seen, commands run in -1, member events in 1 and
+a gate (-100) notes who was seen and drops blocked users' updates (running only the rules on their group messages), commands run in -1, member events in 1 and
 the rules' message scanner in 2, so commands still work and private chats reach the FAQ as before.
 """
 
@@ -815,7 +815,12 @@ async def group_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 # --- events and the automatic rules ----------------------------------------------------------------
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """First for every update: note users seen in groups (id and @username), and ignore blocked users."""
+    """First for every update: note users seen in groups (id and @username), and ignore blocked users.
+
+    A blocked user gets nothing from the bot anywhere (no answer, command, button or inline result),
+    except /privacy and /forgetme sent to this bot in a private chat. In groups the automatic rules
+    still apply to their messages, and their joins and leaves are still noted (newcomer clock, network bans).
+    """
     user = update.effective_user
     if user is None:
         return
@@ -826,16 +831,30 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ops.remember(user)
         if message is not None and message.reply_to_message is not None:
             await ops.remember(message.reply_to_message.from_user)
-    if await ops.is_blocked(user.id) and (chat is None or chat.type == Chat.PRIVATE or update.callback_query is not None):
-        if chat is not None and chat.type == Chat.PRIVATE and _command_name(update.message) in DATA_RIGHTS:
-            return  # being blocked takes nobody's right to read the privacy notice or to have their data deleted
-        raise ApplicationHandlerStop  # the bot ignores them; in groups `run` ignores their commands, the rules still apply
+    if not await ops.is_blocked(user.id):
+        return
+    if DATA_RIGHTS_COMMAND.check_update(update):
+        return  # being blocked takes nobody's right to read the privacy notice or to have their data deleted
+    if update.chat_member is not None or update.my_chat_member is not None:
+        return  # membership changes are never answered; the moderation events need them
+    if chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+        if SERVICE_MESSAGES.check_update(update):
+            await service_message(update, context)
+        elif SCANNED_MESSAGES.check_update(update):
+            await scan(update, context)
+    raise ApplicationHandlerStop  # nothing else runs for them: no answer, no command, no button
 
 
-def _command_name(message: Message | None) -> str | None:
-    """The command a message gives, if any: "/forgetme@newcomer_bot now" -> "forgetme"."""
-    text = (message.text or "") if message is not None else ""
-    return text.split(maxsplit=1)[0][1:].split("@")[0].lower() if text.startswith("/") else None
+async def _data_rights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Never called: DATA_RIGHTS_COMMAND only tells the gate which updates bot.handlers.admin will answer."""
+
+
+# The same matching as the /privacy and /forgetme handlers (the command at the start, for this bot only:
+# "/privacy@other_bot" is not theirs), so the gate lets through exactly what they answer.
+DATA_RIGHTS_COMMAND = CommandHandler(list(DATA_RIGHTS), _data_rights, filters=PRIVATE & NEW_MESSAGE)
+SERVICE_MESSAGES = MessageHandler(GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
+                                  lambda update, context: None)
+SCANNED_MESSAGES = MessageHandler(GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, lambda update, context: None)
 
 
 async def member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -925,10 +944,8 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(anonymous_button, pattern=r"^mod:anon:"), group=COMMAND_GROUP)
     application.add_handler(ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER), group=EVENTS_GROUP)
     application.add_handler(ChatMemberHandler(bot_member_update, ChatMemberHandler.MY_CHAT_MEMBER), group=EVENTS_GROUP)
-    application.add_handler(MessageHandler(GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
-                                           service_message), group=EVENTS_GROUP)
-    application.add_handler(MessageHandler(GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, scan),
-                            group=SCAN_GROUP)
+    application.add_handler(MessageHandler(SERVICE_MESSAGES.filters, service_message), group=EVENTS_GROUP)
+    application.add_handler(MessageHandler(SCANNED_MESSAGES.filters, scan), group=SCAN_GROUP)
     if application.job_queue is not None:
         application.job_queue.run_repeating(night_job, interval=60, first=5, name="moderation-night")
         application.job_queue.run_repeating(prune_job, interval=6 * 3600, first=600, name="moderation-prune")
