@@ -31,6 +31,7 @@ from bot.core.moderation.settings import SETTING_KEYS, ChatSettings, SettingErro
 from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_blocked_words
 from bot.enforcement import (MOD_KEY, Failure, Moderation, Ops, Target, failure_from, format_duration, member_from,
                              rule_name)
+from bot import render
 from bot.handlers.questions import user_language
 from bot.i18n import LANGUAGES, t
 from bot.services import KEY, services
@@ -153,7 +154,7 @@ async def ask_anonymous(ops: Ops, message: Message, settings: ChatSettings, name
     token = secrets.token_hex(6)
     ops.mod.pending[token] = Pending(name, message, args, now)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(settings.lang, "mod_anon_button"),
-                                                           callback_data=f"mod:anon:{token}")]])
+                                                           callback_data=render.callback(render.ANONYMOUS, token))]])
     await ops.say(message.chat.id, t(settings.lang, "mod_anon_confirm", command=html.escape("/" + name)), settings,
                   reply_to=message.message_id, reply_markup=keyboard)
 
@@ -161,26 +162,34 @@ async def ask_anonymous(ops: Ops, message: Message, settings: ChatSettings, name
 async def anonymous_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     ops = Ops.of(context)
-    token = (query.data or "").rpartition(":")[2]
+    press = render.parse_callback(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    if press is None or press.kind != render.ANONYMOUS or message is None or message.chat.type == Chat.PRIVATE:
+        await query.answer()  # data the bot never wrote, or not on a group message: quietly nothing
+        raise ApplicationHandlerStop
+    token = press.value
     pending: Pending | None = ops.mod.pending.get(token)
-    chat = query.message.chat if query.message else None
-    settings = await ops.settings(chat.id) if chat else ChatSettings()
+    chat = message.chat
+    settings = await ops.settings(chat.id)
+    if pending is not None and pending.message.chat.id != chat.id:
+        pending = None  # a token is good in its own chat only
     if pending is None or ops.now() - pending.created > ANON_TTL:
         ops.mod.pending.pop(token, None)
         await query.answer(t(settings.lang, "mod_anon_expired"), show_alert=True)
-        return
+        raise ApplicationHandlerStop
     alerts: list[str] = []
     done = await run(update, context, pending.name, message=pending.message, actor=query.from_user,
                      args=pending.args, via_button=True, alerts=alerts)
     if not done:
         await query.answer(alerts[0] if alerts else t(settings.lang, "mod_refuse_not_admin"), show_alert=True)
-        return
+        raise ApplicationHandlerStop
     ops.mod.pending.pop(token, None)
     await query.answer()
     try:
-        await query.message.delete()
+        await message.delete()
     except TelegramError:
         pass
+    raise ApplicationHandlerStop  # handled: the FAQ's button handler must not answer it again
 
 
 # --- finding the target -------------------------------------------------------------------------
@@ -941,7 +950,7 @@ def register(application: Application) -> None:
     group_only_names = [name for name, spec in SPECS.items() if not spec.private]
     application.add_handler(CommandHandler(group_only_names, group_only, filters=PRIVATE & NEW_MESSAGE),
                             group=COMMAND_GROUP)
-    application.add_handler(CallbackQueryHandler(anonymous_button, pattern=r"^mod:anon:"), group=COMMAND_GROUP)
+    application.add_handler(CallbackQueryHandler(anonymous_button, pattern=r"^mod:"), group=COMMAND_GROUP)
     application.add_handler(ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER), group=EVENTS_GROUP)
     application.add_handler(ChatMemberHandler(bot_member_update, ChatMemberHandler.MY_CHAT_MEMBER), group=EVENTS_GROUP)
     application.add_handler(MessageHandler(SERVICE_MESSAGES.filters, service_message), group=EVENTS_GROUP)
