@@ -9,7 +9,7 @@ from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
 from tests.fake_bot_api import BOT_ID, BOT_USERNAME
 from bot.core.moderation.permissions import CHANNEL_BOT_ID
-from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OWNER, TELEGRAM, TROLL, Group, setup_group,
+from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TELEGRAM, TROLL, Group, setup_group,
                                       texts)
 
 
@@ -291,6 +291,7 @@ async def test_actions_are_posted_to_the_log_channel_with_hashtags(api, tmp_path
     setup_group(api)
     g = group_with_troll()
     log_channel = -1009999999999
+    api.add_channel(log_channel, admins={ADMIN: {"can_post_messages"}})
     async with running_bot(api, tmp_path) as app:
         await send(app, api, g.message(ADMIN, f"/settings log {log_channel}"))
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} spam links"))
@@ -311,6 +312,35 @@ async def test_a_log_channel_the_bot_cannot_post_to_is_refused(api, tmp_path):
         await send(app, api, g.message(ADMIN, "/settings log @missing_channel"))
         assert (await app.bot_data[KEY].storage.mod_chat_settings(GROUP))[0] is None
     assert "Не могу писать в @missing_channel" in texts(api, GROUP)[-1]
+
+
+async def test_the_log_goes_only_to_a_chat_the_admin_controls_and_a_refusal_says_why(api, tmp_path):
+    """Issue 11, item 2: an admin of this chat cannot point its log (notices, reasons) at a chat they do not run."""
+    setup_group(api)
+    setup_group(api, OTHER_GROUP, owner=5555, admins={})  # a group the bot is in, where ADMIN is a member
+    api.set_member(OTHER_GROUP, ADMIN, "member")
+    api.add_channel(-1007000000001, username="not_mine", owner=5555)  # ADMIN is not there at all
+    api.add_channel(-1007000000002, username="cannot_post", owner=5555, admins={ADMIN: {"can_manage_chat"}})
+    api.add_channel(-1007000000003, username="mine", owner=ADMIN)
+    api.add_channel(-1007000000004, owner=5555)  # this group's linked channel
+    api.groups[GROUP]["linked_chat_id"] = -1007000000004
+    g = group_with_troll()
+    async with running_bot(api, tmp_path) as app:
+        for target in (str(OTHER_GROUP), "@not_mine", "@cannot_post", "-1007000000001"):
+            await send(app, api, g.message(ADMIN, f"/settings log {target}"))
+        refused = texts(api, GROUP)
+        await send(app, api, g.message(ADMIN, f"/warn {TROLL} https://scam.example"))
+        stored = (await app.bot_data[KEY].storage.mod_chat_settings(GROUP))[0]
+        assert stored is None or not stored.get("log_channel")
+        await send(app, api, g.message(ADMIN, "/settings log @mine"))
+        await send(app, api, g.message(ADMIN, "/settings log -1007000000004"))
+        saved = texts(api, GROUP)[-2:]
+    for said, target in zip(refused, (str(OTHER_GROUP), "@not_mine", "@cannot_post", "-1007000000001")):
+        assert said.startswith(f"Не могу вести журнал в {target}: вы не администратор") , said
+    for chat_id in (OTHER_GROUP, -1007000000001, -1007000000002):
+        assert texts(api, chat_id) == []  # nothing reached a chat the admin does not control
+    assert "журнал модерации" in texts(api, -1007000000003)[0] and "журнал модерации" in texts(api, -1007000000004)[0]
+    assert saved == ["✅ Сохранено: log = -1007000000003.", "✅ Сохранено: log = -1007000000004."]
 
 
 async def test_confirmations_delete_themselves_when_the_chat_wants(api, tmp_path):

@@ -8,6 +8,7 @@ the rules' message scanner in 2, so commands still work and private chats reach 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -15,7 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats, Chat,
+from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats, Chat, ChatMember,
                       InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User)
 from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, ChatMemberHandler,
@@ -532,19 +533,60 @@ async def cmd_settings(inv: Invocation) -> None:
         return
     key = key.lower()
     if key == "log" and changed.log_channel:
-        try:
-            await ops.bot.send_message(changed.log_channel, t(changed.lang, "mod_log_test",
-                                                              chat=html.escape(inv.chat.title or str(inv.chat.id))))
-        except TelegramError as exc:
-            log.info("log channel %s refused: %s", changed.log_channel, exc.message)
-            await inv.reply(t(lang, "mod_err_log_channel", channel=html.escape(changed.log_channel)))
+        log_chat_id = await _log_chat_checked(inv, changed.log_channel)
+        if log_chat_id is None:
             return
+        changed = dataclasses.replace(changed, log_channel=str(log_chat_id))  # the id: a @username may change hands
     await ops.save_settings(inv.chat.id, changed)
     inv.settings = changed
     shown = _setting_value(changed, key, changed.lang)
     await ops.record(inv.chat, changed, action="settings", actor=inv.actor, detail=f"{key}={shown}")
     inv.lang = changed.lang
     await inv.reply(t(changed.lang, "mod_settings_saved", setting=html.escape(key), value=shown))
+
+
+async def _log_chat_checked(inv: Invocation, given: str) -> int | None:
+    """The id of the chat `given` for the moderation log, once the caller is shown to control it and the bot
+    has posted there; None after saying why not. The log carries every action's reason as the admin typed it,
+    so it may go only to a chat the caller runs: where they are the owner or an administrator (of a channel:
+    one who may post), or the chat's own linked channel."""
+    ops, lang, shown = inv.ops, inv.lang, html.escape(given)
+    try:
+        target = await ops.bot.get_chat(given)
+    except TelegramError as exc:
+        log.info("log channel %s: %s", given, exc.message)
+        await inv.reply(t(lang, "mod_err_log_channel", channel=shown))
+        return None
+    if not await _controls(ops, inv.chat.id, inv.actor.id, target):
+        await inv.reply(t(lang, "mod_err_log_not_yours", channel=shown))
+        return None
+    try:
+        await ops.bot.send_message(target.id, t(inv.settings.lang, "mod_log_test",
+                                                chat=html.escape(inv.chat.title or str(inv.chat.id))))
+    except TelegramError as exc:
+        log.info("log channel %s refused: %s", given, exc.message)
+        await inv.reply(t(lang, "mod_err_log_channel", channel=shown))
+        return None
+    return target.id
+
+
+async def _controls(ops: Ops, chat_id: int, user_id: int, target: Chat) -> bool:
+    if target.type not in (Chat.CHANNEL, Chat.GROUP, Chat.SUPERGROUP):
+        return False
+    if target.id == chat_id:
+        return True  # this chat itself, whose settings the caller may change
+    try:
+        if (await ops.bot.get_chat(chat_id)).linked_chat_id == target.id:
+            return True  # the channel this group is the discussion of
+        member = await ops.bot.get_chat_member(target.id, user_id)
+    except TelegramError as exc:  # e.g. the bot may not read a channel's members: control is not shown
+        log.info("could not check %s's standing in chat %s: %s", user_id, target.id, exc.message)
+        return False
+    if member.status == ChatMember.OWNER:
+        return True
+    if member.status != ChatMember.ADMINISTRATOR:
+        return False
+    return target.type != Chat.CHANNEL or bool(getattr(member, "can_post_messages", False))
 
 
 async def cmd_modlog(inv: Invocation) -> None:
