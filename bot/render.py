@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
@@ -23,15 +24,66 @@ ECHO_LIMIT = 200
 CALLBACK_LIMIT = 64
 
 # Callback data prefixes.
-TOPIC, FAMILY, ENTRY, FEEDBACK, LANGUAGE, MENU = "t", "f", "e", "fb", "lang", "menu"
-CALLBACK_PATTERN = r"^(t|f|e|fb|lang|menu)(:|$)"
+TOPIC, FAMILY, ENTRY, FEEDBACK, LANGUAGE, MENU, ANONYMOUS = "t", "f", "e", "fb", "lang", "menu", "mod:anon"
 ENTRIES_PER_PAGE = 7  # entry buttons on one page of a family (with its overview's: at most 8)
+
+# Every form of callback data the bot writes, and nothing else (a client may send any bytes):
+#   t:<topic>  f:<family>:<page>  e:<entry>  lang:<ru|en|kk|uk>  menu   buttons of private-chat messages
+#   fb:<ref>:<0|1>                                     feedback on a private-chat answer
+#   fb:<ref>:0:<asker id>                              the 👎 of an auto-answer in a group: the asker's only
+#   mod:anon:<token>                                   an anonymous admin's confirmation in a group
+_CALLBACK_FORMS = re.compile(
+    r"(?P<kind>t|e):(?P<id>[a-z0-9][a-z0-9_-]{0,31})"
+    r"|f:(?P<family>[a-z0-9][a-z0-9-]{0,31}):(?P<page>0|[1-9][0-9]?)"
+    r"|lang:(?P<lang>ru|en|kk|uk)"
+    r"|(?P<menu>menu)"
+    r"|fb:(?P<ref>[0-9a-f]{16}):(?P<value>[01])(?::(?P<asker>[1-9][0-9]{0,15}))?"
+    r"|mod:anon:(?P<token>[0-9a-f]{12})"
+)
+
+
+@dataclass(frozen=True)
+class Press:
+    """Callback data read strictly: `kind` is TOPIC, FAMILY, ENTRY, LANGUAGE, MENU, FEEDBACK or ANONYMOUS."""
+    kind: str
+    value: str = ""  # the topic, family, entry, language, feedback reference or anonymous-admin token
+    page: int = 0  # FAMILY: which page of its entries
+    helpful: bool = False  # FEEDBACK: 👍 or 👎
+    asker: int | None = None  # FEEDBACK on a group auto-answer: who asked (the only one who may press)
+
+    @property
+    def private_only(self) -> bool:
+        """Pressed on a private-chat message only (a group message never carries these buttons)."""
+        return self.kind in (TOPIC, FAMILY, ENTRY, LANGUAGE, MENU) or (self.kind == FEEDBACK and self.asker is None)
+
+
+def parse_callback(data: str | None) -> Press | None:
+    """The press `data` stands for, or None for anything the bot never wrote (to be answered quietly)."""
+    match = _CALLBACK_FORMS.fullmatch(data or "")
+    if match is None:
+        return None
+    if match["kind"]:
+        return Press(match["kind"], match["id"])
+    if match["family"]:
+        return Press(FAMILY, match["family"], page=int(match["page"]))
+    if match["lang"]:
+        return Press(LANGUAGE, match["lang"])
+    if match["menu"]:
+        return Press(MENU)
+    if match["ref"]:
+        asker = int(match["asker"]) if match["asker"] else None
+        if asker is not None and (match["value"] != "0" or asker >= 2 ** 52):
+            return None  # the group button is only ever a 👎, and Telegram's ids have 52 bits
+        return Press(FEEDBACK, match["ref"], helpful=match["value"] == "1", asker=asker)
+    return Press(ANONYMOUS, match["token"])
 
 
 def callback(*parts: str) -> str:
     data = ":".join(parts)
     if len(data.encode()) > CALLBACK_LIMIT:
         raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
+    if parse_callback(data) is None:
+        raise ValueError(f"callback data the bot would not read back: {data!r}")
     return data
 
 

@@ -369,20 +369,29 @@ class Storage:
 
     async def mod_add_warning(self, chat_id: int, user_id: int, *, actor_id: int | None, rule: str | None,
                               reason: str, when: dt.datetime, expires_at: dt.datetime | None) -> int:
-        """Store a warning and return how many unexpired warnings the member now has in this chat."""
+        """Store a warning and return how many unexpired warnings the member now has in this chat.
+
+        One write transaction (BEGIN IMMEDIATE takes the write lock first) inserts and counts, so the
+        count is this warning's own: concurrent warnings, even from other connections, never share one."""
         async with self._lock:
-            await self._db.execute(
-                """INSERT INTO mod_warnings (chat_id, user_id, actor_id, rule, reason, created_at, expires_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (chat_id, user_id, actor_id, rule, reason, _ts(when), _ts(expires_at) if expires_at else None),
-            )
-            await self._db.commit()
-            async with self._db.execute(
-                """SELECT COUNT(*) FROM mod_warnings WHERE chat_id = ? AND user_id = ?
-                   AND (expires_at IS NULL OR expires_at > ?)""",
-                (chat_id, user_id, _ts(when)),
-            ) as cursor:
-                return (await cursor.fetchone())[0]
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute(
+                    """INSERT INTO mod_warnings (chat_id, user_id, actor_id, rule, reason, created_at, expires_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    (chat_id, user_id, actor_id, rule, reason, _ts(when), _ts(expires_at) if expires_at else None),
+                )
+                async with self._db.execute(
+                    """SELECT COUNT(*) FROM mod_warnings WHERE chat_id = ? AND user_id = ?
+                       AND (expires_at IS NULL OR expires_at > ?)""",
+                    (chat_id, user_id, _ts(when)),
+                ) as cursor:
+                    count = (await cursor.fetchone())[0]
+                await self._db.commit()
+            except BaseException:
+                await self._db.rollback()
+                raise
+            return count
 
     async def mod_warnings(self, chat_id: int, user_id: int, when: dt.datetime) -> list[dict]:
         """Unexpired warnings, oldest first."""

@@ -192,6 +192,10 @@ class FakeBotAPI:
         markup_error = self._check_markup(params)
         if markup_error:
             return self._error(400, markup_error)
+        if str(params["chat_id"]).startswith("@"):  # a public chat by its @username
+            if self._group(params) is None:
+                return self._error(400, "Bad Request: chat not found")
+            params = {**params, "chat_id": self._group(params)["id"]}
         self.sent.set()
         chat_id = int(params["chat_id"])
         return self._ok({
@@ -269,6 +273,17 @@ class FakeBotAPI:
         self.groups[chat_id] = group
         return group
 
+    def add_channel(self, chat_id: int, *, title: str = "Log channel", username: str | None = None,
+                    owner: int | None = None, admins: dict[int, set[str] | None] | None = None,
+                    bot_admin: bool = True) -> dict:
+        """A channel (for log channels): admins map ids to their rights, `can_post_messages` among them (None: all)."""
+        channel = self.add_group(chat_id, title=title, owner=owner, bot_admin=bot_admin,
+                                 admins={uid: (set(self.ADMIN_RIGHTS) | {"can_post_messages"} if rights is None else rights)
+                                         for uid, rights in (admins or {}).items()},
+                                 bot_rights=set(self.ADMIN_RIGHTS) | {"can_post_messages"})
+        channel.update({"type": "channel", "username": username})
+        return channel
+
     def set_member(self, chat_id: int, user_id: int, status: str = "member", **extra) -> None:
         self.groups[chat_id]["members"][user_id] = {"status": status, **extra}
 
@@ -302,6 +317,8 @@ class FakeBotAPI:
         elif status == "administrator":
             data.update({"can_be_edited": False, "is_anonymous": member.get("is_anonymous", False)})
             data.update({right: right in member["rights"] for right in self.ADMIN_RIGHTS})
+            if self.groups[chat_id].get("type") == "channel":
+                data["can_post_messages"] = "can_post_messages" in member["rights"]
         elif status == "restricted":
             permissions = member.get("permissions", {})
             data.update({p: bool(permissions.get(p, False)) for p in self.PERMISSIONS})
@@ -316,7 +333,11 @@ class FakeBotAPI:
         return bot.get("status") == "administrator" and right in bot.get("rights", ())
 
     def _group(self, params) -> dict | None:
-        return self.groups.get(int(params["chat_id"])) if str(params.get("chat_id", "")).lstrip("-").isdigit() else None
+        chat_id = str(params.get("chat_id", ""))
+        if chat_id.startswith("@"):  # a public chat by its @username, as Telegram accepts it
+            return next((g for g in self.groups.values() if g.get("username") and
+                         g["username"].lower() == chat_id[1:].lower()), None)
+        return self.groups.get(int(chat_id)) if chat_id.lstrip("-").isdigit() else None
 
     def _no_group(self, params) -> web.Response | None:
         return self._error(400, "Bad Request: chat not found") if self._group(params) is None else None
@@ -325,7 +346,8 @@ class FakeBotAPI:
         group = self._group(params)
         if group is None:
             return self._error(400, "Bad Request: chat not found")
-        return self._ok({"id": group["id"], "type": "supergroup", "title": group["title"],
+        extra = {key: group[key] for key in ("username", "linked_chat_id") if group.get(key)}
+        return self._ok({"id": group["id"], "type": group.get("type", "supergroup"), "title": group["title"], **extra,
                          "permissions": dict(group["permissions"]), "accent_color_id": 0, "max_reaction_count": 11,
                          "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
                                                  "unique_gifts": False, "premium_subscription": False,
@@ -346,6 +368,8 @@ class FakeBotAPI:
         group = self._group(params)
         if group is None:
             return self._error(400, "Bad Request: chat not found")
+        if group.get("type") == "channel" and not self._bot_can(group, "can_post_messages"):
+            return self._error(400, "Bad Request: member list is inaccessible")
         return self._ok(self._member_json(group["id"], int(params["user_id"])))
 
     def _check_target(self, group: dict, user_id: int, method: str) -> web.Response | None:

@@ -189,3 +189,58 @@ def test_questions_are_told_from_chatter():
     assert groups.looks_like_question("а иин долго делают?")
     assert groups.looks_like_question("ЖСН қайдан аламын")
     assert not groups.looks_like_question("всем привет, я из Москвы")
+
+
+async def test_a_blocked_user_gets_no_answer_in_groups_but_the_rules_still_apply(api, tmp_path):
+    """Issue 11, item 1: blocked means ignored everywhere: no @mention, /ask, /faq, reply or auto-answer."""
+    setup_group(api)
+    moderator = 9090
+    chat = Group()
+    text = f"@{BOT_USERNAME} где получить иин"
+    bot_message = chat.raw(BOT_ID, "earlier answer")
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(moderator)) as app:
+        await send(app, api, chat.message(ADMIN, "/settings autoanswer on"))
+        await send(app, api, chat.message(ADMIN, "/settings faq all"))
+        await send(app, api, chat.message(ADMIN, "/settings flood off"))  # eight questions in a row are not the point here
+        await send(app, api, Chat(user_id=moderator).message(f"/block {MEMBER}"))
+        before = len(group_replies(api))
+        await send(app, api, chat.message(MEMBER, text, entities=mention(text)))
+        await send(app, api, chat.message(MEMBER, "/ask где получить иин"))
+        await send(app, api, chat.message(MEMBER, f"/ask@{BOT_USERNAME} как открыть счет в банке"))
+        await send(app, api, chat.message(MEMBER, "/faq bank-account"))
+        await send(app, api, chat.message(MEMBER, "/faq", reply_to=chat.raw(OWNER, "где получить иин?")))
+        await send(app, api, chat.message(MEMBER, "где открыть счёт в банке?"))  # an auto-answer
+        await send(app, api, chat.message(MEMBER, "do russians need a visa", reply_to=bot_message))
+        edited = chat.message(MEMBER, text, entities=mention(text))
+        await send(app, api, {"edited_message": {**edited["message"], "edit_date": int(time.time())}})
+        assert len(group_replies(api)) == before
+        insult = chat.raw(MEMBER, "ты чурка")  # the automatic rules still apply to their messages
+        await send(app, api, {"message": insult})
+        assert int(api.calls_to("deleteMessage")[-1]["message_id"]) == insult["message_id"]
+        await send(app, api, Chat(user_id=moderator).message(f"/unblock {MEMBER}"))
+        await send(app, api, chat.message(MEMBER, "/ask где получить иин"))
+    assert "ИИН" in group_replies(api)[-1]["text"]  # answered again once unblocked
+
+
+async def test_presses_on_a_group_message_are_parsed_strictly(api, tmp_path):
+    """Issue 11, item 3: an auto-answer's 👎 without the asker's id, a menu or entry button and malformed data
+    on a group message get a quiet answer: nothing is posted into the group, the asker's button stays."""
+    setup_group(api)
+    chat = Group()
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, chat.message(ADMIN, "/settings autoanswer on"))
+        await send(app, api, chat.message(MEMBER, "где получить иин?"))
+        auto = group_replies(api)[-1]
+        asker_data = next(b["callback_data"] for row in auto["reply_markup"]["inline_keyboard"] for b in row
+                          if b.get("callback_data", "").startswith("fb:"))
+        ref = asker_data.split(":")[1]
+        said = len(api.calls_to("sendMessage"))
+        owner = Chat(user_id=OWNER, chat_type="supergroup", chat_id=GROUP)
+        for data in (f"fb:{ref}:0", f"fb:{ref}:1", f"fb:{ref}:0:", f"fb:{ref}:0:{OWNER}x", "fb:", "fb:x", "t:documents",
+                     "e:iin", "menu", "lang:en", "zzz"):
+            await send(app, api, owner.press(data, reply_markup=auto["reply_markup"]))
+        rows = await flushed_rows(app)
+    answers = api.calls_to("answerCallbackQuery")
+    assert len(answers) == 11 and all(not a.get("text") and not a.get("show_alert") for a in answers)
+    assert len(api.calls_to("sendMessage")) == said and not api.calls_to("editMessageReplyMarkup")
+    assert next(r for r in rows if r["outcome"] == "answer")["feedback"] is None

@@ -9,7 +9,7 @@ from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
 from tests.fake_bot_api import BOT_ID, BOT_USERNAME
 from bot.core.moderation.permissions import CHANNEL_BOT_ID
-from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OWNER, TELEGRAM, TROLL, Group, setup_group,
+from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TELEGRAM, TROLL, Group, setup_group,
                                       texts)
 
 
@@ -291,6 +291,7 @@ async def test_actions_are_posted_to_the_log_channel_with_hashtags(api, tmp_path
     setup_group(api)
     g = group_with_troll()
     log_channel = -1009999999999
+    api.add_channel(log_channel, admins={ADMIN: {"can_post_messages"}})
     async with running_bot(api, tmp_path) as app:
         await send(app, api, g.message(ADMIN, f"/settings log {log_channel}"))
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} spam links"))
@@ -311,6 +312,35 @@ async def test_a_log_channel_the_bot_cannot_post_to_is_refused(api, tmp_path):
         await send(app, api, g.message(ADMIN, "/settings log @missing_channel"))
         assert (await app.bot_data[KEY].storage.mod_chat_settings(GROUP))[0] is None
     assert "Не могу писать в @missing_channel" in texts(api, GROUP)[-1]
+
+
+async def test_the_log_goes_only_to_a_chat_the_admin_controls_and_a_refusal_says_why(api, tmp_path):
+    """Issue 11, item 2: an admin of this chat cannot point its log (notices, reasons) at a chat they do not run."""
+    setup_group(api)
+    setup_group(api, OTHER_GROUP, owner=5555, admins={})  # a group the bot is in, where ADMIN is a member
+    api.set_member(OTHER_GROUP, ADMIN, "member")
+    api.add_channel(-1007000000001, username="not_mine", owner=5555)  # ADMIN is not there at all
+    api.add_channel(-1007000000002, username="cannot_post", owner=5555, admins={ADMIN: {"can_manage_chat"}})
+    api.add_channel(-1007000000003, username="mine", owner=ADMIN)
+    api.add_channel(-1007000000004, owner=5555)  # this group's linked channel
+    api.groups[GROUP]["linked_chat_id"] = -1007000000004
+    g = group_with_troll()
+    async with running_bot(api, tmp_path) as app:
+        for target in (str(OTHER_GROUP), "@not_mine", "@cannot_post", "-1007000000001"):
+            await send(app, api, g.message(ADMIN, f"/settings log {target}"))
+        refused = texts(api, GROUP)
+        await send(app, api, g.message(ADMIN, f"/warn {TROLL} https://scam.example"))
+        stored = (await app.bot_data[KEY].storage.mod_chat_settings(GROUP))[0]
+        assert stored is None or not stored.get("log_channel")
+        await send(app, api, g.message(ADMIN, "/settings log @mine"))
+        await send(app, api, g.message(ADMIN, "/settings log -1007000000004"))
+        saved = texts(api, GROUP)[-2:]
+    for said, target in zip(refused, (str(OTHER_GROUP), "@not_mine", "@cannot_post", "-1007000000001")):
+        assert said.startswith(f"Не могу вести журнал в {target}: вы не администратор") , said
+    for chat_id in (OTHER_GROUP, -1007000000001, -1007000000002):
+        assert texts(api, chat_id) == []  # nothing reached a chat the admin does not control
+    assert "журнал модерации" in texts(api, -1007000000003)[0] and "журнал модерации" in texts(api, -1007000000004)[0]
+    assert saved == ["✅ Сохранено: log = -1007000000003.", "✅ Сохранено: log = -1007000000004."]
 
 
 async def test_confirmations_delete_themselves_when_the_chat_wants(api, tmp_path):
@@ -400,6 +430,22 @@ async def test_a_blocked_user_may_still_read_the_privacy_notice_and_delete_their
     replies = texts(api)[before:]
     assert len(replies) == 2  # /privacy and /forgetme only; everything else stays ignored
     assert "удал" in replies[1].lower() and left == []
+
+
+async def test_a_blocked_users_command_for_another_bot_is_not_a_data_right(api, tmp_path):
+    """Issue 11, item 4: only /privacy and /forgetme meant for this bot pass the block, as Telegram addresses them."""
+    moderator = 9090
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(moderator)) as app:
+        troll = Chat(user_id=TROLL)
+        await send(app, api, Chat(user_id=moderator).message(f"/block {TROLL}"))
+        before = len(api.calls_to("sendMessage"))
+        for text in ("/privacy@other_bot", "/forgetme@other_bot now", "/privacy@newcomer_test_bot_x", "/privacyx",
+                     "/PRIVACY@other_bot"):
+            await send(app, api, troll.message(text))
+        ignored = len(api.calls_to("sendMessage"))
+        await send(app, api, troll.message(f"/privacy@{BOT_USERNAME.upper()}"))
+    assert ignored == before
+    assert len(api.calls_to("sendMessage")) == before + 1
 
 
 async def test_group_commands_in_private_say_where_they_work(api, tmp_path):
@@ -508,3 +554,47 @@ def test_a_flood_wait_is_read_whether_ptb_gives_seconds_or_a_timedelta(monkeypat
         warnings.simplefilter("ignore")
         failure = failure_from(RetryAfter(dt.timedelta(seconds=9)))
     assert (failure.code, failure.retry_after) == ("flood_wait", 9)
+
+
+async def test_a_mistyped_duration_gets_a_clear_reply_and_no_permanent_mute_or_ban(api, tmp_path):
+    """Issue 11, item 5: a sign, a decimal comma, a superscript… must never turn a timed mute into a permanent one."""
+    setup_group(api)
+    g = group_with_troll()
+    mistyped = ["-5m", "+1h", "²h", "１h", "1,5x", "2h,", "0.5m"]
+    async with running_bot(api, tmp_path) as app:
+        for token in mistyped:
+            await send(app, api, g.message(ADMIN, f"/mute {TROLL} {token} flood"))
+            await send(app, api, g.message(ADMIN, f"/ban {TROLL} {token} scam"))
+        refused = texts(api, GROUP)
+        assert not api.calls_to("banChatMember") and not api.calls_to("restrictChatMember")
+        before = time.time()
+        await send(app, api, g.message(ADMIN, f"/mute {TROLL} 1.5h flood"))
+        await send(app, api, g.message(ADMIN, f"/ban {TROLL} 1,5ч scam"))
+        rows = await audit(app)
+    assert len(refused) == 2 * len(mistyped)
+    for said, token in zip(refused, [t for t in mistyped for _ in (0, 1)]):
+        assert said.startswith(f"Не понял срок «{token}»"), said
+    mute, ban = api.calls_to("restrictChatMember")[0], api.calls_to("banChatMember")[0]
+    assert abs(int(mute["until_date"]) - (before + 5400)) < 60 and abs(int(ban["until_date"]) - (before + 5400)) < 60
+    assert [(r["action"], r["duration"], r["reason"]) for r in rows] == [("mute", 5400, "flood"), ("ban", 5400, "scam")]
+
+
+async def test_overflowing_numbers_get_a_one_line_reply_not_an_error(api, tmp_path):
+    """Issue 11, item 6: a huge duration, a huge mute_time and an id too large for SQLite."""
+    setup_group(api)
+    g = group_with_troll()
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, g.message(ADMIN, f"/mute {TROLL} {'999999w' * 30} flood"))
+        await send(app, api, g.message(ADMIN, f"/settings mute_time {'999999w' * 30}"))
+        await send(app, api, g.message(ADMIN, "/settings warn_expiry 999999w"))
+        await send(app, api, g.message(ADMIN, "/ban 9999999999999999999 spam"))
+        await send(app, api, g.message(ADMIN, "/warns 99999999999999999999999"))
+        rows = await audit(app)
+    said = texts(api, GROUP)
+    assert len(said) == 5 and all("\n" not in s for s in said), said
+    assert said[0].startswith("Не понял срок «999999w")
+    assert said[1].startswith("Неверное значение для mute_time") and said[2].startswith("Неверное значение для warn_expiry")
+    assert said[3] == "«9999999999999999999» — не id пользователя Telegram."
+    assert said[4] == "«99999999999999999999999» — не id пользователя Telegram."
+    assert not any("Что-то пошло не так" in s for s in said)
+    assert not api.calls_to("banChatMember") and not api.calls_to("restrictChatMember") and rows == []

@@ -1,14 +1,20 @@
 """The pure moderation decisions: durations, who may do what to whom, links, words, flood, night, settings."""
 
 import datetime as dt
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.moderation.commands import parse_target_args
 from bot.core.moderation.durations import DurationError, looks_like_duration, parse_duration, split_duration, until
 from bot.core.moderation.errors import classify
 from bot.core.moderation.flood import FloodTracker
+from bot.core.moderation import links
 from bot.core.moderation.links import Entity, scan_links
 from bot.core.moderation.night import ALMATY, NightHoursError, is_night, night_ends, parse_hours
 from bot.core.moderation.permissions import (ANONYMOUS_ADMIN_ID, CHANNEL_BOT_ID, DELETE, RESTRICT, TELEGRAM_SERVICE_ID,
@@ -48,6 +54,45 @@ def test_malformed_or_out_of_range_durations_are_refused(text):
 def test_a_typo_in_a_duration_is_recognised_as_a_duration_not_a_reason():
     assert looks_like_duration("30x") and looks_like_duration("5") and looks_like_duration("2ч")
     assert not looks_like_duration("spam") and not looks_like_duration("@troll")
+
+
+# Issue 11, item 5: whatever looks like a number where the duration goes is a duration, valid or not.
+# Signs, decimal commas, superscript, fractional, full-width or other scripts' digits, trailing punctuation.
+DURATION_LIKE_BUT_INVALID = ["-5m", "+1h", "\u22121h", "\u00b2h", "\u00bdh", "\uff11h", "\u0665m", "1,5x", "1.5.5h",
+                             "1..5h", ".5h", "2h,", "2h.", "1.5", "0.5m", "1.h", "1e3m", "1_000m", "5"]
+
+
+@pytest.mark.parametrize("token", DURATION_LIKE_BUT_INVALID)
+def test_what_looks_like_a_duration_but_is_not_a_valid_one_is_refused(token):
+    assert looks_like_duration(token)
+    with pytest.raises(DurationError):
+        parse_duration(token)
+    parsed = parse_target_args(["123456", token, "flood"], target_known=False, wants_duration=True)
+    assert parsed.error == "bad_duration" and parsed.duration is None
+
+
+@pytest.mark.parametrize("text, seconds", [("1.5h", 5400), ("1,5ч", 5400), ("0.5d", 43200), ("2.25h", 8100),
+                                           ("1.5h30m", 7200)])
+def test_a_decimal_duration_is_read_as_written(text, seconds):
+    assert parse_duration(text) == dt.timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("token", ["999999w" * n for n in (1, 2, 50, 500)] + ["9" * 400 + "m", "1" + "0" * 30 + "h"])
+def test_huge_durations_are_refused_with_the_durations_own_error(token):
+    assert looks_like_duration(token)
+    with pytest.raises(DurationError):
+        parse_duration(token)
+    with pytest.raises(SettingError):
+        apply_setting(ChatSettings(), "mute_time", token)
+    with pytest.raises(SettingError):
+        apply_setting(ChatSettings(), "warn_expiry", token)
+
+
+@pytest.mark.parametrize("word", ["9999999999999999999", "99999999999999999999999", "4503599627370496", "0", "00"])
+def test_a_numeric_id_beyond_telegrams_ids_is_refused(word):
+    """Telegram ids have at most 52 significant bits; anything larger cannot be anyone (and overflows SQLite)."""
+    parsed = parse_target_args([word, "spam"], target_known=False, wants_duration=True)
+    assert parsed.error == "bad_id" and parsed.bad_token == word and parsed.user_id is None
 
 
 def test_until_stays_inside_telegrams_window_and_none_means_forever():
@@ -193,6 +238,44 @@ def test_other_links_count_too_but_ordinary_text_does_not():
     assert not scan_links("т.е. можно, но это не ссылка; вот мне / тебе").has_links
     assert not scan_links("Ассет. Меня зовут Ассет / новичок").has_links
     assert not scan_links("").has_links and not scan_links(None).has_links
+
+
+# Issue 11, item 13: the Telegram-link pattern as it was (an optional subdomain prefix that could start
+# anywhere in a run of letters, digits, "_" or "-": quadratic). The new one must find exactly the same links.
+OLD_TELEGRAM = re.compile(
+    r"(?:(?:https?://)?(?:www\.)?(?:[a-z0-9_-]+\.)?(?:t\.me|telegram\.me|telegram\.dog)(?:/|\b)\S*"
+    r"|tg://\S+"
+    rf"|\b[tт]{links._DOT}(?:me|ме)\s*/\s*\S+"
+    rf"|\btelegram{links._DOT}(?:me|dog)\s*/\s*\S+)",
+    re.IGNORECASE,
+)
+LINKISH = st.lists(st.sampled_from(list("atTwe.m/:hps_-9gdoлтмеTELGRAM[]() \n") + ["t.me", "telegram", "www.", "https://",
+                                                                                   "dot", "-_", "ı", "K"]),
+                   max_size=40).map("".join)
+ORDINARY_LINKS = st.builds(lambda pre, sub, dom, path, post: f"{pre}{sub}{dom}{path}{post}",
+                           st.sampled_from(["", "join ", "https://", "http://www.", "www.", "см:", "(", "x"]),
+                           st.sampled_from(["", "durov.", "my_chat-1.", "a.b.", "WWW."]),
+                           st.sampled_from(["t.me", "T.ME", "telegram.me", "telegram.dog", "t.mex", "example.com"]),
+                           st.sampled_from(["", "/", "/+abc", "/joinchat/AAAA", "/group?x=1", ".", "!"]),
+                           st.sampled_from(["", " now", ", ok", "\nnext t.me/x"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(LINKISH, ORDINARY_LINKS))
+def test_the_linear_telegram_pattern_finds_what_the_old_one_found(text):
+    assert [m.span() for m in links._TELEGRAM.finditer(text)] == [m.span() for m in OLD_TELEGRAM.finditer(text)]
+
+
+def test_link_scanning_takes_linear_time_on_long_runs():
+    """A 200,000-character run of each troublesome kind: linear matching takes milliseconds, the old
+    quadratic pattern minutes. Run in a child process so a regression fails on the timeout, not by hanging."""
+    script = (
+        "from bot.core.moderation.links import scan_links, is_telegram_link\n"
+        "for unit in ('a', '7', '_', '-', 'ab-_9', 'telegram', 'www.', 'a.', 't.', 'a.kz', 'т', ' '):\n"
+        "    text = (unit * 200_000)[:200_000]\n"
+        "    scan_links(text); is_telegram_link(text); scan_links('see ' + text + '.t.me/x')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)
 
 
 def test_url_entities_are_read_from_the_text():

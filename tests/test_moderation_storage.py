@@ -96,3 +96,23 @@ async def test_pruning_forgets_what_moderation_no_longer_needs(tmp_path):
         assert len(await storage.mod_warnings(-1, 6, NOW)) == 1  # warnings that never expire stay
     finally:
         await storage.close()
+
+
+async def test_concurrent_warnings_each_get_their_own_count(tmp_path):
+    """The count a warning returns is taken in the same transaction as its insert: concurrent warnings
+    (here from four connections, as from several bot processes) never share a count, so exactly one
+    of them is the one that reaches the limit."""
+    import asyncio
+
+    path = tmp_path / "bot.sqlite3"
+    storages = [await Storage.open(path) for _ in range(4)]
+    try:
+        for _ in range(5):
+            await storages[0].mod_clear_warnings(-100, 7)
+            counts = await asyncio.gather(*(
+                storages[i % 4].mod_add_warning(-100, 7, actor_id=1, rule=None, reason=f"w{i}", when=NOW, expires_at=None)
+                for i in range(24)))
+            assert sorted(counts) == list(range(1, 25))
+    finally:
+        for storage in storages:
+            await storage.close()

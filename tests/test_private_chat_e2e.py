@@ -242,7 +242,30 @@ def test_answer_keyboards_are_sent_as_telegram_would_read_them(knowledge):
             keyboards += [render.answer_keyboard(knowledge, entry, lang, ref) for ref in ("0123456789abcdef", None)]
         for keyboard in keyboards:
             assert keyboard.to_dict() == InlineKeyboardMarkup(keyboard.inline_keyboard).to_dict()
-    first = render.answer_keyboard(knowledge, entry, "ru", "aaaa").to_dict()["inline_keyboard"][0]
-    second = render.answer_keyboard(knowledge, entry, "ru", "bbbb").to_dict()["inline_keyboard"][0]
-    assert [b["callback_data"] for b in first] == ["fb:aaaa:1", "fb:aaaa:0"]  # each answer its own feedback
-    assert [b["callback_data"] for b in second] == ["fb:bbbb:1", "fb:bbbb:0"]
+    first = render.answer_keyboard(knowledge, entry, "ru", "a" * 16).to_dict()["inline_keyboard"][0]
+    second = render.answer_keyboard(knowledge, entry, "ru", "b" * 16).to_dict()["inline_keyboard"][0]
+    assert [b["callback_data"] for b in first] == ["fb:" + "a" * 16 + ":1", "fb:" + "a" * 16 + ":0"]  # each answer its own feedback
+    assert [b["callback_data"] for b in second] == ["fb:" + "b" * 16 + ":1", "fb:" + "b" * 16 + ":0"]
+
+
+# Issue 11, item 3: every press is parsed strictly; anything else gets a quiet answer and changes nothing.
+FORGED = ["fb:", "fb:x", "fb:x:1", "fb::1", "fb:0123456789abcdef", "fb:0123456789abcdef:2", "fb:0123456789abcdef:1:",
+          "fb:0123456789abcdef:1:x", "fb:0123456789abcdef:0:4242:9", "fb:0123456789ABCDEF:1", "fb:0123456789abcdef:1\n",
+          "t:", "t:nowhere", "t:housing:x", "t:../housing", "e:", "e:no-such-entry", "e:iin:x", "e:IIN", "lang:", "lang:xx",
+          "lang:kk:ru", "menu:", "menu:x", "mod:anon:", "mod:anon:zz", "mod:anon:0123456789ab", "zzz", "", ":", "fb",
+          "t", "e", "lang", "é:iin"]
+
+
+async def test_forged_button_data_gets_a_quiet_answer_and_changes_nothing(api, tmp_path):
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, Chat().message("как открыть счет в банке"))
+        (reply,) = api.calls_to("sendMessage")
+        ref = next(d for d in keyboard_data(reply) if d.startswith("fb:")).split(":")[1]
+        for data in FORGED + [f"fb:{ref}:0:4242", f"fb:{ref}:1:4242"]:  # an asker's id belongs to group answers only
+            await send(app, api, Chat().press(data, reply_markup=reply["reply_markup"]))
+        rows = await flushed_rows(app)
+    answers = api.calls_to("answerCallbackQuery")
+    assert len(answers) == len(FORGED) + 2  # every press answered, so no client spins
+    assert all(not a.get("text") and not a.get("show_alert") for a in answers)  # quietly
+    assert len(api.calls_to("sendMessage")) == 1  # no menu, no entry, no "something went wrong"
+    assert not api.calls_to("editMessageReplyMarkup") and rows[0]["feedback"] is None

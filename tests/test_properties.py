@@ -56,7 +56,7 @@ def test_the_matcher_never_raises_and_always_decides(matcher, text):
        target_known=st.booleans(), wants_duration=st.booleans())
 def test_moderation_command_words_never_raise(args, target_known, wants_duration):
     parsed = parse_target_args([a for a in args], target_known=target_known, wants_duration=wants_duration)
-    assert parsed.error in (None, "no_target", "bad_duration")
+    assert parsed.error in (None, "no_target", "bad_id", "bad_duration")
     if parsed.error is None and not target_known:
         assert parsed.username is not None or parsed.user_id is not None
     if parsed.duration is not None:
@@ -161,3 +161,16 @@ def test_split_answers_are_valid_within_the_limit_and_complete(parts, limit):
         assert visible_units(piece) <= limit
     original = "".join(parse_html(text)[1].split())
     assert "".join("".join(parse_html(p)[1].split()) for p in pieces) == original  # only whitespace at the cuts goes
+
+
+@SETTINGS
+@given(data=st.one_of(texts, st.from_regex(r"\A(fb|t|e|lang|menu|mod:anon)(:[0-9a-fA-Fx]{0,17}){0,4}\Z")))
+def test_callback_data_is_read_strictly_and_never_raises(data):
+    """Issue 11, item 3: whatever a client sends as callback data, the parser answers a press or None."""
+    from bot import render
+
+    press = render.parse_callback(data)
+    if press is not None:  # only what the bot itself writes: it writes the same data back
+        parts = {render.FEEDBACK: lambda p: [p.value, "1" if p.helpful else "0"] + ([str(p.asker)] if p.asker else []),
+                 render.MENU: lambda p: []}.get(press.kind, lambda p: [p.value])(press)
+        assert render.callback(press.kind, *parts) == data

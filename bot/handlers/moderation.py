@@ -2,12 +2,13 @@
 
 Thin handlers: the decisions are in `bot.core.moderation`, the Telegram work and the audit trail in
 `bot.enforcement`. Handler groups keep this capability out of the private-chat FAQ handlers' way:
-a gate (-100) drops blocked users and notes who was seen, commands run in -1, member events in 1 and
+a gate (-100) notes who was seen and drops blocked users' updates (running only the rules on their group messages), commands run in -1, member events in 1 and
 the rules' message scanner in 2, so commands still work and private chats reach the FAQ as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -15,7 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats, Chat,
+from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats, Chat, ChatMember,
                       InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User)
 from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, ChatMemberHandler,
@@ -31,6 +32,7 @@ from bot.core.moderation.settings import SETTING_KEYS, ChatSettings, SettingErro
 from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_blocked_words
 from bot.enforcement import (MOD_KEY, Failure, Moderation, Ops, Target, failure_from, format_duration, member_from,
                              rule_name)
+from bot import render
 from bot.handlers.questions import user_language
 from bot.i18n import LANGUAGES, t
 from bot.services import KEY, services
@@ -153,7 +155,7 @@ async def ask_anonymous(ops: Ops, message: Message, settings: ChatSettings, name
     token = secrets.token_hex(6)
     ops.mod.pending[token] = Pending(name, message, args, now)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(settings.lang, "mod_anon_button"),
-                                                           callback_data=f"mod:anon:{token}")]])
+                                                           callback_data=render.callback(render.ANONYMOUS, token))]])
     await ops.say(message.chat.id, t(settings.lang, "mod_anon_confirm", command=html.escape("/" + name)), settings,
                   reply_to=message.message_id, reply_markup=keyboard)
 
@@ -161,26 +163,34 @@ async def ask_anonymous(ops: Ops, message: Message, settings: ChatSettings, name
 async def anonymous_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     ops = Ops.of(context)
-    token = (query.data or "").rpartition(":")[2]
+    press = render.parse_callback(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    if press is None or press.kind != render.ANONYMOUS or message is None or message.chat.type == Chat.PRIVATE:
+        await query.answer()  # data the bot never wrote, or not on a group message: quietly nothing
+        raise ApplicationHandlerStop
+    token = press.value
     pending: Pending | None = ops.mod.pending.get(token)
-    chat = query.message.chat if query.message else None
-    settings = await ops.settings(chat.id) if chat else ChatSettings()
+    chat = message.chat
+    settings = await ops.settings(chat.id)
+    if pending is not None and pending.message.chat.id != chat.id:
+        pending = None  # a token is good in its own chat only
     if pending is None or ops.now() - pending.created > ANON_TTL:
         ops.mod.pending.pop(token, None)
         await query.answer(t(settings.lang, "mod_anon_expired"), show_alert=True)
-        return
+        raise ApplicationHandlerStop
     alerts: list[str] = []
     done = await run(update, context, pending.name, message=pending.message, actor=query.from_user,
                      args=pending.args, via_button=True, alerts=alerts)
     if not done:
         await query.answer(alerts[0] if alerts else t(settings.lang, "mod_refuse_not_admin"), show_alert=True)
-        return
+        raise ApplicationHandlerStop
     ops.mod.pending.pop(token, None)
     await query.answer()
     try:
-        await query.message.delete()
+        await message.delete()
     except TelegramError:
         pass
+    raise ApplicationHandlerStop  # handled: the FAQ's button handler must not answer it again
 
 
 # --- finding the target -------------------------------------------------------------------------
@@ -225,6 +235,9 @@ async def resolve(inv: Invocation, action: str, *, wants_duration: bool = False,
         parsed = parse_target_args(inv.args, target_known=reply is not None, wants_duration=wants_duration)
     if parsed.error == "no_target":
         await inv.reply(t(lang, "mod_err_no_target"))
+        return None
+    if parsed.error == "bad_id":
+        await inv.reply(t(lang, "mod_err_bad_id", token=html.escape(parsed.bad_token[:30])))
         return None
     if parsed.error == "bad_duration":
         await inv.reply(t(lang, "mod_err_bad_duration", token=html.escape(parsed.bad_token[:30])))
@@ -520,19 +533,60 @@ async def cmd_settings(inv: Invocation) -> None:
         return
     key = key.lower()
     if key == "log" and changed.log_channel:
-        try:
-            await ops.bot.send_message(changed.log_channel, t(changed.lang, "mod_log_test",
-                                                              chat=html.escape(inv.chat.title or str(inv.chat.id))))
-        except TelegramError as exc:
-            log.info("log channel %s refused: %s", changed.log_channel, exc.message)
-            await inv.reply(t(lang, "mod_err_log_channel", channel=html.escape(changed.log_channel)))
+        log_chat_id = await _log_chat_checked(inv, changed.log_channel)
+        if log_chat_id is None:
             return
+        changed = dataclasses.replace(changed, log_channel=str(log_chat_id))  # the id: a @username may change hands
     await ops.save_settings(inv.chat.id, changed)
     inv.settings = changed
     shown = _setting_value(changed, key, changed.lang)
     await ops.record(inv.chat, changed, action="settings", actor=inv.actor, detail=f"{key}={shown}")
     inv.lang = changed.lang
     await inv.reply(t(changed.lang, "mod_settings_saved", setting=html.escape(key), value=shown))
+
+
+async def _log_chat_checked(inv: Invocation, given: str) -> int | None:
+    """The id of the chat `given` for the moderation log, once the caller is shown to control it and the bot
+    has posted there; None after saying why not. The log carries every action's reason as the admin typed it,
+    so it may go only to a chat the caller runs: where they are the owner or an administrator (of a channel:
+    one who may post), or the chat's own linked channel."""
+    ops, lang, shown = inv.ops, inv.lang, html.escape(given)
+    try:
+        target = await ops.bot.get_chat(given)
+    except TelegramError as exc:
+        log.info("log channel %s: %s", given, exc.message)
+        await inv.reply(t(lang, "mod_err_log_channel", channel=shown))
+        return None
+    if not await _controls(ops, inv.chat.id, inv.actor.id, target):
+        await inv.reply(t(lang, "mod_err_log_not_yours", channel=shown))
+        return None
+    try:
+        await ops.bot.send_message(target.id, t(inv.settings.lang, "mod_log_test",
+                                                chat=html.escape(inv.chat.title or str(inv.chat.id))))
+    except TelegramError as exc:
+        log.info("log channel %s refused: %s", given, exc.message)
+        await inv.reply(t(lang, "mod_err_log_channel", channel=shown))
+        return None
+    return target.id
+
+
+async def _controls(ops: Ops, chat_id: int, user_id: int, target: Chat) -> bool:
+    if target.type not in (Chat.CHANNEL, Chat.GROUP, Chat.SUPERGROUP):
+        return False
+    if target.id == chat_id:
+        return True  # this chat itself, whose settings the caller may change
+    try:
+        if (await ops.bot.get_chat(chat_id)).linked_chat_id == target.id:
+            return True  # the channel this group is the discussion of
+        member = await ops.bot.get_chat_member(target.id, user_id)
+    except TelegramError as exc:  # e.g. the bot may not read a channel's members: control is not shown
+        log.info("could not check %s's standing in chat %s: %s", user_id, target.id, exc.message)
+        return False
+    if member.status == ChatMember.OWNER:
+        return True
+    if member.status != ChatMember.ADMINISTRATOR:
+        return False
+    return target.type != Chat.CHANNEL or bool(getattr(member, "can_post_messages", False))
 
 
 async def cmd_modlog(inv: Invocation) -> None:
@@ -812,7 +866,12 @@ async def group_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 # --- events and the automatic rules ----------------------------------------------------------------
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """First for every update: note users seen in groups (id and @username), and ignore blocked users."""
+    """First for every update: note users seen in groups (id and @username), and ignore blocked users.
+
+    A blocked user gets nothing from the bot anywhere (no answer, command, button or inline result),
+    except /privacy and /forgetme sent to this bot in a private chat. In groups the automatic rules
+    still apply to their messages, and their joins and leaves are still noted (newcomer clock, network bans).
+    """
     user = update.effective_user
     if user is None:
         return
@@ -823,16 +882,30 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ops.remember(user)
         if message is not None and message.reply_to_message is not None:
             await ops.remember(message.reply_to_message.from_user)
-    if await ops.is_blocked(user.id) and (chat is None or chat.type == Chat.PRIVATE or update.callback_query is not None):
-        if chat is not None and chat.type == Chat.PRIVATE and _command_name(update.message) in DATA_RIGHTS:
-            return  # being blocked takes nobody's right to read the privacy notice or to have their data deleted
-        raise ApplicationHandlerStop  # the bot ignores them; in groups `run` ignores their commands, the rules still apply
+    if not await ops.is_blocked(user.id):
+        return
+    if DATA_RIGHTS_COMMAND.check_update(update):
+        return  # being blocked takes nobody's right to read the privacy notice or to have their data deleted
+    if update.chat_member is not None or update.my_chat_member is not None:
+        return  # membership changes are never answered; the moderation events need them
+    if chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+        if SERVICE_MESSAGES.check_update(update):
+            await service_message(update, context)
+        elif SCANNED_MESSAGES.check_update(update):
+            await scan(update, context)
+    raise ApplicationHandlerStop  # nothing else runs for them: no answer, no command, no button
 
 
-def _command_name(message: Message | None) -> str | None:
-    """The command a message gives, if any: "/forgetme@newcomer_bot now" -> "forgetme"."""
-    text = (message.text or "") if message is not None else ""
-    return text.split(maxsplit=1)[0][1:].split("@")[0].lower() if text.startswith("/") else None
+async def _data_rights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Never called: DATA_RIGHTS_COMMAND only tells the gate which updates bot.handlers.admin will answer."""
+
+
+# The same matching as the /privacy and /forgetme handlers (the command at the start, for this bot only:
+# "/privacy@other_bot" is not theirs), so the gate lets through exactly what they answer.
+DATA_RIGHTS_COMMAND = CommandHandler(list(DATA_RIGHTS), _data_rights, filters=PRIVATE & NEW_MESSAGE)
+SERVICE_MESSAGES = MessageHandler(GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
+                                  lambda update, context: None)
+SCANNED_MESSAGES = MessageHandler(GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, lambda update, context: None)
 
 
 async def member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -919,13 +992,11 @@ def register(application: Application) -> None:
     group_only_names = [name for name, spec in SPECS.items() if not spec.private]
     application.add_handler(CommandHandler(group_only_names, group_only, filters=PRIVATE & NEW_MESSAGE),
                             group=COMMAND_GROUP)
-    application.add_handler(CallbackQueryHandler(anonymous_button, pattern=r"^mod:anon:"), group=COMMAND_GROUP)
+    application.add_handler(CallbackQueryHandler(anonymous_button, pattern=r"^mod:"), group=COMMAND_GROUP)
     application.add_handler(ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER), group=EVENTS_GROUP)
     application.add_handler(ChatMemberHandler(bot_member_update, ChatMemberHandler.MY_CHAT_MEMBER), group=EVENTS_GROUP)
-    application.add_handler(MessageHandler(GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
-                                           service_message), group=EVENTS_GROUP)
-    application.add_handler(MessageHandler(GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, scan),
-                            group=SCAN_GROUP)
+    application.add_handler(MessageHandler(SERVICE_MESSAGES.filters, service_message), group=EVENTS_GROUP)
+    application.add_handler(MessageHandler(SCANNED_MESSAGES.filters, scan), group=SCAN_GROUP)
     if application.job_queue is not None:
         application.job_queue.run_repeating(night_job, interval=60, first=5, name="moderation-night")
         application.job_queue.run_repeating(prune_job, interval=6 * 3600, first=600, name="moderation-prune")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import InlineKeyboardMarkup, Update, User
+from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import render
@@ -134,41 +134,52 @@ async def send_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_i
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every button press that reaches here (moderation takes its own first): read strictly by
+    `render.parse_callback`; anything the bot did not write, or a private chat's button pressed on a
+    group message, gets a quiet answer and changes nothing."""
     svc = services(context)
     query = update.callback_query
+    press = render.parse_callback(query.data)
+    message = query.message if isinstance(query.message, Message) else None  # None: inline or inaccessible
+    private = message is not None and message.chat.type == Chat.PRIVATE
+    if press is None or message is None or press.kind == render.ANONYMOUS or press.private_only != private:
+        await query.answer()
+        return
     lang = await user_language(svc, update.effective_user)
-    kind, _, rest = (query.data or "").partition(":")
-    if kind == render.FEEDBACK:
-        ref, value, *asker = rest.split(":")
-        if asker and asker[0] != str(update.effective_user.id):  # an auto-answer's 👎 belongs to whoever asked
+    if press.kind == render.FEEDBACK:
+        if press.asker is not None and press.asker != update.effective_user.id:  # an auto-answer's 👎 belongs to whoever asked
             await query.answer(t(lang, "only_asker"), show_alert=True)
             return
-        svc.query_log.feedback(ref, value == "1")
-        await query.answer(t(lang, "feedback_thanks" if value == "1" else "feedback_sorry"))
-        await query.edit_message_reply_markup(reply_markup=_without_feedback(query.message.reply_markup))
+        svc.query_log.feedback(press.value, press.helpful)
+        await query.answer(t(lang, "feedback_thanks" if press.helpful else "feedback_sorry"))
+        await query.edit_message_reply_markup(reply_markup=_without_feedback(message.reply_markup))
+        return
+    listing = _listing(svc, press, lang)
+    if press.kind in (render.TOPIC, render.FAMILY) and listing is None:  # no such topic or page (any more: a reload)
+        await query.answer()
+        return
+    if press.kind == render.ENTRY and press.value not in svc.knowledge.entries:
+        await query.answer()
         return
     await query.answer()
-    if kind == render.LANGUAGE and rest in LANGUAGES:
-        await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), rest)
-        await query.message.reply_text(t(rest, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, rest))
-    elif kind in (render.TOPIC, render.FAMILY):
-        listing = _listing(svc, kind, rest, lang)
-        if listing is None:
-            await query.message.reply_text(t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
-        else:
-            await query.message.reply_text(listing[0], reply_markup=listing[1])
-    elif kind == render.ENTRY:
-        await send_entry(update, context, rest, lang)
+    if press.kind == render.LANGUAGE:
+        await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), press.value)
+        await message.reply_text(t(press.value, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, press.value))
+    elif listing is not None:
+        await message.reply_text(listing[0], reply_markup=listing[1])
+    elif press.kind == render.ENTRY:
+        await send_entry(update, context, press.value, lang)
     else:
-        await query.message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+        await message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-def _listing(svc: Services, kind: str, rest: str, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
-    """A topic's families, or a page of a family's entries ("f:<family>:<page>")."""
-    if kind == render.TOPIC:
-        return render.topic_families(svc.knowledge, rest, lang)
-    family, _, page = rest.partition(":")
-    return render.family_entries(svc.knowledge, family, int(page), lang) if page.isdigit() and len(page) <= 3 else None
+def _listing(svc: Services, press: render.Press, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A topic's families, or a page of a family's entries; None for any other press."""
+    if press.kind == render.TOPIC:
+        return render.topic_families(svc.knowledge, press.value, lang)
+    if press.kind == render.FAMILY:
+        return render.family_entries(svc.knowledge, press.value, press.page, lang)
+    return None
 
 
 def _without_feedback(markup):
@@ -194,6 +205,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("ask", ask_command, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
     application.add_handler(MessageHandler(private & filters.COMMAND, help_command))
-    application.add_handler(CallbackQueryHandler(button, pattern=render.CALLBACK_PATTERN))
+    application.add_handler(CallbackQueryHandler(button))  # every press, so a forged one is answered too
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
 

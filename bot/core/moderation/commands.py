@@ -11,7 +11,8 @@ from bot.core.moderation.durations import DurationError, looks_like_duration, pa
 from bot.core.moderation.rules import clip_reason
 
 USERNAME = re.compile(r"^@([A-Za-z][A-Za-z0-9_]{3,31})$")
-USER_ID = re.compile(r"^\d{1,19}$")
+USER_ID = re.compile(r"^[0-9]+$")
+MAX_USER_ID = 2 ** 52 - 1  # Telegram's ids have at most 52 significant bits (and SQLite's integers 63)
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class TargetArgs:
     user_id: int | None = None
     duration: dt.timedelta | None = None
     reason: str = ""
-    error: str | None = None  # "no_target" or "bad_duration"
+    error: str | None = None  # "no_target", "bad_id" or "bad_duration"
     bad_token: str = ""
 
 
@@ -37,7 +38,10 @@ def parse_target_args(args: Sequence[str], *, target_known: bool, wants_duration
     elif not target_known:
         if not words or not USER_ID.match(words[0]):
             return TargetArgs(error="no_target", bad_token=words[0] if words else "")
-        user_id = int(words.pop(0))
+        word = words.pop(0)
+        if len(word) > 16 or not 1 <= int(word) <= MAX_USER_ID:
+            return TargetArgs(error="bad_id", bad_token=word)
+        user_id = int(word)
     duration = None
     if wants_duration and words and looks_like_duration(words[0]):
         token = words.pop(0)
