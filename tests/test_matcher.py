@@ -3,10 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.evaluate import evaluate, load_items
+from bot.core.evaluate import cross_validate, evaluate, load_items
 from bot.core.matcher import Matcher
 
-HELD_OUT = Path(__file__).parent / "data" / "questions.yaml"
+HELD_OUT = Path(__file__).parent / "data" / "heldout.yaml"  # frozen before the matcher was tuned
+OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -21,7 +22,20 @@ HELD_OUT = Path(__file__).parent / "data" / "questions.yaml"
     ("нужна ли виза россиянам", "visa-free-entry"),
     ("где снять квартиру в алматы", "housing"),
 ])
-def test_clear_questions_are_answered_with_their_entry(matcher, question, expected):
+def test_clear_questions_are_answered_in_their_family(matcher, question, expected):
+    match = matcher.match(question)
+    assert (match.outcome, match.family) == ("answer", expected)
+    assert matcher.knowledge.entries[match.entry_id].family == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("истекает ли иин", "iin-expiry"),
+    ("можно ли получить симку без иин", "phone-sim-without-iin"),
+    ("сколько можно ездить по российским правам", "driving-foreign-licence"),
+    ("как оплатить проезд в автобусе", "transport-onay"),
+    ("сколько наличных можно ввезти", "bank-account-cash-border"),
+])
+def test_a_specific_question_gets_the_specific_entry(matcher, question, expected):
     match = matcher.match(question)
     assert (match.outcome, match.entry_id) == ("answer", expected)
 
@@ -61,12 +75,14 @@ def test_ambiguous_question_offers_two_or_three_choices(matcher):
     assert len(set(match.alternatives)) == len(match.alternatives)
 
 
-def test_every_phrasing_of_every_entry_finds_its_own_entry(knowledge, matcher):
-    for entry in knowledge.entries.values():
-        for lang, text in entry.texts.items():
-            for phrasing in (text.question, *text.phrasings):
-                _, ranking = matcher.rank(phrasing)
-                assert ranking[0][0] == entry.id, (entry.id, lang, phrasing, ranking[:2])
+def test_phrasings_hidden_from_the_matcher_still_find_their_family(knowledge):
+    """Cross-validation over the knowledge's own phrasings: generalisation, not memory."""
+    report = cross_validate(knowledge, 5)
+    total = report.total
+    assert total.correct / total.labelled >= 0.70
+    assert total.confident_wrong / total.labelled <= 0.08
+    for lang, figures in report.groups.items():
+        assert figures.correct / figures.labelled >= 0.60, lang
 
 
 def test_the_reply_language_follows_the_question(matcher):
@@ -74,24 +90,35 @@ def test_the_reply_language_follows_the_question(matcher):
     assert matcher.match("где получить иин").language == "ru"
     assert matcher.match("ЖСН қалай алуға болады").language == "kk"
     assert matcher.match("gde poluchit iin").language == "ru"
+    assert matcher.match("де отримати ИИН в Алмати").language == "uk"
+    assert matcher.match("онай карта").language == "ru"  # whatever the phrasing it matched was written in
 
 
 def test_json_shape_matches_the_cli_contract(matcher):
     answer = matcher.match("где получить иин").as_json()
-    assert set(answer) == {"question", "id", "outcome", "score", "alternatives"}
-    assert answer["id"] == "iin" and answer["outcome"] == "answer"
+    assert set(answer) == {"question", "id", "outcome", "score", "alternatives", "family", "alternative_families", "language"}
+    assert answer["id"] == "iin-where" and answer["outcome"] == "answer" and answer["family"] == "iin"
+    assert len(answer["alternative_families"]) == len(answer["alternatives"])
     clarify = matcher.match("документы").as_json()
-    assert clarify["id"] is None and clarify["alternatives"]
+    assert clarify["id"] is None and clarify["family"] is None and clarify["alternatives"]
+    assert clarify["alternative_families"] == [matcher.knowledge.entries[e].family for e in clarify["alternatives"]]
 
 
-def test_accuracy_floor_on_the_projects_own_held_out_questions(matcher):
-    """Questions written apart from the knowledge (tests/data/questions.yaml), in every style."""
-    report = evaluate(matcher, load_items(HELD_OUT))
+def test_floors_on_the_projects_own_held_out_questions(matcher):
+    """Questions written apart from the knowledge and the matcher (tests/data/heldout.yaml), frozen before tuning."""
+    items = load_items(HELD_OUT)
+    report = evaluate(matcher, items)
     total = report.total
-    assert total.correct / total.labelled >= 0.92
-    assert total.confident_wrong / total.labelled <= 0.02
-    assert total.none_answered / total.none_items <= 0.03
-    styles = Counter(item.get("style") for item in load_items(HELD_OUT))
-    assert set(styles) == {"ru", "en", "kk", "translit", "layout", "typo", "mixed"}
-    for name, figures in report.styles.items():
-        assert figures.correct / figures.labelled >= 0.75, name
+    assert total.correct / total.labelled >= 0.85
+    assert total.confident_wrong / total.labelled <= 0.06
+    assert total.offered / total.labelled >= 0.90
+    assert total.none_answered / total.none_items <= 0.05
+    styles = Counter(item.get("style") for item in items)
+    assert set(styles) == {"ru", "en", "kk", "uk", "translit", "layout", "typo", "mixed", "polite", "long", "followup"}
+    for name, figures in report.groups.items():
+        assert figures.correct / figures.labelled >= 0.70, name
+
+
+def test_the_first_rounds_questions_still_find_their_family(matcher):
+    report = evaluate(matcher, load_items(OLDER_SET))
+    assert report.total.correct / report.total.labelled >= 0.85

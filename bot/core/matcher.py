@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 
+import numpy as np
+
 from bot.core.classifier import WORD, FamilyClassifier
 from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
@@ -39,7 +41,8 @@ RANK_DEPTH = 10  # match() needs the exact scores of the best ten entries only (
 CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), then forgotten all at once
 MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
-CONTEXT_FAMILY_BOOST = 3.0  # a follow-up leans towards the previous answer's family by this much (log-odds)
+CONTEXT_FAMILY_BOOST = 3.0
+LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score  # a follow-up leans towards the previous answer's family by this much (log-odds)
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(squeeze(w) for w in
     "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
@@ -52,7 +55,7 @@ class Thresholds:
     """Cut-offs on the family's probability, chosen by cross-validation (`python -m bot eval --cv`)
     and the project's frozen held-out set, never by the public set."""
 
-    answer: float = 0.55  # the family's probability needed to answer outright
+    answer: float = 0.65  # the family's probability needed to answer outright
     clarify: float = 0.2  # below this, nothing is offered
     evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
 
@@ -197,6 +200,7 @@ class Matcher:
                     yield index, lang, grams
 
         self._families = [OFFTOPIC if e == OFFTOPIC else self.knowledge.entries[e].family for e in self._entry_ids]
+        self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
         self._index = Index(docs(), len(self._entry_ids), {}, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
         self.classifier = FamilyClassifier(labelled, vectors=self._vectors)
         for index, entry_id in enumerate(self._entry_ids):
@@ -474,7 +478,7 @@ class Matcher:
             parts = parts + [(previous, CONTEXT_WEIGHT)]
             seen = {e for e, _, _ in ranking}
             ranking = ranking + [r for r in self._rank(f"{asked} {previous}", RANK_DEPTH)[1] if r[0] not in seen]
-        logits = self.classifier.logits(self._weighted_features(parts, kind))
+        logits = self.classifier.logits(self._weighted_features(parts, kind)) + self._lexical_logits(ranking)
         if context:
             logits = logits + CONTEXT_FAMILY_BOOST * self.classifier.one_hot(self.knowledge.entries[context].family)
         probabilities = self.classifier.softmax(logits)
@@ -496,6 +500,17 @@ class Matcher:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         return Match(question, "clarify", None, score, tuple(choices), language, ranking=self._short(ranking),
                      alternative_families=tuple(self._family_of(e) for e in choices))
+
+    def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
+        """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""
+        best: dict[str, float] = {}
+        for entry_id, score, _ in ranking:
+            family = self._families[self._entry_index[entry_id]]
+            best[family] = max(best.get(family, 0.0), score)
+        shift = np.zeros(len(self.classifier.labels), dtype=np.float32)
+        for family, score in best.items():
+            shift += self.classifier.one_hot(family) * (LEXICAL_WEIGHT * score / 10.0)
+        return shift
 
     def _best_in_family(self, ranking: list[tuple[str, float, str]], family: str) -> str | None:
         """The family's entry the lexical ranking puts first, else the family's overview."""
