@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bot.storage import QueryRecord, Storage
+from bot.storage import QueryRecord, Storage, clean_record, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,14 @@ class QueryLog:
         self._task = asyncio.create_task(self._run(), name="query-log-writer")
 
     def add(self, record: QueryRecord) -> bool:
-        """Queue a record; True once it is acknowledged (it will be written), False when refused."""
-        return self._push(record)
+        """Queue a record; True once it is acknowledged (it will be written), False when refused.
+
+        Its text is made storable first (a lone surrogate from Telegram becomes U+FFFD): nothing a user
+        types may stop the writer, the spill file at exit or shutdown."""
+        return self._push(clean_record(record))
 
     def feedback(self, ref: str, helpful: bool) -> bool:
-        return self._push(_Feedback(ref, helpful))
+        return self._push(_Feedback(clean_text(ref), helpful))
 
     def _push(self, item: QueryRecord | _Feedback) -> bool:
         if len(self._pending) >= self._max_pending:
@@ -171,7 +174,7 @@ class QueryLog:
             log.error("query log: the database would not take %d records at exit; kept in %s for the next start",
                       len(self._pending), self._spill_path)
             self._pending.clear()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: text that cannot be encoded (cleaned on the way in)
             log.error("query log: %d records could not be written at exit, nor kept in %s: %s",
                       len(self._pending), self._spill_path, exc)
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,30 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str | None) -> str | None:
+    """Text that UTF-8 can hold: a lone surrogate (a Bot API's JSON may carry "\\ud800") becomes U+FFFD.
+
+    Such a code point cannot be encoded, so SQLite, JSON files and logs would all raise on it; a valid
+    pair left as two code points is joined into its character."""
+    if text is None or not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def clean_record(record: QueryRecord) -> QueryRecord:
+    """The record with every text field clean (see `clean_text`); the same object when nothing needs it."""
+    fields = (record.ref, record.language, record.chat_type, record.user_key, record.question, record.matched_id,
+              record.outcome)
+    if not any(value is not None and _SURROGATE.search(value) for value in fields):
+        return record
+    return QueryRecord(clean_text(record.ref), record.created_at, clean_text(record.language),
+                       clean_text(record.chat_type), clean_text(record.user_key), clean_text(record.question),
+                       clean_text(record.matched_id), record.score, clean_text(record.outcome))
+
+
 class Storage:
     LANGUAGE_CACHE = 100_000  # users whose language preference (or its absence) is remembered in memory
 
@@ -221,17 +246,26 @@ class Storage:
 
     async def add_queries(self, records: list[QueryRecord]) -> None:
         """All or none: a failed batch (locked, read-only, disk full) is rolled back, to be retried whole."""
+        records = [clean_record(r) for r in records]
+        rows = [(r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
+                 r.matched_id, r.score, r.outcome) for r in records]
         async with self._lock:
             try:
-                # one statement for the whole batch: SQLite reads the rows from one JSON parameter, so the
-                # writer thread gives the interpreter lock back once per batch, not once per row
-                await self._db.execute(
-                    f"""INSERT OR IGNORE INTO query_log
-                       (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
-                       SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))} FROM json_each(?)""",
-                    (json.dumps([(r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
-                                  r.matched_id, r.score, r.outcome) for r in records], ensure_ascii=False),),
-                )
+                if any("\x00" in value for row in rows for value in row if isinstance(value, str)):
+                    # json_extract returns text only up to a NUL: such a (rare) batch is bound row by row
+                    await self._db.executemany(
+                        """INSERT OR IGNORE INTO query_log
+                           (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+                else:
+                    # one statement for the whole batch: SQLite reads the rows from one JSON parameter, so the
+                    # writer thread gives the interpreter lock back once per batch, not once per row
+                    await self._db.execute(
+                        f"""INSERT OR IGNORE INTO query_log
+                           (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
+                           SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))} FROM json_each(?)""",
+                        (json.dumps(rows, ensure_ascii=False),),
+                    )
                 await self._db.commit()
             except aiosqlite.Error:
                 try:
@@ -245,7 +279,7 @@ class Storage:
         async with self._lock:
             cursor = await self._db.execute(
                 "UPDATE query_log SET feedback = ?, feedback_at = ? WHERE ref = ?",
-                (1 if helpful else 0, (when or utcnow()).isoformat(), ref),
+                (1 if helpful else 0, (when or utcnow()).isoformat(), clean_text(ref)),
             )
             await self._db.commit()
             return cursor.rowcount > 0
