@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 1: the query log and per-user preferences
@@ -678,6 +681,7 @@ class Storage:
             await self._db.execute("PRAGMA secure_delete = ON")
             cursor = await self._db.execute("DELETE FROM query_log WHERE created_at < ?", (_ts(before),))
             await self._db.commit()
+            await self._checkpoint()
             return cursor.rowcount
 
     async def forget_user(self, user_key: str) -> dict[str, int]:
@@ -688,7 +692,19 @@ class Storage:
             preferences = await self._db.execute("DELETE FROM user_prefs WHERE user_key = ?", (user_key,))
             await self._db.commit()
             self._languages.pop(user_key, None)
+            await self._checkpoint()
             return {"questions": questions.rowcount, "preferences": preferences.rowcount}
+
+    async def _checkpoint(self) -> None:
+        """After a delete: copy the write-ahead log into the database file and empty it. secure_delete zeroes
+        the freed bytes in the database file, but until this the WAL still holds copies of the old pages."""
+        for _ in range(50):  # another connection's read (a CLI report) can hold the checkpoint back a moment
+            async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                busy, _, _ = await cursor.fetchone()
+            if not busy:
+                return
+            await asyncio.sleep(0.1)
+        log.warning("the write-ahead log could not be emptied after a delete; deleted text stays in it until it is")
 
 
 def _ts(when: dt.datetime | None = None) -> str:
