@@ -8,6 +8,7 @@ and is migrated forward on open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -186,8 +187,10 @@ def clean_record(record: QueryRecord) -> QueryRecord:
 class Storage:
     LANGUAGE_CACHE = 100_000  # users whose language preference (or its absence) is remembered in memory
 
-    def __init__(self, connection: aiosqlite.Connection):
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None):
         self._db = connection
+        self._path = Path(path) if path is not None else None
+        self._identity = _identity(self._path) if self._path is not None else None  # (device, inode) opened
         self._lock = asyncio.Lock()
         # user_prefs is read for every message: kept in memory after the first read. Every method that
         # changes user_prefs updates this too (set_language, forget_user).
@@ -199,16 +202,37 @@ class Storage:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _probe_folder(path.parent)
+        except OSError as exc:
+            raise StorageError(f"cannot use the data folder {str(path.parent)!r}: {exc.strerror or exc}") from exc
+        try:
             connection = await aiosqlite.connect(path)
         except (OSError, aiosqlite.Error) as exc:
             raise StorageError(f"cannot open the database {str(path)!r}: {exc}") from exc
-        storage = cls(connection)
+        storage = cls(connection, path)
         try:
             await storage._prepare()
+            await storage._probe_write()
         except Exception:
             await connection.close()
             raise
         return storage
+
+    async def _probe_write(self) -> None:
+        """SQLite opens a database it cannot write (a read-only folder with the WAL files left by a kill) without
+        complaint and only refuses the first write: try one now, so such a start stops at once, not at exit."""
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            await self._db.execute("UPDATE user_prefs SET language = language WHERE 0")
+            await self._db.rollback()
+        except aiosqlite.Error as exc:
+            with contextlib.suppress(aiosqlite.Error):
+                await self._db.rollback()
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CANNOT_WRITE:  # locked, full: passes, the log waits
+                log.warning("the database cannot be written just now (%s); the query log will wait for it", exc)
+                return
+            raise StorageError(f"cannot use the data folder {str(self._path.parent)!r}: the database {self._path.name} "
+                               f"cannot be written ({exc})") from exc
 
     async def _prepare(self) -> None:
         try:
@@ -241,6 +265,33 @@ class Storage:
     async def close(self) -> None:
         await self._db.close()
 
+    async def _same_file(self) -> None:
+        """Before a write (under the lock): is the file at the path still the one the connection writes to?
+
+        Deleted or replaced under the running bot, SQLite would go on writing into the unlinked file and every
+        row would vanish at the next start. Then the connection is closed (its WAL with it) and the path opened
+        again (a new, empty database if the file is gone); if that fails, StorageError keeps the rows queued."""
+        if self._path is None or _identity(self._path) == self._identity:
+            return
+        what = "deleted" if not self._path.exists() else "replaced"
+        log.error("the database file %s was %s while the bot ran; opening %s again (rows since its last write are "
+                  "kept in memory until written)", self._path, what, self._path)
+        with contextlib.suppress(aiosqlite.Error, ValueError):
+            await self._db.close()
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = await aiosqlite.connect(self._path)
+            self._languages, self._all_languages = {}, False
+            await self._prepare()
+        except (OSError, aiosqlite.Error, StorageError) as exc:
+            raise StorageError(f"cannot open the database {str(self._path)!r} again: {exc}") from exc
+        self._identity = _identity(self._path)
+
+    async def _still_same_file(self) -> None:
+        """After a commit: if the file went meanwhile, the rows may be in the unlinked one; write them again."""
+        if self._path is not None and _identity(self._path) != self._identity:
+            raise StorageError(f"the database file {self._path} changed during a write")
+
     async def schema_version(self) -> int:
         async with self._lock, self._db.execute("PRAGMA user_version") as cursor:
             return (await cursor.fetchone())[0]
@@ -253,6 +304,7 @@ class Storage:
         rows = [(r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
                  r.matched_id, r.score, r.outcome) for r in records]
         async with self._lock:
+            await self._same_file()
             try:
                 if any("\x00" in value for row in rows for value in row if isinstance(value, str)):
                     # json_extract returns text only up to a NUL: such a (rare) batch is bound row by row
@@ -270,6 +322,7 @@ class Storage:
                         (json.dumps(rows, ensure_ascii=False),),
                     )
                 await self._db.commit()
+                await self._still_same_file()  # INSERT OR IGNORE: a batch written twice is stored once
             except aiosqlite.Error:
                 try:
                     await self._db.rollback()
@@ -280,6 +333,7 @@ class Storage:
     async def set_feedback(self, ref: str, helpful: bool, when: dt.datetime | None = None) -> bool:
         """Record a helpful / not helpful press; False when no logged question has that reference."""
         async with self._lock:
+            await self._same_file()
             cursor = await self._db.execute(
                 "UPDATE query_log SET feedback = ?, feedback_at = ? WHERE ref = ?",
                 (1 if helpful else 0, (when or utcnow()).isoformat(), clean_text(ref)),
@@ -705,6 +759,25 @@ class Storage:
                 return
             await asyncio.sleep(0.1)
         log.warning("the write-ahead log could not be emptied after a delete; deleted text stays in it until it is")
+
+
+_CANNOT_WRITE = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN (primary result codes)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _probe_folder(folder: Path) -> None:
+    """Raise OSError unless a file can be created in `folder` (the WAL files and the query log's spill need it)."""
+    probe = folder / f".write-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    probe.unlink()
 
 
 def _ts(when: dt.datetime | None = None) -> str:
