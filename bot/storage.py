@@ -752,13 +752,12 @@ class Storage:
     async def _checkpoint(self) -> None:
         """After a delete: copy the write-ahead log into the database file and empty it. secure_delete zeroes
         the freed bytes in the database file, but until this the WAL still holds copies of the old pages."""
-        for _ in range(50):  # another connection's read (a CLI report) can hold the checkpoint back a moment
-            async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-                busy, _, _ = await cursor.fetchone()
-            if not busy:
-                return
-            await asyncio.sleep(0.1)
-        log.warning("the write-ahead log could not be emptied after a delete; deleted text stays in it until it is")
+        # TRUNCATE waits (busy_timeout, 5 s) for another connection's read, such as a CLI report, to end
+        async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            busy, _, _ = await cursor.fetchone()
+        if busy:
+            log.warning("the write-ahead log could not be emptied after a delete (another connection is reading); "
+                        "the deleted text stays in it until the next checkpoint")
 
 
 _CANNOT_WRITE = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN (primary result codes)
