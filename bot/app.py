@@ -82,12 +82,14 @@ async def _register_commands(application: Application) -> None:
 async def _post_shutdown(application: Application) -> None:
     svc: Services = application.bot_data[KEY]
     health.stop(svc.config.heartbeat_file)
-    if svc.match_worker is not None:
-        await svc.match_worker.stop()
-    if svc.query_log is not None:
-        await svc.query_log.close()
-    if svc.storage is not None:
-        await svc.storage.close()
+    try:
+        if svc.match_worker is not None:
+            await svc.match_worker.stop()
+        if svc.query_log is not None:
+            await svc.query_log.close()
+    finally:  # an open connection keeps the process from exiting (aiosqlite >= 0.22): close it whatever happened
+        if svc.storage is not None:
+            await svc.storage.close()
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bot.storage import QueryRecord, Storage
+from bot.storage import QueryRecord, Storage, clean_record, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class QueryLog:
         self.written = 0  # records written to the database by this writer
         self._warned_at = 0.0
         self._unspilled = False  # records from the spill file are queued; the file goes once they are written
+        self._forgotten: dict[str, dt.datetime] = {}  # user key -> when /forgetme deleted it (see forget())
 
     @property
     def pending(self) -> int:
@@ -66,13 +67,19 @@ class QueryLog:
         self._task = asyncio.create_task(self._run(), name="query-log-writer")
 
     def add(self, record: QueryRecord) -> bool:
-        """Queue a record; True once it is acknowledged (it will be written), False when refused."""
-        return self._push(record)
+        """Queue a record; True once it is acknowledged (it will be written), False when refused.
+
+        Its text is made storable first (a lone surrogate from Telegram becomes U+FFFD): nothing a user
+        types may stop the writer, the spill file at exit or shutdown."""
+        return self._push(clean_record(record))
 
     def feedback(self, ref: str, helpful: bool) -> bool:
-        return self._push(_Feedback(ref, helpful))
+        return self._push(_Feedback(clean_text(ref), helpful))
 
     def _push(self, item: QueryRecord | _Feedback) -> bool:
+        if isinstance(item, QueryRecord) and item.user_key in self._forgotten \
+                and item.created_at <= self._forgotten[item.user_key]:
+            return False  # asked before the user's /forgetme (a delayed inline log, a question in flight): never written
         if len(self._pending) >= self._max_pending:
             self.refused += 1
             if time.monotonic() - self._warned_at > 60:
@@ -133,6 +140,22 @@ class QueryLog:
                 self._writing = 0
         return True
 
+    async def forget(self, user_key: str) -> dict[str, int]:
+        """/forgetme: delete the user's rows and language, drop their queued records, and refuse any record
+        of theirs dated before now that arrives later: nothing of the user is written after this returns."""
+        async with self._write_lock:  # no batch of theirs is half-way to the database meanwhile
+            now = dt.datetime.now(dt.timezone.utc)
+            if len(self._forgotten) > 10_000:  # in flight for an hour: long gone
+                self._forgotten = {k: v for k, v in self._forgotten.items() if now - v < dt.timedelta(hours=1)}
+            self._forgotten[user_key] = now
+            kept = deque(item for item in self._pending
+                         if not (isinstance(item, QueryRecord) and item.user_key == user_key))
+            dropped = len(self._pending) - len(kept)
+            self._pending = kept
+            deleted = await self._storage.forget_user(user_key)
+        deleted["questions"] += dropped
+        return deleted
+
     async def flush(self) -> bool:
         """Write everything queued so far; False when the database fails."""
         while self._pending:
@@ -171,7 +194,7 @@ class QueryLog:
             log.error("query log: the database would not take %d records at exit; kept in %s for the next start",
                       len(self._pending), self._spill_path)
             self._pending.clear()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: text that cannot be encoded (cleaned on the way in)
             log.error("query log: %d records could not be written at exit, nor kept in %s: %s",
                       len(self._pending), self._spill_path, exc)
 

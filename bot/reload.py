@@ -75,7 +75,8 @@ def _diff(old: Knowledge, new: Knowledge) -> tuple[tuple[str, ...], tuple[str, .
 
 
 class Reloader:
-    """One per application (in `bot_data[RELOAD_KEY]`); reloads never overlap."""
+    """One per application (in `bot_data[RELOAD_KEY]`); reloads never overlap. Each version of the files is
+    built once: a failed build is reported once and not tried again until a file changes."""
 
     def __init__(self, application: Application):
         self._application = application
@@ -92,8 +93,15 @@ class Reloader:
             svc = self._svc
             directory = svc.config.knowledge_dir
             signature = files_signature(directory)
-            checked, matcher = await asyncio.to_thread(_build, directory, svc.today())
-            self._applied = self._seen = signature  # a broken version is reported once, not at every look
+            # whatever happens below, this version of the files has been tried: a broken one is reported once
+            # and tried again only once the files change (the watcher compares with this)
+            self._applied = self._seen = signature
+            try:  # in a thread: the event loop goes on answering; the loader's size limits bound the work
+                checked, matcher = await asyncio.to_thread(_build, directory, svc.today())
+            except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: the bot must keep its last good knowledge
+                log.error("knowledge not reloaded (the build failed); still serving the previous version", exc_info=exc)
+                return ReloadResult(False, (Problem(directory.name, 1, f"the knowledge could not be built: "
+                                                                       f"{type(exc).__name__} {exc}".rstrip()),))
             if matcher is None:
                 log.warning("knowledge not reloaded; still serving the previous version:\n%s",
                             "\n".join(str(p) for p in checked.errors))
@@ -108,7 +116,11 @@ class Reloader:
             added, changed, removed = _diff(old, checked.knowledge)
             log.info("knowledge reloaded: %d entries (added %s, changed %s, removed %s)",
                      len(checked.knowledge.entries), added, changed, removed)
-            collisions = await asyncio.to_thread(find_collisions, checked.knowledge, matcher)
+            try:
+                collisions = await asyncio.to_thread(find_collisions, checked.knowledge, matcher)
+            except Exception as exc:  # noqa: BLE001 - the reload itself succeeded
+                log.error("the collision check after a reload failed", exc_info=exc)
+                collisions = []
             return ReloadResult(True, checked.problems, len(checked.knowledge.entries), added, changed, removed,
                                 tuple(collisions))
 

@@ -60,11 +60,14 @@ class Services:
         return self.matcher.match(text, follows)
 
     def log_question(self, *, user_id: int, chat_type: str, language: str, question: str,
-                     matched_id: str | None, score: float, outcome: str) -> str:
-        """Queue a query-log row and return its reference (used by the feedback buttons)."""
+                     matched_id: str | None, score: float, outcome: str, asked_at: dt.datetime | None = None) -> str:
+        """Queue a query-log row and return its reference (used by the feedback buttons).
+
+        `asked_at`: when the question came in, if it was handled or logged later; a row dated before the
+        user's /forgetme is never written."""
         ref = self._refs.next()
         if self.query_log is not None:
-            self.query_log.add(QueryRecord(ref, utcnow(), language, chat_type, self.user_keys.key(user_id),
+            self.query_log.add(QueryRecord(ref, asked_at or utcnow(), language, chat_type, self.user_keys.key(user_id),
                                            question, matched_id, round(score, 2), outcome))
         return ref
 

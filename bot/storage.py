@@ -8,16 +8,21 @@ and is migrated forward on open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 1: the query log and per-user preferences
@@ -155,11 +160,37 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str | None) -> str | None:
+    """Text that UTF-8 can hold: a lone surrogate (a Bot API's JSON may carry "\\ud800") becomes U+FFFD.
+
+    Such a code point cannot be encoded, so SQLite, JSON files and logs would all raise on it; a valid
+    pair left as two code points is joined into its character."""
+    if text is None or not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def clean_record(record: QueryRecord) -> QueryRecord:
+    """The record with every text field clean (see `clean_text`); the same object when nothing needs it."""
+    fields = (record.ref, record.language, record.chat_type, record.user_key, record.question, record.matched_id,
+              record.outcome)
+    if not any(value is not None and _SURROGATE.search(value) for value in fields):
+        return record
+    return QueryRecord(clean_text(record.ref), record.created_at, clean_text(record.language),
+                       clean_text(record.chat_type), clean_text(record.user_key), clean_text(record.question),
+                       clean_text(record.matched_id), record.score, clean_text(record.outcome))
+
+
 class Storage:
     LANGUAGE_CACHE = 100_000  # users whose language preference (or its absence) is remembered in memory
 
-    def __init__(self, connection: aiosqlite.Connection):
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None):
         self._db = connection
+        self._path = Path(path) if path is not None else None
+        self._identity = _identity(self._path) if self._path is not None else None  # (device, inode) opened
         self._lock = asyncio.Lock()
         # user_prefs is read for every message: kept in memory after the first read. Every method that
         # changes user_prefs updates this too (set_language, forget_user).
@@ -171,16 +202,37 @@ class Storage:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _probe_folder(path.parent)
+        except OSError as exc:
+            raise StorageError(f"cannot use the data folder {str(path.parent)!r}: {exc.strerror or exc}") from exc
+        try:
             connection = await aiosqlite.connect(path)
         except (OSError, aiosqlite.Error) as exc:
             raise StorageError(f"cannot open the database {str(path)!r}: {exc}") from exc
-        storage = cls(connection)
+        storage = cls(connection, path)
         try:
             await storage._prepare()
+            await storage._probe_write()
         except Exception:
             await connection.close()
             raise
         return storage
+
+    async def _probe_write(self) -> None:
+        """SQLite opens a database it cannot write (a read-only folder with the WAL files left by a kill) without
+        complaint and only refuses the first write: try one now, so such a start stops at once, not at exit."""
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            await self._db.execute("UPDATE user_prefs SET language = language WHERE 0")
+            await self._db.rollback()
+        except aiosqlite.Error as exc:
+            with contextlib.suppress(aiosqlite.Error):
+                await self._db.rollback()
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CANNOT_WRITE:  # locked, full: passes, the log waits
+                log.warning("the database cannot be written just now (%s); the query log will wait for it", exc)
+                return
+            raise StorageError(f"cannot use the data folder {str(self._path.parent)!r}: the database {self._path.name} "
+                               f"cannot be written ({exc})") from exc
 
     async def _prepare(self) -> None:
         try:
@@ -213,6 +265,33 @@ class Storage:
     async def close(self) -> None:
         await self._db.close()
 
+    async def _same_file(self) -> None:
+        """Before a write (under the lock): is the file at the path still the one the connection writes to?
+
+        Deleted or replaced under the running bot, SQLite would go on writing into the unlinked file and every
+        row would vanish at the next start. Then the connection is closed (its WAL with it) and the path opened
+        again (a new, empty database if the file is gone); if that fails, StorageError keeps the rows queued."""
+        if self._path is None or _identity(self._path) == self._identity:
+            return
+        what = "deleted" if not self._path.exists() else "replaced"
+        log.error("the database file %s was %s while the bot ran; opening %s again (rows since its last write are "
+                  "kept in memory until written)", self._path, what, self._path)
+        with contextlib.suppress(aiosqlite.Error, ValueError):
+            await self._db.close()
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = await aiosqlite.connect(self._path)
+            self._languages, self._all_languages = {}, False
+            await self._prepare()
+        except (OSError, aiosqlite.Error, StorageError) as exc:
+            raise StorageError(f"cannot open the database {str(self._path)!r} again: {exc}") from exc
+        self._identity = _identity(self._path)
+
+    async def _still_same_file(self) -> None:
+        """After a commit: if the file went meanwhile, the rows may be in the unlinked one; write them again."""
+        if self._path is not None and _identity(self._path) != self._identity:
+            raise StorageError(f"the database file {self._path} changed during a write")
+
     async def schema_version(self) -> int:
         async with self._lock, self._db.execute("PRAGMA user_version") as cursor:
             return (await cursor.fetchone())[0]
@@ -221,18 +300,29 @@ class Storage:
 
     async def add_queries(self, records: list[QueryRecord]) -> None:
         """All or none: a failed batch (locked, read-only, disk full) is rolled back, to be retried whole."""
+        records = [clean_record(r) for r in records]
+        rows = [(r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
+                 r.matched_id, r.score, r.outcome) for r in records]
         async with self._lock:
+            await self._same_file()
             try:
-                # one statement for the whole batch: SQLite reads the rows from one JSON parameter, so the
-                # writer thread gives the interpreter lock back once per batch, not once per row
-                await self._db.execute(
-                    f"""INSERT OR IGNORE INTO query_log
-                       (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
-                       SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))} FROM json_each(?)""",
-                    (json.dumps([(r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
-                                  r.matched_id, r.score, r.outcome) for r in records], ensure_ascii=False),),
-                )
+                if any("\x00" in value for row in rows for value in row if isinstance(value, str)):
+                    # json_extract returns text only up to a NUL: such a (rare) batch is bound row by row
+                    await self._db.executemany(
+                        """INSERT OR IGNORE INTO query_log
+                           (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+                else:
+                    # one statement for the whole batch: SQLite reads the rows from one JSON parameter, so the
+                    # writer thread gives the interpreter lock back once per batch, not once per row
+                    await self._db.execute(
+                        f"""INSERT OR IGNORE INTO query_log
+                           (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
+                           SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(9))} FROM json_each(?)""",
+                        (json.dumps(rows, ensure_ascii=False),),
+                    )
                 await self._db.commit()
+                await self._still_same_file()  # INSERT OR IGNORE: a batch written twice is stored once
             except aiosqlite.Error:
                 try:
                     await self._db.rollback()
@@ -243,9 +333,10 @@ class Storage:
     async def set_feedback(self, ref: str, helpful: bool, when: dt.datetime | None = None) -> bool:
         """Record a helpful / not helpful press; False when no logged question has that reference."""
         async with self._lock:
+            await self._same_file()
             cursor = await self._db.execute(
                 "UPDATE query_log SET feedback = ?, feedback_at = ? WHERE ref = ?",
-                (1 if helpful else 0, (when or utcnow()).isoformat(), ref),
+                (1 if helpful else 0, (when or utcnow()).isoformat(), clean_text(ref)),
             )
             await self._db.commit()
             return cursor.rowcount > 0
@@ -653,6 +744,7 @@ class Storage:
             await self._db.execute("PRAGMA secure_delete = ON")
             cursor = await self._db.execute("DELETE FROM query_log WHERE created_at < ?", (_ts(before),))
             await self._db.commit()
+            await self._checkpoint()
             return cursor.rowcount
 
     async def forget_user(self, user_key: str) -> dict[str, int]:
@@ -663,7 +755,37 @@ class Storage:
             preferences = await self._db.execute("DELETE FROM user_prefs WHERE user_key = ?", (user_key,))
             await self._db.commit()
             self._languages.pop(user_key, None)
+            await self._checkpoint()
             return {"questions": questions.rowcount, "preferences": preferences.rowcount}
+
+    async def _checkpoint(self) -> None:
+        """After a delete: copy the write-ahead log into the database file and empty it. secure_delete zeroes
+        the freed bytes in the database file, but until this the WAL still holds copies of the old pages."""
+        # TRUNCATE waits (busy_timeout, 5 s) for another connection's read, such as a CLI report, to end
+        async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            busy, _, _ = await cursor.fetchone()
+        if busy:
+            log.warning("the write-ahead log could not be emptied after a delete (another connection is reading); "
+                        "the deleted text stays in it until the next checkpoint")
+
+
+_CANNOT_WRITE = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN (primary result codes)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _probe_folder(folder: Path) -> None:
+    """Raise OSError unless a file can be created in `folder` (the WAL files and the query log's spill need it)."""
+    probe = folder / f".write-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    probe.unlink()
 
 
 def _ts(when: dt.datetime | None = None) -> str:

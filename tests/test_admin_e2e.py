@@ -120,3 +120,21 @@ async def test_the_daily_job_deletes_questions_older_than_the_retention_period(a
     assert len(after_first) == 17 and min(r["created_at"] for r in after_first) > (NOW - dt.timedelta(days=30)).isoformat()
     assert "ЖСН қалай алуға болады" not in {r["question"] for r in after_second}  # 20 days + 12 > 30
     assert len(after_second) == 16
+
+
+async def test_forgetme_leaves_no_copy_of_the_question_anywhere_on_disk(api, tmp_path):
+    """Deleted rows are overwritten: not in the database file and not in its write-ahead log either."""
+    marker = "где получить иин для собаки Жучки 7f3a9"
+    data = tmp_path / "data"
+    anna = Chat(user_id=4242)
+    async with running_bot(api, tmp_path) as app:
+        svc = app.bot_data[KEY]
+        await send(app, api, anna.message(marker))
+        for i in range(5):
+            await send(app, api, Chat(user_id=77).message(f"как открыть счет {i}"))
+        await svc.query_log.flush()
+        await send(app, api, anna.message("/forgetme"))
+        on_disk = b"".join(p.read_bytes() for p in data.iterdir() if p.name.startswith("bot.sqlite3"))
+        assert "(1)" in said(api)[-1]  # /forgetme has answered: one question deleted
+    assert "как открыть счет 4".encode() in on_disk  # the scan does see what is kept
+    assert "Жучки".encode() not in on_disk

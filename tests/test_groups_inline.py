@@ -244,3 +244,40 @@ async def test_presses_on_a_group_message_are_parsed_strictly(api, tmp_path):
     assert len(answers) == 11 and all(not a.get("text") and not a.get("show_alert") for a in answers)
     assert len(api.calls_to("sendMessage")) == said and not api.calls_to("editMessageReplyMarkup")
     assert next(r for r in rows if r["outcome"] == "answer")["feedback"] is None
+
+
+async def test_nothing_a_user_asked_before_forgetme_is_logged_after_it(api, tmp_path, monkeypatch):
+    """An inline query still waiting for its pause, and a group question still being matched, when the
+    user's /forgetme arrives: neither is written afterwards. What they ask after /forgetme is logged."""
+    from bot.handlers import inline
+
+    monkeypatch.setattr(inline, "INLINE_LOG_DELAY", 0.3)
+    setup_group(api)
+    user = {"id": MEMBER, "is_bot": False, "first_name": "Anna", "language_code": "ru"}
+    text = f"@{BOT_USERNAME} где получить иин"
+    async with running_bot(api, tmp_path) as app:
+        svc = app.bot_data["services"]
+        await app.job_queue.start()
+        await send(app, api, {"inline_query": {"id": "1", "from": user, "query": "где получить иин", "offset": ""}})
+        real_match, matching, release = svc.match, asyncio.Event(), asyncio.Event()
+
+        async def slow_match(question, follows=None):  # the group question is in the middle of being matched
+            matching.set()
+            await release.wait()
+            return await real_match(question, follows)
+        svc.match = slow_match
+        in_flight = asyncio.create_task(send(app, api, Group().message(MEMBER, text, entities=mention(text))))
+        await matching.wait()
+        svc.match = real_match
+        await send(app, api, Chat(user_id=MEMBER).message("/forgetme"))
+        release.set()
+        await in_flight
+        await asyncio.sleep(0.6)  # past the inline query's pause
+        left = await flushed_rows(app)
+        await send(app, api, {"inline_query": {"id": "2", "from": user, "query": "как открыть счет", "offset": ""}})
+        await asyncio.sleep(0.6)
+        after = await flushed_rows(app)
+        await app.job_queue.stop()
+    assert len(group_replies(api)) == 1  # the group question was answered, just not logged
+    assert left == []
+    assert [r["question"] for r in after] == ["как открыть счет"]

@@ -139,3 +139,56 @@ async def test_a_flood_of_problems_still_reaches_the_moderator_in_one_message(ap
     shown = [line for line in report.splitlines() if ": entry: unknown field" in line]
     assert 10 <= len(shown) < 140
     assert report.splitlines()[-1] == f"…and {140 - len(shown)} more."
+
+
+async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_change(api, tmp_path, knowledge, monkeypatch):
+    """Whatever makes the build fail (a refused file, or the build itself raising, as memory running out
+    does), the watcher tells the moderators once, off the event loop, and tries again only after the next edit."""
+    import threading
+
+    from bot import reload as reload_module
+    from tests.test_validate import alias_bomb
+
+    monkeypatch.setattr(admin, "WATCH_INTERVAL", 0.2)
+    builds, on_loop, real_build = [], [], reload_module._build
+
+    def build(directory, today):
+        builds.append(threading.current_thread() is threading.main_thread())
+        if (directory / "faq/iin.yaml").read_text(encoding="utf-8").endswith("# boom\n"):
+            raise MemoryError()
+        return real_build(directory, today)
+    monkeypatch.setattr(reload_module, "_build", build)
+    path = knowledge / "faq/iin.yaml"
+    original = path.read_text(encoding="utf-8")
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR),
+                           BOT_WATCH_KNOWLEDGE="1") as app:
+        await app.start()
+        try:
+            for breakage in (alias_bomb, lambda p: p.write_text(original + "# boom\n", encoding="utf-8")):
+                breakage(path)
+                await wait_until(lambda: _said_to_moderator(api, "❌"))
+                await asyncio.sleep(1.5)  # seven more looks at the unchanged files
+                assert len(replies_to(api, MODERATOR)) == 1 and len(builds) == 1
+                assert OLD_HEADLINE in await ask_iin(app, api)  # users keep the last good knowledge
+                path.write_text(original, encoding="utf-8")
+                await wait_until(lambda: _said_to_moderator(api, "✅"))
+                assert len(builds) == 2
+                api.calls.clear()
+                on_loop.extend(builds)
+                builds.clear()
+        finally:
+            await app.stop()
+    assert on_loop and not any(on_loop)  # never on the event loop's thread
+
+
+async def test_a_build_that_raises_is_reported_to_the_moderator_on_reload(api, tmp_path, knowledge, monkeypatch):
+    from bot import reload as reload_module
+
+    def build(directory, today):
+        raise MemoryError()
+    monkeypatch.setattr(reload_module, "_build", build)
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        report = await reload(app, api)
+        assert OLD_HEADLINE in await ask_iin(app, api)
+    assert report.splitlines()[0].startswith("❌ Not reloaded: users still get the previous version.")
+    assert "MemoryError" in report

@@ -150,3 +150,82 @@ async def test_the_bot_stops_cleanly_with_a_broken_database_and_loses_nothing_it
     async with running_bot(api, tmp_path) as app:  # restart: the kept rows are written
         await app.bot_data[KEY].query_log.flush()
     assert rows(db) == 5
+
+
+@pytest.mark.parametrize("last_exit", ["clean", "killed"])
+def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, tmp_path, last_exit):
+    """A restart on a read-only data folder (a volume mounted :ro, a wrong owner): no answering with a log that
+    would be lost at exit, but one line naming the folder and a non-zero exit. After a kill the write-ahead
+    log is still there, and SQLite then opens the database read-only without complaint."""
+    import os
+    import shutil
+    import stat
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, bot_env, start_bot_process
+
+    data = tmp_path / "data"
+    first = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=data / "bot.sqlite3")
+    api_thread.wait_for("setMyCommands", count=3)
+    if last_exit == "clean":
+        first.terminate()
+        assert first.wait(30) == 0 and (data / "bot.sqlite3").exists()
+    else:
+        first.kill()
+        first.wait(30)
+        assert (data / "bot.sqlite3-wal").exists()
+    calls = len(api_thread.calls_to("setMyCommands"))
+    for path in data.iterdir():
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    data.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    prefix = []
+    if os.geteuid() == 0:  # root writes anywhere unless it gives up the capability to
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: a read-only folder cannot be simulated")
+        prefix = [setpriv, "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+    try:
+        process = subprocess.Popen([*prefix, sys.executable, "-m", "bot", "run"], cwd=ROOT, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=bot_env(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=data / "bot.sqlite3"))
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError("the bot started on a data folder it cannot write") from None
+    finally:
+        data.chmod(0o755)
+        for path in data.iterdir():
+            path.chmod(0o600)
+    assert process.returncode == 2, stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"error: cannot use the data folder '{data}'")
+    assert len(api_thread.calls_to("setMyCommands")) == calls  # it never got as far as talking to Telegram
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+async def test_a_database_file_deleted_or_replaced_under_the_running_bot_is_noticed_and_no_row_is_lost(api, tmp_path, caplog, how):
+    """Someone deletes (or swaps) data/bot.sqlite3 while the bot runs: SQLite would go on writing into the
+    unlinked file, so every row after it would vanish at restart. The bot says so and writes them to the file
+    now at that path."""
+    db = tmp_path / "data" / "bot.sqlite3"
+    async with running_bot(api, tmp_path) as app:
+        svc = app.bot_data[KEY]
+        await send(app, api, Chat(user_id=300).message(QUESTIONS[0]))
+        await svc.query_log.flush()
+        for suffix in ("", "-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+        if how == "replaced":  # e.g. a backup restored over it
+            with sqlite3.connect(db) as other:
+                other.execute("PRAGMA journal_mode = WAL")
+        for i in range(3):
+            await send(app, api, Chat(user_id=301 + i).message(QUESTIONS[1 + i]))
+        await svc.query_log.flush()
+        await send(app, api, Chat(user_id=310).message(QUESTIONS[4]))
+    assert len(api.delivered()) == 5  # answering went on
+    assert any("bot.sqlite3" in r.getMessage() and ("deleted" in r.getMessage() or "replaced" in r.getMessage())
+               and r.levelname == "ERROR" for r in caplog.records)
+    with sqlite3.connect(db) as connection:  # what a restart finds
+        logged = [q for (q,) in connection.execute("SELECT question FROM query_log ORDER BY id")]
+    assert logged == QUESTIONS[1:5]

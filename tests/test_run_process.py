@@ -1,6 +1,8 @@
 """`python -m bot run` as its own process, as the Bot API emulator starts it: BOT_TOKEN + BOT_API_BASE_URL, long polling."""
 
 import signal
+import subprocess
+import time
 import sqlite3
 
 from tests.conftest import Chat, start_bot_process
@@ -24,3 +26,30 @@ def test_the_bot_process_answers_over_long_polling_and_flushes_its_log_on_sigter
     with sqlite3.connect(db) as connection:
         logged = connection.execute("SELECT matched_id, outcome FROM query_log ORDER BY id").fetchall()
     assert logged == [("iin", "answer"), ("bank-account", "answer")]
+
+
+def test_a_lone_surrogate_from_the_bot_api_is_logged_replaced_and_sigterm_still_stops_the_bot(api_thread, tmp_path):
+    """A Bot API server may send "\\ud800" (a JSON escape of half a character): logged as U+FFFD, the rows after
+    it are logged too, and the bot exits 0 on SIGTERM with its database closed."""
+    db = tmp_path / "data" / "bot.sqlite3"
+    process = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=db)
+    try:
+        api_thread.wait_for("setMyCommands", count=3)
+        api_thread.push_update({"update_id": 1, **Chat(user_id=11).message("где получить иин \ud800")})
+        api_thread.push_update({"update_id": 2, **Chat(user_id=12).message("\udfff\ud83d")})
+        api_thread.wait_for("sendMessage", count=2)
+        time.sleep(1)  # the writer has met both rows
+        api_thread.push_update({"update_id": 3, **Chat(user_id=13).message("kak otkryt schet v banke")})
+        api_thread.wait_for("sendMessage", count=3)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError("the bot did not stop on SIGTERM") from None
+    assert process.returncode == 0, stderr
+    with sqlite3.connect(db) as connection:
+        logged = connection.execute("SELECT question FROM query_log ORDER BY id").fetchall()
+    assert logged == [("где получить иин \ufffd",), ("\ufffd\ufffd",), ("kak otkryt schet v banke",)]

@@ -148,3 +148,66 @@ def test_user_keys_are_keyed_hashes_and_the_generated_secret_is_owner_only(tmp_p
     assert "123456789" not in key and len(key) == 32
     assert UserKeys.from_config(None, tmp_path).key(123456789) == key  # stable across restarts
     assert UserKeys.from_config("another-secret-of-16+", tmp_path).key(123456789) != key
+
+
+# --- issue 11: text no database or JSON layer may cut or choke on ---------------------------------
+
+NUL_TEXTS = ["до\x00после", "\x00в начале", "в конце\x00", "a\x00b\x00\x00c"]
+
+
+@pytest.mark.parametrize("text", NUL_TEXTS)
+async def test_a_nul_character_anywhere_in_any_text_field_is_stored_whole(tmp_path, text):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    try:
+        await storage.add_queries([
+            QueryRecord("n1", utcnow(), "ru", "private", "k" * 32, text, None, 0.0, "none"),
+            QueryRecord("n2", utcnow(), "ru", "inline:" + text, "k" * 32, "обычный вопрос", "iin", 50.0, "answer"),
+        ])
+        rows = {r["ref"]: r for r in await storage.queries()}
+    finally:
+        await storage.close()
+    assert rows["n1"]["question"] == text and rows["n2"]["chat_type"] == "inline:" + text
+    assert rows["n2"]["question"] == "обычный вопрос"
+
+
+# Lone surrogates, as a Bot API server's JSON escape ("\ud800") reaches Python: high, low, reversed pair,
+# at either end, next to a real emoji. None of them can be encoded in UTF-8.
+SURROGATE_TEXTS = ["\ud800", "вопрос \udfff", "\udc00\ud83d конец", "😀\ud83d", "a\udbff\udfff" [:2] + "b"]
+
+
+def replaced(text: str) -> str:
+    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+@pytest.mark.parametrize("text", SURROGATE_TEXTS)
+async def test_a_lone_surrogate_is_stored_replaced_and_the_writer_goes_on(tmp_path, text):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    log = QueryLog(storage, retry_seconds=0.01)
+    log.start()
+    log.add(QueryRecord("s1", utcnow(), "ru", "inline:" + text, "k" * 32, text, None, 0.0, "none"))
+    log.feedback("s1" + text, helpful=True)  # a callback's data is Telegram's text too
+    await log.flush()
+    log.add(record("after"))
+    await log.close()
+    rows = {r["ref"]: r for r in await storage.queries()}
+    await storage.close()
+    assert rows["s1"]["question"] == replaced(text) and rows["s1"]["chat_type"] == "inline:" + replaced(text)
+    assert "after" in rows and log.pending == 0
+
+
+async def test_a_lone_surrogate_in_rows_kept_at_exit_neither_raises_nor_loses_them(tmp_path):
+    from tests.test_resilience import Failing
+
+    spill = tmp_path / "query-log.pending.jsonl"
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    log = QueryLog(Failing(storage), retry_seconds=0.02, spill_path=spill, close_timeout=0.2)
+    log.start()
+    for i, text in enumerate(SURROGATE_TEXTS):
+        log.add(QueryRecord(f"x{i}", utcnow(), "ru", "private", "k" * 32, text, None, 0.0, "none"))
+    await log.close()  # the database never recovered: everything goes to the spill file, nothing raises
+    restarted = QueryLog(storage, spill_path=spill)
+    restarted.start()
+    await restarted.close()
+    questions = {r["ref"]: r["question"] for r in await storage.queries()}
+    await storage.close()
+    assert questions == {f"x{i}": replaced(t) for i, t in enumerate(SURROGATE_TEXTS)}

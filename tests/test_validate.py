@@ -179,3 +179,152 @@ def test_the_json_schema_editors_complete_from_says_what_the_validator_checks():
     assert set(source["required"]) == {"title"} and set(source["properties"]) == {"title", "url", "seed"}
     for path in (KNOWLEDGE_DIR / "faq").glob("*.yaml"):
         assert path.read_text(encoding="utf-8").splitlines()[0] == "# yaml-language-server: $schema=../schema.json", path
+
+
+# --- issue 11: hostile or oversized knowledge files ---------------------------------------------------
+
+EVERY_FILE = ["topics.yaml", "synonyms.yaml", "smalltalk.yaml", "offtopic.yaml", "blocked_words.yaml", "faq/iin.yaml"]
+
+
+def append_top_level(path: Path, key: str, value: str) -> int:
+    """Add `key: value` at the top level of a mapping file (a `- ` item of a list file); returns its line."""
+    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    is_list = yaml.safe_load(text).__class__ is list
+    addition = f"- {{{key}: {value}}}\n" if is_list else f"{key}: {value}\n"
+    path.write_text(text + addition, encoding="utf-8")
+    return len(text.splitlines()) + 1
+
+
+def alias_bomb(path: Path) -> int:
+    """A small "billion laughs": each level lists the previous one six times (6**6 items once expanded)."""
+    first = append_top_level(path, "lol0", "&l0 [lol, lol, lol, lol, lol, lol]")
+    for level in range(1, 7):
+        append_top_level(path, f"lol{level}", f"&l{level} [" + ", ".join([f"*l{level - 1}"] * 6) + "]")
+    return first
+
+
+def lone_alias(path: Path) -> int:
+    append_top_level(path, "anchor", "&name some text")
+    return append_top_level(path, "alias", "*name") - 1  # the anchor's line is reported first
+
+
+@pytest.mark.parametrize("trick", [alias_bomb, lone_alias])
+@pytest.mark.parametrize("name", EVERY_FILE)
+def test_anchors_and_aliases_are_refused_in_every_knowledge_file_with_file_and_line(name, trick, knowledge_copy, capsys):
+    line = trick(knowledge_copy / name)
+    code, lines = validate(knowledge_copy, capsys)
+    assert code == 1
+    assert f"knowledge/{name}:{line}: YAML: anchors and aliases (& and *) are not allowed" in lines, lines
+
+
+@pytest.mark.parametrize("name", EVERY_FILE)
+def test_a_complex_key_is_a_file_and_line_error_not_a_traceback(name, knowledge_copy, capsys):
+    path = knowledge_copy / name
+    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    if isinstance(yaml.safe_load(text), list):
+        path.write_text(text + "- {? [a, b] : c}\n", encoding="utf-8")
+    else:
+        path.write_text(text + "? [a, b]\n: c\n", encoding="utf-8")
+    code, lines = validate(knowledge_copy, capsys)
+    assert code == 1
+    assert f"knowledge/{name}:{len(text.splitlines()) + 1}: YAML: a key must be a plain text or number" in lines, lines
+
+
+WRONG_TYPES = [  # (file, old, new, the message expected at that line)
+    ("synonyms.yaml", "groups:\n", "groups: 5\nx:\n", "synonyms: 'groups' must be a list of groups"),
+    ("smalltalk.yaml", "intents:\n", "intents: 5\nx:\n", "smalltalk: 'intents' must be a list of intents"),
+    ("smalltalk.yaml", "  - id: greeting", "  - id: [greeting]", "intents[0]: 'id' must be a non-empty text"),
+    ("smalltalk.yaml", "ru: [привет,", "ru: [{a: b}, привет,", "intents[0]: 'patterns' maps ru, en, kk to lists of texts"),
+    ("smalltalk.yaml", "ru: [привет,", "xx: [привет,", "intents[0]: 'patterns' maps ru, en, kk to lists of texts"),
+    ("offtopic.yaml", "phrasings:\n", "phrasings: [a, b]\nx:\n", "offtopic: 'phrasings' maps ru, en, kk to lists of texts"),
+    ("topics.yaml", "- id: documents", "- id: {a: b}", "topics[0]: 'id' must be a non-empty text"),
+    ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "ru must be a list of words or phrases"),
+    ("faq/iin.yaml", "id: iin", "id: !!binary aWlu", "entry: 'id' must be a non-empty text"),
+    ("faq/iin.yaml", "reviewed: 2026-11-22", "reviewed: !!set {a, b}", "entry: 'reviewed' must be a date"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, message", WRONG_TYPES, ids=[f"{c[0]}:{c[3][:30]}" for c in WRONG_TYPES])
+def test_every_value_is_type_checked_before_use(name, old, new, message, knowledge_copy, capsys):
+    path = knowledge_copy / name
+    edit(path, old, new)
+    line = line_of(path, new.splitlines()[0])
+    code, lines = validate(knowledge_copy, capsys)
+    assert code == 1
+    assert any(entry.startswith(f"knowledge/{name}:{line}: {message}") for entry in lines), lines
+
+
+@pytest.mark.parametrize("name", EVERY_FILE)
+def test_a_file_beyond_the_size_limit_is_refused_before_it_is_parsed(name, knowledge_copy, capsys):
+    from bot.core.knowledge import MAX_FILE_BYTES
+
+    path = knowledge_copy / name
+    with path.open("a", encoding="utf-8") as handle:  # comments only: valid YAML, nothing for the matcher
+        while handle.tell() <= MAX_FILE_BYTES:
+            handle.write("# " + "x" * 1000 + "\n")
+    code, lines = validate(knowledge_copy, capsys)
+    assert code == 1
+    assert f"knowledge/{name}:1: cannot read the file: the file is larger than {MAX_FILE_BYTES // 1024} KB, the limit for one knowledge file" in lines, lines
+
+
+def test_files_together_beyond_the_total_limit_are_refused_before_any_is_parsed(knowledge_copy, capsys):
+    from bot.core.knowledge import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+
+    source = (knowledge_copy / "faq/iin.yaml").read_text(encoding="utf-8")
+    padding = ("# " + "x" * 1000 + "\n") * ((MAX_FILE_BYTES - len(source.encode())) // 1004)
+    for n in range(MAX_TOTAL_BYTES // MAX_FILE_BYTES + 1):  # every file within its own limit
+        (knowledge_copy / f"faq/copy-{n}.yaml").write_text(source.replace("id: iin", f"id: copy-{n}") + padding,
+                                                           encoding="utf-8")
+    code, lines = validate(knowledge_copy, capsys)
+    assert code == 1
+    assert [line.split(": ", 1)[1] for line in lines if "together" in line] == [
+        f"the knowledge files together take {sum(p.stat().st_size for p in knowledge_copy.rglob('*.yaml')) // 1024} KB; "
+        f"the limit is {MAX_TOTAL_BYTES // 1024} KB"]
+    assert not any("collision" in line for line in lines)
+
+
+def test_the_collision_check_ranks_each_distinct_phrasing_once(knowledge, monkeypatch):
+    """A file of one phrasing repeated costs one look-up, not one per line."""
+    import dataclasses
+
+    from bot.core import collisions
+    from bot.core.matcher import Matcher
+
+    entry = knowledge.entries["iin"]
+    ru = dataclasses.replace(entry.texts["ru"], phrasings=entry.texts["ru"].phrasings * 50)
+    repeated = dataclasses.replace(knowledge, entries={**knowledge.entries,
+                                                       "iin": dataclasses.replace(entry, texts={**entry.texts, "ru": ru})},
+                                   offtopic={lang: p * 20 for lang, p in knowledge.offtopic.items()})
+    matcher = Matcher(repeated)
+    ranked = []
+    real_rank = matcher.rank
+    monkeypatch.setattr(matcher, "rank", lambda text: ranked.append(text) or real_rank(text))
+    collisions.find_collisions(repeated, matcher)
+    assert ranked and len(ranked) == len(set(ranked))
+
+
+def test_symbolic_links_are_not_followed_out_of_the_knowledge_folder(knowledge_copy, tmp_path, capsys):
+    from bot.core.knowledge import load_knowledge
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "leak.yaml").write_text((knowledge_copy / "faq/iin.yaml").read_text(encoding="utf-8")
+                                       .replace("id: iin", "id: leak"), encoding="utf-8")
+    (outside / "sub").mkdir()
+    (outside / "sub" / "deep.yaml").write_text("", encoding="utf-8")
+    (knowledge_copy / "faq/leak.yaml").symlink_to(outside / "leak.yaml")  # a linked file
+    (knowledge_copy / "faq/inner.yaml").symlink_to(knowledge_copy / "faq/iin.yaml")  # a link, even inside
+    knowledge = load_knowledge(knowledge_copy)
+    assert "leak" not in knowledge.entries and "inner" not in knowledge.entries
+    skipped = {str(p) for p in knowledge.warnings if "not read" in p.message}
+    assert skipped == {"knowledge/faq/leak.yaml:1: warning: a symbolic link or outside the knowledge folder: not read",
+                       "knowledge/faq/inner.yaml:1: warning: a symbolic link or outside the knowledge folder: not read"}
+
+    for name in ("topics.yaml", "blocked_words.yaml"):  # a named file that is a link is an error
+        (outside / name).write_text((knowledge_copy / name).read_text(encoding="utf-8"), encoding="utf-8")
+        (knowledge_copy / name).unlink()
+        (knowledge_copy / name).symlink_to(outside / name)
+    code, lines = validate(knowledge_copy, capsys)
+    assert code == 1
+    assert any(line.startswith("knowledge/topics.yaml:1: ") and "not read" in line for line in lines), lines
+    assert any(line.startswith("knowledge/blocked_words.yaml:1: ") and "not read" in line for line in lines), lines

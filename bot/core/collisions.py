@@ -1,4 +1,7 @@
-"""Collisions: a phrasing of one entry that the matcher answers with another entry."""
+"""Collisions: a phrasing of one entry that the matcher answers with another entry.
+
+One match per distinct phrasing (a phrasing repeated in a file, or shared by entries, is matched once), so the
+check grows with the number of phrasings, which the loader's size limits bound (bot/core/knowledge.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +13,17 @@ def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> lis
     """Every phrasing asked as a newcomer would ask it: answered with another entry is a collision (a phrasing
     the matcher only offers among choices is not: it is still one tap away); an off-topic phrasing answered
     with an entry is one too."""
-    matcher = matcher or Matcher(knowledge)
+    matcher = matcher or Matcher(knowledge)  # it remembers its matches: a phrasing shared by entries is matched once
     problems = []
     for entry in knowledge.entries.values():
         for lang, text in entry.texts.items():
-            for phrasing in (text.question, *text.phrasings):
+            for phrasing in dict.fromkeys((text.question, *text.phrasings)):
                 match = matcher.match(phrasing)
                 if match.outcome == "answer" and match.entry_id != entry.id:
                     problems.append(Problem(entry.file, text.lines.get(phrasing, 1),
                                             f"collision: {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'"))
     for lang, phrasings in knowledge.offtopic.items():
-        for phrasing in phrasings:
+        for phrasing in dict.fromkeys(phrasings):
             match = matcher.match(phrasing)
             if match.outcome == "answer":
                 file, line = knowledge.offtopic_lines.get(phrasing, ("knowledge/offtopic.yaml", 1))

@@ -7,11 +7,15 @@ the bot never runs on half a knowledge base.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -161,8 +165,27 @@ class _List(list):
     item_lines: list[int]
 
 
+MAX_FILE_BYTES = 256 * 1024  # one knowledge file (the largest shipped is about 20 KB)
+MAX_TOTAL_BYTES = 2 * 1024 * 1024  # all YAML files of the folder together (about 800 KB shipped)
+
+
+class _Refused(yaml.YAMLError):
+    """YAML the knowledge never needs and that can hurt: reported as `file:line: YAML: message`."""
+
+    def __init__(self, message: str, mark):
+        super().__init__(message)
+        self.message, self.problem_mark = message, mark
+
+
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """A SafeLoader that records lines and refuses anchors and aliases (an alias "bomb" of a few lines
+    expands to millions of nodes) and keys that are not plain scalars (`? [a, b] : c`)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("anchors and aliases (& and *) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
@@ -171,6 +194,8 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
     result.key_lines = {}
     seen: set[Any] = set()
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _Refused("a key must be a plain text or number", key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -191,6 +216,70 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
 
 
+def read_limited(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """A knowledge file's text: never through a symbolic link (O_NOFOLLOW), never more than `limit` bytes.
+
+    Raises OSError (a link: ELOOP) or ValueError (too big, not a regular file, not UTF-8) with a plain message."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"the file is larger than {limit // 1024} KB, the limit for one knowledge file")
+    return data.decode("utf-8")
+
+
+def load_yaml(text: str) -> Any:
+    """YAML as the knowledge files are read: safe, with lines, no anchors or aliases, scalar keys only."""
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+
+
+def inside(directory: Path, path: Path) -> bool:
+    """True when neither `path` nor any folder between it and `directory` is a symbolic link, and it resolves
+    inside `directory`: the loader reads nothing from elsewhere, whatever links are saved in the folder."""
+    try:
+        relative = path.relative_to(directory)
+    except ValueError:
+        return False
+    current = directory
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            return False
+    return path.resolve().is_relative_to(directory.resolve())
+
+
+def listed(directory: Path, paths: Iterable[Path], problems: list[Problem]) -> list[Path]:
+    """The files of a glob or rglob under `directory` that may be read, sorted; the others are reported and skipped."""
+    kept = []
+    for path in sorted(paths):
+        if inside(directory, path):
+            kept.append(path)
+        else:
+            problems.append(Problem(_name(path, directory), 1, "a symbolic link or outside the knowledge folder: not read",
+                                    "warning"))
+    return kept
+
+
+def _name(path: Path, root: Path) -> str:
+    return str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+
+
+def total_size_problem(directory: Path) -> Problem | None:
+    """All YAML files of the folder together beyond MAX_TOTAL_BYTES: one problem, before any is parsed."""
+    total = 0
+    for path in directory.rglob("*.yaml"):
+        if inside(directory, path):
+            with contextlib.suppress(OSError):
+                total += path.lstat().st_size
+    if total > MAX_TOTAL_BYTES:
+        return Problem(str(directory), 1, f"the knowledge files together take {total // 1024} KB; the limit is "
+                                          f"{MAX_TOTAL_BYTES // 1024} KB")
+    return None
+
+
 def _line_of(container: Any, key: Any = None) -> int:
     if key is not None and isinstance(container, _Map) and key in container.key_lines:
         return container.key_lines[key]
@@ -203,7 +292,7 @@ class _Reader:
     """Collects problems for one file while reading typed fields out of its YAML."""
 
     def __init__(self, path: Path, root: Path, problems: list[Problem]):
-        self.name = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+        self.name = _name(path, root)
         self.path = path
         self.problems = problems
 
@@ -215,12 +304,19 @@ class _Reader:
 
     def load(self) -> Any:
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_limited(self.path)
+        except OSError as exc:
+            reason = "a symbolic link: not read" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+            self.error(1, f"cannot read the file: {reason}")
+            return None
+        except ValueError as exc:  # too big, not a regular file, not UTF-8
             self.error(1, f"cannot read the file: {exc}")
             return None
         try:
-            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+            return load_yaml(text)
+        except _Refused as exc:
+            self.error(exc.problem_mark.line + 1, f"YAML: {exc.message}")
+            return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 1 if mark else 1
@@ -433,6 +529,9 @@ def _read_families(reader: _Reader, data: Any) -> tuple[Family, ...]:
 def _read_synonyms(reader: _Reader, data: Any) -> tuple[tuple[str, ...], ...]:
     if not reader.fields(data, "synonyms", {"groups"}):
         return ()
+    if not isinstance(data["groups"] or [], list):
+        reader.error(_line_of(data, "groups"), "synonyms: 'groups' must be a list of groups")
+        return ()
     groups = []
     for index, group in enumerate(data["groups"] or []):
         if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
@@ -445,14 +544,23 @@ def _read_synonyms(reader: _Reader, data: Any) -> tuple[tuple[str, ...], ...]:
 def _read_smalltalk(reader: _Reader, data: Any) -> tuple[SmalltalkIntent, ...]:
     if not reader.fields(data, "smalltalk", {"intents"}):
         return ()
+    if not isinstance(data["intents"] or [], list):
+        reader.error(_line_of(data, "intents"), "smalltalk: 'intents' must be a list of intents")
+        return ()
     intents = []
     for index, item in enumerate(data["intents"] or []):
         where = f"intents[{index}]"
         if not reader.fields(item, where, {"id", "patterns", "reply"}):
             continue
+        if reader.string(item, "id", where) is None:
+            continue
         patterns, replies = item["patterns"], item["reply"]
-        if not isinstance(patterns, dict) or not all(isinstance(v, list) for v in patterns.values()):
-            reader.error(_line_of(item, "patterns"), f"{where}: 'patterns' maps a language to a list of texts")
+        wrong = [lang for lang, values in (patterns.items() if isinstance(patterns, dict) else ())
+                 if lang not in LANGUAGES or not isinstance(values, list)
+                 or not all(isinstance(p, (str, int)) and not isinstance(p, bool) and str(p).strip() for p in values)]
+        if not isinstance(patterns, dict) or wrong:
+            line = _line_of(patterns, wrong[0]) if wrong else _line_of(item, "patterns")
+            reader.error(line, f"{where}: 'patterns' maps {', '.join(LANGUAGES)} to lists of texts")
             continue
         if not isinstance(replies, dict) or any(not isinstance(replies.get(lang), str) for lang in LANGUAGES):
             reader.error(_line_of(item, "reply"), f"{where}: 'reply' needs ru, en and kk texts")
@@ -461,7 +569,7 @@ def _read_smalltalk(reader: _Reader, data: Any) -> tuple[SmalltalkIntent, ...]:
             for message in telegram_html_problems(reply):
                 reader.error(_line_of(replies, lang), f"{where}.reply.{lang}: {message}")
         intents.append(SmalltalkIntent(
-            str(item["id"]),
+            item["id"].strip(),
             {lang: tuple(str(p) for p in values) for lang, values in patterns.items()},
             {lang: replies[lang].strip() for lang in MENU_LANGUAGES if isinstance(replies.get(lang), str)},
         ))
@@ -488,10 +596,16 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     problems: list[Problem] = []
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), 1, "knowledge folder not found")])
+    too_big = total_size_problem(directory)
+    if too_big is not None:  # refused before anything is parsed or matched
+        raise KnowledgeError([too_big])
 
     def read(name: str, parse):
         path = directory / name
         reader = _Reader(path, directory, problems)
+        if (path.exists() or path.is_symlink()) and not inside(directory, path):
+            reader.error(1, "a symbolic link or outside the knowledge folder: not read")
+            return ()
         if not path.is_file():
             reader.error(1, "file not found")
             return ()
@@ -503,12 +617,12 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     synonyms = read("synonyms.yaml", _read_synonyms)
     smalltalk = read("smalltalk.yaml", _read_smalltalk)
     offtopic, offtopic_lines = {}, {}
-    if (directory / "offtopic.yaml").exists():  # optional; an unreadable one is an error reported by read()
+    if (directory / "offtopic.yaml").exists() or (directory / "offtopic.yaml").is_symlink():  # optional; an unreadable one is an error reported by read()
         offtopic, offtopic_lines = read("offtopic.yaml", _read_offtopic) or ({}, {})
 
     entries: dict[str, Entry] = {}
     unreadable: set[str] = set()  # ids of entries whose file failed: no "unknown id" noise about them
-    files = sorted((directory / "faq").rglob("*.yaml"))
+    files = listed(directory, (directory / "faq").rglob("*.yaml"), problems)
     if not files:
         problems.append(Problem(str(directory / "faq"), 1, "no FAQ entries found"))
     family_by_id = {f.id: f for f in families}

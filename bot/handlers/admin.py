@@ -19,6 +19,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 
 from bot.core.insights import (CHART_DAYS, STATS_PERIODS, UNANSWERED_DAYS, chart_png, daily_outcomes,
                                group_questions, least_helpful, matcher_reading, period_stats)
+from bot.handlers import inline
 from bot.handlers.questions import user_language
 from bot.i18n import DEFAULT_LANGUAGE, t
 from bot.reload import RELOAD_KEY, WATCH_INTERVAL, Reloader, ReloadResult
@@ -101,8 +102,12 @@ async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def forgetme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     lang = await user_language(svc, update.effective_user)  # before the preference goes
-    await _flushed(svc)
-    deleted = await svc.storage.forget_user(svc.user_keys.key(update.effective_user.id))
+    inline.forget_pending(context, update.effective_user.id)  # an inline query waiting for its pause
+    key = svc.user_keys.key(update.effective_user.id)
+    if svc.query_log is not None:  # drops what is queued and refuses what was asked before now and comes later
+        deleted = await svc.query_log.forget(key)
+    else:
+        deleted = await svc.storage.forget_user(key)
     if context.user_data is not None:
         context.user_data.clear()  # the conversation's last answer, too
     key = "adm_forgot" if deleted["questions"] or deleted["preferences"] else "adm_forgot_nothing"

@@ -18,6 +18,7 @@ from bot.enforcement import Ops
 from bot.handlers.questions import MATCH_INPUT_LIMIT, reply_language
 from bot.i18n import t
 from bot.services import Services, services
+from bot.storage import utcnow
 
 ANONYMOUS_ADMIN = 1087968824  # Telegram's "Group" user: an admin posting as the group
 AUTO_ANSWER_MIN_SCORE = 45.0  # unasked answers only for very confident matches
@@ -65,12 +66,13 @@ async def answer_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     """Match `question` and reply to `reply_to` with a short answer, "perhaps you mean" links or a pointer to the bot."""
     svc = services(context)
     chat = update.effective_chat
+    asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(question[:MATCH_INPUT_LIMIT])
     lang = reply_language(match.language, await _chat_language(context, chat.id))
     if auto and (match.outcome != "answer" or match.score < AUTO_ANSWER_MIN_SCORE or _cooling_down(context, chat.id, match.entry_id)):
         return None
     ref = svc.log_question(user_id=asker_id, chat_type=chat.type, language=lang, question=question,
-                           matched_id=match.nearest, score=match.score, outcome=match.outcome)
+                           matched_id=match.nearest, score=match.score, outcome=match.outcome, asked_at=asked_at)
     reply = ReplyParameters(message_id=reply_to.message_id, allow_sending_without_reply=True)
     username = context.bot.username
     if match.outcome == "answer":

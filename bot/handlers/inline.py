@@ -75,7 +75,8 @@ def _log_when_quiet(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_type:
         previous.schedule_removal()
     if context.job_queue is None:
         return
-    data = {"user_id": user_id, "chat_type": chat_type, "lang": lang, "text": text, "match": match}
+    data = {"user_id": user_id, "chat_type": chat_type, "lang": lang, "text": text, "match": match,
+            "asked_at": utcnow()}
     pending[user_id] = context.job_queue.run_once(_write_log, INLINE_LOG_DELAY, data=data, name=f"inline-log-{user_id}")
 
 
@@ -85,7 +86,14 @@ async def _write_log(context: ContextTypes.DEFAULT_TYPE) -> None:
     match = data["match"]
     services(context).log_question(user_id=data["user_id"], chat_type=f"inline:{data['chat_type']}",
                                    language=data["lang"], question=data["text"], matched_id=match.nearest,
-                                   score=match.score, outcome=match.outcome)
+                                   score=match.score, outcome=match.outcome, asked_at=data["asked_at"])
+
+
+def forget_pending(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """/forgetme: the user's inline query still waiting for its pause is not logged."""
+    previous = context.bot_data.get(PENDING_KEY, {}).pop(user_id, None)
+    if previous is not None:
+        previous.schedule_removal()
 
 
 def register(application: Application) -> None:

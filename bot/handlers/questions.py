@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot import render
 from bot.i18n import LANGUAGES, language_from_telegram, t
 from bot.services import Services, services
+from bot.storage import utcnow
 
 log = logging.getLogger(__name__)
 MATCH_INPUT_LIMIT = 500  # questions are short; a 4,096-character paste is matched on its start
@@ -99,10 +100,12 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     svc = services(context)
     message = update.effective_message
+    asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(text[:MATCH_INPUT_LIMIT], previous_answer(context))
     lang = reply_language(match.language, await user_language(svc, update.effective_user))
     ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
-                           question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome)
+                           question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome,
+                           asked_at=asked_at)
     if match.outcome == "answer":
         if context.user_data is not None:
             context.user_data[LAST_ANSWER] = (match.entry_id, time.monotonic())

@@ -137,8 +137,14 @@ def load_blocked_words(path: Path) -> BlockedWords:
     path = Path(path)
     if not path.is_file():
         return BlockedWords()
+    from bot.core.knowledge import load_yaml, read_limited  # the knowledge files' loader: no aliases, no links, bounded
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(read_limited(path))
+    except OSError as exc:
+        raise BlockedWordsError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # too big, not UTF-8 (yaml.YAMLError is not one)
+        raise BlockedWordsError(f"{path}: cannot read the file: {exc}") from exc
     except yaml.YAMLError as exc:
         raise BlockedWordsError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:
