@@ -19,14 +19,32 @@ def test_ask_json_for_one_question():
     result = run("ask", "--json", "где получить иин")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert answer == {"question": "где получить иин", "id": "iin", "outcome": "answer",
-                      "score": answer["score"], "alternatives": answer["alternatives"]}
+    assert answer == {"question": "где получить иин", "id": "iin-where", "outcome": "answer", "family": "iin",
+                      "score": answer["score"], "alternatives": answer["alternatives"],
+                      "alternative_families": answer["alternative_families"], "language": "ru"}
+
+
+def test_ask_reads_a_conversation_and_answers_its_last_message():
+    result = run("ask", "--json", stdin="где получить иин || а сколько это по времени занимает?\n"
+                                        "а сколько это по времени занимает?\n")
+    follow_up, alone = (json.loads(line) for line in result.stdout.splitlines())
+    assert follow_up["question"] == "а сколько это по времени занимает?"
+    assert (follow_up["outcome"], follow_up["id"], follow_up["family"]) == ("answer", "iin-time-cost", "iin")
+    assert alone["family"] != "iin"
+
+
+def test_eval_cross_validates_over_the_phrasings():
+    result = run("eval", "--cv", "3", "--by", "family")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ")}
+    assert {"iin", "phone", "transport", "**all**"} <= set(rows)
+    assert run("eval").returncode == 2 and "give a labelled FILE or --cv K" in run("eval").stderr
 
 
 def test_ask_reads_one_question_per_line_from_stdin():
     result = run("ask", "--json", stdin="как открыть счет в банке\nпривет\n\nрецепт плова\n")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(x["outcome"], x["id"]) for x in lines] == [("answer", "bank-account"), ("smalltalk", None), ("none", None)]
+    assert [(x["outcome"], x["family"]) for x in lines] == [("answer", "bank-account"), ("smalltalk", None), ("none", None)]
 
 
 def test_ask_plain_output_is_one_line_per_question():
@@ -43,11 +61,11 @@ def test_validate_is_clean_on_the_shipped_knowledge():
 def test_validate_reports_file_and_line_and_exits_1(tmp_path):
     broken = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, broken)
-    path = broken / "faq" / "housing.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("topic: housing", "topic: housing\nextra: 1"), encoding="utf-8")
+    path = broken / "faq" / "housing" / "housing.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("family: housing", "family: housing\nextra: 1"), encoding="utf-8")
     result = run("--knowledge", str(broken), "validate")
     assert result.returncode == 1
-    assert "knowledge/faq/housing.yaml:4: entry: unknown field 'extra'" in result.stdout
+    assert "knowledge/faq/housing/housing.yaml:4: entry: unknown field 'extra'" in result.stdout
 
 
 def test_eval_prints_figures_per_style(tmp_path):
@@ -74,10 +92,10 @@ def test_run_without_a_token_stops_with_one_clear_line():
 def test_run_with_a_broken_knowledge_base_lists_the_problems(tmp_path):
     broken = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, broken)
-    (broken / "faq" / "iin.yaml").write_text("id: [iin\n", encoding="utf-8")
+    (broken / "faq" / "iin" / "iin.yaml").write_text("id: [iin\n", encoding="utf-8")
     result = run("run", env={"BOT_TOKEN": "123:abc", "BOT_KNOWLEDGE_DIR": str(broken)})
     assert result.returncode == 2
-    assert "knowledge/faq/iin.yaml:2: YAML syntax error" in result.stderr
+    assert "knowledge/faq/iin/iin.yaml:2: YAML syntax error" in result.stderr
     assert "Traceback" not in result.stderr
 
 

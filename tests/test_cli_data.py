@@ -43,7 +43,7 @@ def test_suggest_lists_the_groups_a_maintainer_should_look_at(db):
     lines = result.stdout.splitlines()
     assert lines[0] == "❔ Unanswered or not helpful, last 30 days: 8 questions in 4 groups"
     assert "👎 by entry: housing 2, iin 1" in lines
-    assert any(line.startswith("1. 4× «где купить симку» → off-topic (") for line in lines)
+    assert any(line.startswith("1. 4× «как отправить посылку в россию» → off-topic (") for line in lines)
     assert any(line.startswith("2. 2× «как перевезти собаку» → off-topic (") for line in lines)
 
 
@@ -51,19 +51,19 @@ def test_suggest_write_adds_accepted_phrasings_and_leaves_everything_else_alone(
     knowledge = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, knowledge)
     before = {p: p.read_bytes() for p in knowledge.rglob("*.yaml")}
-    # group 1 (SIM cards) goes to an entry the maintainer names, group 2 (pets) to the off-topic list, then quit
+    # group 1 (parcels) goes to an entry the maintainer names, group 2 (pets) to the off-topic list, then quit
     result = run("--knowledge", str(knowledge), "suggest", "--write", stdin="first-steps\ny\nq\n",
                  env={"BOT_DB_PATH": str(db)})
     assert result.returncode == 0, result.stderr
     assert "added 2 phrasing(s)" in result.stdout
     changed = {p for p in before if p.read_bytes() != before[p]}
-    assert changed == {knowledge / "faq/first-steps.yaml", knowledge / "offtopic.yaml"}
+    assert changed == {knowledge / "faq/first-steps/first-steps.yaml", knowledge / "offtopic.yaml"}
     for path in changed:
         old, new = before[path].decode().splitlines(), path.read_text(encoding="utf-8").splitlines()
         assert len(new) == len(old) + 1 and [line for line in new if line not in old] in (
-            ['      - "где купить симку"'], ['    - "как перевезти собаку"'])
+            ['      - "как отправить посылку в россию"'], ['    - "как перевезти собаку"'])
     loaded = load_knowledge(knowledge)
-    assert "где купить симку" in loaded.entries["first-steps"].texts["ru"].phrasings
+    assert "как отправить посылку в россию" in loaded.entries["first-steps"].texts["ru"].phrasings
     assert "как перевезти собаку" in loaded.offtopic["ru"]
 
 
@@ -73,7 +73,7 @@ def test_export_writes_csv_or_json_lines_without_user_keys(db, tmp_path):
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert len(rows) == 12 and list(rows[0]) == FIELDS  # the last seven days; no user key, no id
-    assert {r["question"] for r in rows} >= {"где получить иин", "gde kupit simku"}
+    assert {r["question"] for r in rows} >= {"где получить иин", "kak otpravit posylku v rossiyu"}
     out = tmp_path / "log.jsonl"
     as_json = run("export", "--format", "jsonl", "--output", str(out), env={"BOT_DB_PATH": str(db)})
     assert as_json.returncode == 0, as_json.stderr

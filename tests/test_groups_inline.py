@@ -45,7 +45,7 @@ async def test_a_mention_in_a_group_is_answered_as_a_short_reply_to_the_asker(ap
     assert "ИИН" in reply["text"] and "Источник:" in reply["text"]
     assert len(reply["text"]) < 600  # the short form: headline and source
     assert f"https://t.me/{BOT_USERNAME}?start=iin" in urls(reply)
-    assert rows[0]["chat_type"] == "supergroup" and rows[0]["matched_id"] == "iin"
+    assert rows[0]["chat_type"] == "supergroup" and rows[0]["matched_id"] == "iin-where"
 
 
 async def test_a_reply_to_the_bot_and_ask_are_answered_in_the_language_of_the_question(api, tmp_path):
@@ -141,7 +141,7 @@ async def test_inline_query_lists_matching_entries_and_logs_once_the_user_pauses
     answers = api.calls_to("answerInlineQuery")
     assert len(answers) == 4  # the fake API refused none (ids, HTML, lengths)
     full = answers[2]["results"]
-    assert full[0]["id"] == "iin" and full[0]["title"].startswith("Что такое ИИН")
+    assert full[0]["id"] == "iin-where" and full[0]["title"].startswith("Где получить ИИН")
     assert "Источник:" in full[0]["input_message_content"]["message_text"]
     assert full[0]["input_message_content"]["link_preview_options"] == {"is_disabled": True}
     assert len(answers[3]["results"]) >= 10  # empty query: the most asked entries
@@ -171,7 +171,7 @@ async def test_a_kazakh_speaking_user_gets_kazakh_menus(api, tmp_path):
     start, topic = api.calls_to("sendMessage")
     assert start["text"].startswith("Сәлеметсіз бе!")
     assert [b["text"] for row in start["reply_markup"]["inline_keyboard"] for b in row][0] == "📄 Құжаттар және болу"
-    assert "Сұрақты таңдаңыз" in topic["text"]
+    assert "Бөлімді таңдаңыз" in topic["text"]
 
 
 def test_every_text_exists_in_every_language_with_the_same_placeholders():

@@ -67,14 +67,14 @@ def test_unanswered_and_not_helpful_questions_are_grouped_with_their_nearest_ent
     groups = group_questions(rows, matcher_reading(matcher))
     summary = [(g.representative, g.count, g.nearest) for g in groups]
     assert summary == [
-        ("где купить симку", 4, OFF),  # typed, transliterated and reworded: one need
+        ("как отправить посылку в россию", 4, OFF),  # typed, transliterated and reworded: one need
         ("как перевезти собаку", 2, OFF),
         ("где получить иин", 1, "iin"),  # answered, but marked not helpful
         ("сколько стоит аренда квартиры", 1, "housing"),
     ]
-    sim = groups[0]
-    assert sim.wordings[0] == ("где купить симку", 2) and {w for w, _ in sim.wordings} >= {"gde kupit simku"}
-    assert (sim.unmatched, sim.not_helpful, sim.language) == (4, 0, "ru")
+    parcels = groups[0]
+    assert parcels.wordings[0] == ("как отправить посылку в россию", 2) and {w for w, _ in parcels.wordings} >= {"kak otpravit posylku v rossiyu"}
+    assert (parcels.unmatched, parcels.not_helpful, parcels.language) == (4, 0, "ru")
     assert least_helpful(rows) == [("housing", 2), ("iin", 1)]
 
 
@@ -82,7 +82,7 @@ def test_unanswered_and_not_helpful_questions_are_grouped_with_their_nearest_ent
 
 def test_a_phrasing_is_added_as_one_line_and_the_rest_of_the_file_is_untouched(tmp_path):
     path = tmp_path / "iin.yaml"
-    original = (KNOWLEDGE_DIR / "faq" / "iin.yaml").read_text(encoding="utf-8")
+    original = (KNOWLEDGE_DIR / "faq" / "iin" / "iin.yaml").read_text(encoding="utf-8")
     path.write_text(original, encoding="utf-8")
     add_to_file(path, ("text", "ru", "phrasings"), 'где взять  "иин"\nсрочно')
     new = path.read_text(encoding="utf-8").splitlines()
@@ -118,11 +118,11 @@ def test_a_list_that_cannot_take_the_phrasing_is_refused_and_the_file_kept(tmp_p
 def test_added_phrasings_change_what_the_bot_does_once_the_knowledge_is_loaded_again(tmp_path):
     directory = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, directory)
-    stamp, shop = "где поставить штамп о въезде", "магазин с русскими продуктами"
+    stamp, shop = "где отметиться после приезда", "магазин с русскими продуктами"
     before = Matcher(load_knowledge(directory))
     assert before.match(stamp).outcome == "clarify" and before.match(shop).outcome == "clarify"
-    add_to_file(directory / "faq" / "visa-free-entry.yaml", ("text", "ru", "phrasings"), stamp)
+    add_to_file(directory / "faq" / "visa-free-entry" / "visa-free-entry-registration.yaml", ("text", "ru", "phrasings"), stamp)
     add_to_file(directory / "offtopic.yaml", ("phrasings", "ru"), shop)
     after = Matcher(load_knowledge(directory))
-    assert (after.match(stamp).outcome, after.match(stamp).entry_id) == ("answer", "visa-free-entry")
+    assert (after.match(stamp).outcome, after.match(stamp).entry_id) == ("answer", "visa-free-entry-registration")
     assert after.match(shop).outcome == "none"  # deliberately not covered: no wrong entry offered

@@ -74,13 +74,13 @@ async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # no
         worker = app.bot_data["services"].match_worker
         await send(app, api, Chat(user_id=5).message(NEW_PHRASING))
         assert "Бесплатное жилье" not in answers_to(api, 5)[-1]
-        edit(knowledge_copy / "faq/shelter.yaml", '      - "где переночевать бесплатно в алматы"',
+        edit(knowledge_copy / "faq/shelter/shelter.yaml", '      - "где переночевать бесплатно в алматы"',
              f'      - "где переночевать бесплатно в алматы"\n      - "{NEW_PHRASING}"')
         await reload(app, api)
         await wait_until(lambda: worker.ready)  # the worker has built the new knowledge
         await send(app, api, Chat(user_id=6).message(NEW_PHRASING + "!"))
-        assert NEW_PHRASING + "!" in worker._answers  # answered by the worker, on the new knowledge
-        assert worker._answers[NEW_PHRASING + "!"].entry_id == "shelter"
+        assert (NEW_PHRASING + "!", None) in worker._answers  # answered by the worker, on the new knowledge
+        assert worker._answers[(NEW_PHRASING + "!", None)].entry_id == "shelter"
 
 
 async def test_stopping_the_bot_stops_the_worker(api, tmp_path):

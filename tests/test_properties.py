@@ -79,7 +79,7 @@ def test_durations_parse_or_raise_their_own_error_only(token):
 def small_knowledge(tmp_path_factory):
     """topics, synonyms and small talk of the real knowledge, and one FAQ file the test writes."""
     folder = tmp_path_factory.mktemp("knowledge")
-    for name in ("topics.yaml", "synonyms.yaml", "smalltalk.yaml"):
+    for name in ("topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml"):
         shutil.copy(KNOWLEDGE_DIR / name, folder / name)
     (folder / "faq").mkdir()
     return folder
@@ -112,12 +112,13 @@ def test_entries_with_any_text_load_or_report_and_what_loads_can_be_matched(smal
     assume("\x00" not in question + phrasing + keyword + answer)
     phrasings = ", ".join(_yaml_string(p) for p in [phrasing, phrasing + " 2", "где получить иин", "иин", "документы", "номер"])
     entry = f"""id: fuzzed
-topic: documents
+family: iin
 reviewed: 2025-12-01
 sources: [{{title: "t", url: "https://example.org"}}]
 text:
   ru: {{question: {_yaml_string(question)}, phrasings: [{phrasings}], keywords: [{_yaml_string(keyword)}], answer: {_yaml_string(answer)}}}
   en: {{question: "How?", phrasings: ["a b", "c d", "e f"], keywords: [], answer: "Fine."}}
+  kk: {{question: "Қалай?", phrasings: ["а б", "в г", "д е"], keywords: [], answer: "Жақсы."}}
 """
     (small_knowledge / "faq" / "fuzzed.yaml").write_text(entry, encoding="utf-8")
     knowledge = load_or_report(small_knowledge)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.core.knowledge import load_knowledge
 from bot.handlers import admin
 from tests.conftest import KNOWLEDGE_DIR, Chat, running_bot, send
 from tests.fake_bot_api import parse_html
@@ -15,8 +16,8 @@ from tests.moderation_support import MEMBER, Group, setup_group
 from tests.test_validate import edit, line_of
 
 MODERATOR = 9001
-OLD_HEADLINE = "ИИН — личный 12-значный номер."
-NEW_HEADLINE = "ИИН — ваш личный 12-значный номер."
+OLD_HEADLINE = "В ЦОНе (центре обслуживания населения) по месту вашего пребывания — лично."
+NEW_HEADLINE = "В ЦОНе (центре обслуживания населения) там, где вы живёте, — лично."
 
 
 @pytest.fixture
@@ -51,24 +52,24 @@ async def ask_iin(app, api) -> str:
 async def test_reload_makes_a_good_edit_live_and_says_what_changed(api, tmp_path, knowledge):
     async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         assert OLD_HEADLINE in await ask_iin(app, api)
-        edit(knowledge / "faq/iin.yaml", OLD_HEADLINE, NEW_HEADLINE)
+        edit(knowledge / "faq/iin/iin-where.yaml", OLD_HEADLINE, NEW_HEADLINE)
         report = await reload(app, api)
         assert NEW_HEADLINE in await ask_iin(app, api)
-    assert report.splitlines()[:2] == ["✅ Knowledge reloaded: 14 entries.", "Changed: iin"]
+    assert report.splitlines()[:2] == [f"✅ Knowledge reloaded: {len(load_knowledge(knowledge).entries)} entries.", "Changed: iin-where"]
 
 
 async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_last_good_knowledge(api, tmp_path, knowledge):
-    path = knowledge / "faq/iin.yaml"
+    path = knowledge / "faq/iin/iin-where.yaml"
     async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         edit(path, OLD_HEADLINE, NEW_HEADLINE)
-        edit(path, "topic: documents", "topic: documents: papers")
+        edit(path, "family: iin", "family: iin: papers")
         failed = await reload(app, api)
         assert OLD_HEADLINE in await ask_iin(app, api)  # nothing changed for users
-        edit(path, "topic: documents: papers", "topic: documents")
+        edit(path, "family: iin: papers", "family: iin")
         fixed = await reload(app, api)
         assert NEW_HEADLINE in await ask_iin(app, api)
     assert failed.splitlines()[0].startswith("❌ Not reloaded: users still get the previous version.")
-    assert failed.splitlines()[1].startswith(f"knowledge/faq/iin.yaml:{line_of(path, 'topic:')}: YAML syntax error")
+    assert failed.splitlines()[1].startswith(f"knowledge/faq/iin/iin-where.yaml:{line_of(path, 'family:')}: YAML syntax error")
     assert fixed.startswith("✅ Knowledge reloaded")
 
 
@@ -101,7 +102,7 @@ async def wait_until(condition, timeout: float = 20.0) -> None:
 
 async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_one(api, tmp_path, knowledge, monkeypatch):
     monkeypatch.setattr(admin, "WATCH_INTERVAL", 0.2)
-    path = knowledge / "faq/iin.yaml"
+    path = knowledge / "faq/iin/iin-where.yaml"
     async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR),
                            BOT_WATCH_KNOWLEDGE="1") as app:
         await app.start()  # the job queue runs, as under run_polling
@@ -115,15 +116,15 @@ async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_o
             await wait_until(live)
             took = time.monotonic() - started
             await wait_until(lambda: _said_to_moderator(api, "✅"))
-            edit(path, "topic: documents", "topic: documents: papers")
+            edit(path, "family: iin", "family: iin: papers")
             await wait_until(lambda: _said_to_moderator(api, "❌"))
             assert NEW_HEADLINE in await ask_iin(app, api)  # the broken file changed nothing for users
         finally:
             await app.stop()
     assert took < 5
     ok, broken = replies_to(api, MODERATOR)
-    assert ok.startswith("📝 Файлы базы знаний изменились.\n✅ База знаний перезагружена") and "Изменены: iin" in ok
-    assert f"knowledge/faq/iin.yaml:{line_of(path, 'topic:')}: YAML syntax error" in broken
+    assert ok.startswith("📝 Файлы базы знаний изменились.\n✅ База знаний перезагружена") and "Изменены: iin-where" in ok
+    assert f"knowledge/faq/iin/iin-where.yaml:{line_of(path, 'family:')}: YAML syntax error" in broken
 
 
 async def _said_to_moderator(api, mark: str) -> bool:
@@ -132,7 +133,7 @@ async def _said_to_moderator(api, mark: str) -> bool:
 
 async def test_a_flood_of_problems_still_reaches_the_moderator_in_one_message(api, tmp_path, knowledge):
     async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
-        for path in (knowledge / "faq").glob("*.yaml"):
+        for path in (knowledge / "faq").rglob("*.yaml"):
             edit(path, "reviewed:", "".join(f"unexpected_field_number_{i}: 1\n" for i in range(10)) + "reviewed:")
         await reload(app, api)
     (report,) = replies_to(api, MODERATOR)  # the fake API refuses anything over Telegram's 4,096 characters
@@ -154,11 +155,11 @@ async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_
 
     def build(directory, today):
         builds.append(threading.current_thread() is threading.main_thread())
-        if (directory / "faq/iin.yaml").read_text(encoding="utf-8").endswith("# boom\n"):
+        if (directory / "faq/iin/iin-where.yaml").read_text(encoding="utf-8").endswith("# boom\n"):
             raise MemoryError()
         return real_build(directory, today)
     monkeypatch.setattr(reload_module, "_build", build)
-    path = knowledge / "faq/iin.yaml"
+    path = knowledge / "faq/iin/iin-where.yaml"
     original = path.read_text(encoding="utf-8")
     async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR),
                            BOT_WATCH_KNOWLEDGE="1") as app:

@@ -32,68 +32,74 @@ def drop_block(path: Path, start: str, end: str) -> None:
 
 
 # Each case: (edit the copy in `k`, return the expected "file:line: message" start).
+WORK = "faq/work/work.yaml"
+HOUSING = "faq/housing/housing.yaml"
+LANGUAGE = "faq/language/language.yaml"
+
+
 def yaml_syntax(k):
-    edit(k / "faq/work.yaml", "topic: work", "topic: work: jobs")
-    return f"knowledge/faq/work.yaml:{line_of(k / 'faq/work.yaml', 'topic: work')}: YAML syntax error"
+    edit(k / WORK, "family: work", "family: work: jobs")
+    return f"knowledge/{WORK}:{line_of(k / WORK, 'family: work')}: YAML syntax error"
 
 
 def unknown_field(k):
-    edit(k / "faq/work.yaml", "topic: work", "topik: work")
-    return f"knowledge/faq/work.yaml:{line_of(k / 'faq/work.yaml', 'topik:')}: entry: unknown field 'topik'"
+    edit(k / WORK, "family: work", "famly: work")
+    return f"knowledge/{WORK}:{line_of(k / WORK, 'famly:')}: entry: unknown field 'famly'"
 
 
 def missing_field(k):
-    edit(k / "faq/work.yaml", "reviewed: 2026-11-22\n", "")
-    return f"knowledge/faq/work.yaml:{line_of(k / 'faq/work.yaml', 'id: work')}: entry: missing field 'reviewed'"
+    edit(k / WORK, "reviewed: 2026-12-06\n", "")
+    return f"knowledge/{WORK}:{line_of(k / WORK, 'id: work')}: entry: missing field 'reviewed'"
 
 
 def duplicate_id(k):
-    shutil.copy(k / "faq/work.yaml", k / "faq/work2.yaml")  # read after work.yaml
-    line = line_of(k / "faq/work2.yaml", "id: work")
-    return f"knowledge/faq/work2.yaml:{line}: duplicate id 'work', also in knowledge/faq/work.yaml"
+    shutil.copy(k / WORK, k / "faq/work/work2.yaml")  # read after work.yaml
+    line = line_of(k / "faq/work/work2.yaml", "id: work")
+    return f"knowledge/faq/work/work2.yaml:{line}: duplicate id 'work', also in knowledge/{WORK}"
 
 
 def unknown_related(k):
-    edit(k / "faq/housing.yaml", "related: [", "related: [no-such-entry, ")
-    return f"knowledge/faq/housing.yaml:{line_of(k / 'faq/housing.yaml', 'related:')}: unknown related id 'no-such-entry'"
+    edit(k / HOUSING, "related: [", "related: [no-such-entry, ")
+    return f"knowledge/{HOUSING}:{line_of(k / HOUSING, 'related:')}: unknown related id 'no-such-entry'"
 
 
-def unknown_topic(k):
-    edit(k / "faq/housing.yaml", "topic: housing", "topic: nowhere")
-    return f"knowledge/faq/housing.yaml:{line_of(k / 'faq/housing.yaml', 'topic:')}: unknown topic 'nowhere'"
+def unknown_family(k):
+    edit(k / HOUSING, "family: housing", "family: nowhere")
+    return f"knowledge/{HOUSING}:{line_of(k / HOUSING, 'family:')}: entry: unknown family 'nowhere' (families.yaml lists them)"
 
 
 def missing_language(k):
-    drop_block(k / "faq/shelter.yaml", "\n  en:", "\n  kk:")
-    return f"knowledge/faq/shelter.yaml:{line_of(k / 'faq/shelter.yaml', '  ru:')}: text: missing field 'en'"
+    drop_block(k / "faq/shelter/shelter.yaml", "\n  en:", "\n  kk:")
+    return f"knowledge/faq/shelter/shelter.yaml:{line_of(k / 'faq/shelter/shelter.yaml', '  ru:')}: text: missing field 'en'"
 
 
 def empty_answer(k):
-    path = k / "faq/language.yaml"
+    path = k / LANGUAGE
     text = path.read_text(encoding="utf-8")
     start = text.index("    answer: |", text.index("\n  en:"))
     path.write_text(text[:start] + '    answer: ""' + text[text.index("\n  kk:"):], encoding="utf-8")
     line = line_of(path, 'answer: ""')
-    return f"knowledge/faq/language.yaml:{line}: text.en: 'answer' must be a non-empty text"
+    return f"knowledge/{LANGUAGE}:{line}: text.en: 'answer' must be a non-empty text"
 
 
 def long_answer(k):
-    path = k / "faq/iin.yaml"
-    edit(path, "answer: |\n", "answer: |\n      " + "очень длинно " * 400 + "\n")
+    path = k / "faq/iin/iin.yaml"
+    edit(path, "answer: |\n", "answer: |\n      " + "очень длинно " * 60 + "\n")
     length = visible_length(yaml.safe_load(path.read_text(encoding="utf-8"))["text"]["ru"]["answer"].strip())
-    return f"knowledge/faq/iin.yaml:{line_of(path, 'answer: |')}: text.ru.answer: {length} characters; keep answers under 3000"
+    return (f"knowledge/faq/iin/iin.yaml:{line_of(path, 'answer: |')}: text.ru.answer: {length} characters; "
+            "an overview answer has at most 700 (the rest belongs in related entries)")
 
 
 def bad_html(k):
-    edit(k / "faq/language.yaml", "answer: |\n", "answer: |\n      <div>broken</div>\n")
-    line = line_of(k / "faq/language.yaml", "answer: |")
-    return f"knowledge/faq/language.yaml:{line}: text.ru.answer: tag <div> is not supported by Telegram"
+    edit(k / LANGUAGE, "answer: |\n", "answer: |\n      <div>broken</div>\n")
+    line = line_of(k / LANGUAGE, "answer: |")
+    return f"knowledge/{LANGUAGE}:{line}: text.ru.answer: tag <div> is not supported by Telegram"
 
 
 def collision(k):
-    edit(k / "faq/work.yaml", "    phrasings:\n", '    phrasings:\n      - "где получить иин"\n')
-    line = line_of(k / "faq/work.yaml", "где получить иин")
-    return f"knowledge/faq/work.yaml:{line}: collision: ru phrasing 'где получить иин' matches 'iin'"
+    edit(k / WORK, "    phrasings:\n", '    phrasings:\n      - "где получить иин в алматы"\n')
+    line = line_of(k / WORK, "где получить иин в алматы")
+    return f"knowledge/{WORK}:{line}: collision: ru phrasing 'где получить иин в алматы' is answered with 'iin-where'"
 
 
 def blocked_word_star(k):
@@ -116,10 +122,10 @@ def offtopic_language(k):
 def offtopic_collision(k):
     edit(k / "offtopic.yaml", "  ru:\n", '  ru:\n    - "где получить иин"\n')
     line = line_of(k / "offtopic.yaml", "где получить иин")
-    return f"knowledge/offtopic.yaml:{line}: collision: off-topic ru phrasing 'где получить иин' matches 'iin'"
+    return f"knowledge/offtopic.yaml:{line}: collision: off-topic ru phrasing 'где получить иин' is answered with 'iin-where'"
 
 
-ERRORS = [yaml_syntax, unknown_field, missing_field, duplicate_id, unknown_related, unknown_topic, missing_language,
+ERRORS = [yaml_syntax, unknown_field, missing_field, duplicate_id, unknown_related, unknown_family, missing_language,
           empty_answer, long_answer, bad_html, collision, blocked_word_star, blocked_word_language, offtopic_language,
           offtopic_collision]
 
@@ -145,12 +151,12 @@ def test_each_kind_of_error_is_reported_at_its_line_and_exits_1(case, knowledge_
 
 
 def test_an_expired_offer_and_an_old_review_are_warnings_that_fail_only_with_strict(knowledge_copy, capsys):
-    path = knowledge_copy / "faq/shelter.yaml"
-    edit(path, "reviewed: 2026-11-22", "reviewed: 2024-01-15\nvalid_until: 2022-04-25")
+    path = knowledge_copy / "faq/shelter/shelter.yaml"
+    edit(path, "reviewed: 2026-12-06", "reviewed: 2024-01-15\nvalid_until: 2022-04-25")
     code, lines = validate(knowledge_copy, capsys)
     assert code == 0
-    assert f"knowledge/faq/shelter.yaml:{line_of(path, 'valid_until')}: warning: entry: the offer ended on 2022-04-25; it is shown as ended" in lines
-    assert any(line.startswith(f"knowledge/faq/shelter.yaml:{line_of(path, 'reviewed')}: warning: entry: reviewed 2024-01-15")
+    assert f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'valid_until')}: warning: entry: the offer ended on 2022-04-25; it is shown as ended" in lines
+    assert any(line.startswith(f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'reviewed')}: warning: entry: reviewed 2024-01-15")
                for line in lines)
     code, _ = validate(knowledge_copy, capsys, "--strict")
     assert code == 1
@@ -168,22 +174,24 @@ def test_the_json_schema_editors_complete_from_says_what_the_validator_checks():
     assert set(schema["required"]) == k._ENTRY_FIELDS
     assert set(schema["properties"]) == k._ENTRY_FIELDS | k._ENTRY_OPTIONAL
     text = schema["properties"]["text"]
-    assert set(text["required"]) == set(k.REQUIRED_LANGUAGES) and set(text["properties"]) == set(k.LANGUAGES)
-    partial, complete = schema["$defs"]["partial"], schema["$defs"]["complete"]
-    assert set(partial["required"]) == {"question", "phrasings", "keywords"} and "answer" in partial["properties"]
-    assert set(complete["required"]) == set(partial["required"]) | {"answer"}
-    assert text["properties"]["ru"]["properties"]["phrasings"]["minItems"] == k._MIN_PHRASINGS["ru"]
-    assert complete["properties"]["phrasings"]["minItems"] == k._MIN_PHRASINGS["en"]
-    assert partial["properties"]["phrasings"]["minItems"] == k._MIN_PHRASINGS["kk"]
+    assert set(text["required"]) == set(k.REQUIRED_LANGUAGES)
+    assert set(text["properties"]) == set(k.LANGUAGES) | set(k.PHRASING_ONLY_LANGUAGES)
+    complete, understood = schema["$defs"]["complete"], schema["$defs"]["phrasings_only"]
+    assert set(complete["required"]) == {"question", "phrasings", "keywords", "answer"}
+    assert set(understood["required"]) == {"phrasings"} and understood["additionalProperties"] is False
+    for lang in (*k.LANGUAGES, *k.PHRASING_ONLY_LANGUAGES):
+        assert text["properties"][lang]["properties"]["phrasings"]["minItems"] == k._MIN_PHRASINGS[lang]
     source = schema["properties"]["sources"]["items"]
     assert set(source["required"]) == {"title"} and set(source["properties"]) == {"title", "url", "seed"}
-    for path in (KNOWLEDGE_DIR / "faq").glob("*.yaml"):
-        assert path.read_text(encoding="utf-8").splitlines()[0] == "# yaml-language-server: $schema=../schema.json", path
+    assert set(source["properties"]["title"]["oneOf"][1]["properties"]) == set(k.MENU_LANGUAGES)
+    for path in (KNOWLEDGE_DIR / "faq").rglob("*.yaml"):
+        assert path.read_text(encoding="utf-8").splitlines()[0] == "# yaml-language-server: $schema=../../schema.json", path
 
 
 # --- issue 11: hostile or oversized knowledge files ---------------------------------------------------
 
-EVERY_FILE = ["topics.yaml", "synonyms.yaml", "smalltalk.yaml", "offtopic.yaml", "blocked_words.yaml", "faq/iin.yaml"]
+EVERY_FILE = ["topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml", "offtopic.yaml", "blocked_words.yaml",
+              "faq/iin/iin.yaml"]
 
 
 def append_top_level(path: Path, key: str, value: str) -> int:
@@ -234,13 +242,13 @@ WRONG_TYPES = [  # (file, old, new, the message expected at that line)
     ("synonyms.yaml", "groups:\n", "groups: 5\nx:\n", "synonyms: 'groups' must be a list of groups"),
     ("smalltalk.yaml", "intents:\n", "intents: 5\nx:\n", "smalltalk: 'intents' must be a list of intents"),
     ("smalltalk.yaml", "  - id: greeting", "  - id: [greeting]", "intents[0]: 'id' must be a non-empty text"),
-    ("smalltalk.yaml", "ru: [привет,", "ru: [{a: b}, привет,", "intents[0]: 'patterns' maps ru, en, kk to lists of texts"),
-    ("smalltalk.yaml", "ru: [привет,", "xx: [привет,", "intents[0]: 'patterns' maps ru, en, kk to lists of texts"),
+    ("smalltalk.yaml", "ru: [привет,", "ru: [{a: b}, привет,", "intents[0]: 'patterns' maps ru, en, kk, uk, be to lists of texts"),
+    ("smalltalk.yaml", "ru: [привет,", "xx: [привет,", "intents[0]: 'patterns' maps ru, en, kk, uk, be to lists of texts"),
     ("offtopic.yaml", "phrasings:\n", "phrasings: [a, b]\nx:\n", "offtopic: 'phrasings' maps ru, en, kk to lists of texts"),
     ("topics.yaml", "- id: documents", "- id: {a: b}", "topics[0]: 'id' must be a non-empty text"),
     ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "ru must be a list of words or phrases"),
-    ("faq/iin.yaml", "id: iin", "id: !!binary aWlu", "entry: 'id' must be a non-empty text"),
-    ("faq/iin.yaml", "reviewed: 2026-11-22", "reviewed: !!set {a, b}", "entry: 'reviewed' must be a date"),
+    ("faq/iin/iin.yaml", "id: iin", "id: !!binary aWlu", "entry: 'id' must be a non-empty text"),
+    ("faq/iin/iin.yaml", "reviewed: 2026-12-06", "reviewed: !!set {a, b}", "entry: 'reviewed' must be a date"),
 ]
 
 
@@ -270,7 +278,7 @@ def test_a_file_beyond_the_size_limit_is_refused_before_it_is_parsed(name, knowl
 def test_files_together_beyond_the_total_limit_are_refused_before_any_is_parsed(knowledge_copy, capsys):
     from bot.core.knowledge import MAX_FILE_BYTES, MAX_TOTAL_BYTES
 
-    source = (knowledge_copy / "faq/iin.yaml").read_text(encoding="utf-8")
+    source = (knowledge_copy / "faq/iin/iin.yaml").read_text(encoding="utf-8")
     padding = ("# " + "x" * 1000 + "\n") * ((MAX_FILE_BYTES - len(source.encode())) // 1004)
     for n in range(MAX_TOTAL_BYTES // MAX_FILE_BYTES + 1):  # every file within its own limit
         (knowledge_copy / f"faq/copy-{n}.yaml").write_text(source.replace("id: iin", f"id: copy-{n}") + padding,
@@ -283,7 +291,7 @@ def test_files_together_beyond_the_total_limit_are_refused_before_any_is_parsed(
     assert not any("collision" in line for line in lines)
 
 
-def test_the_collision_check_ranks_each_distinct_phrasing_once(knowledge, monkeypatch):
+def test_the_collision_check_matches_each_distinct_phrasing_once(knowledge, monkeypatch):
     """A file of one phrasing repeated costs one look-up, not one per line."""
     import dataclasses
 
@@ -296,11 +304,11 @@ def test_the_collision_check_ranks_each_distinct_phrasing_once(knowledge, monkey
                                                        "iin": dataclasses.replace(entry, texts={**entry.texts, "ru": ru})},
                                    offtopic={lang: p * 20 for lang, p in knowledge.offtopic.items()})
     matcher = Matcher(repeated)
-    ranked = []
-    real_rank = matcher.rank
-    monkeypatch.setattr(matcher, "rank", lambda text: ranked.append(text) or real_rank(text))
+    matched = []
+    real_match = matcher._match
+    monkeypatch.setattr(matcher, "_match", lambda text, follows: matched.append(text) or real_match(text, follows))
     collisions.find_collisions(repeated, matcher)
-    assert ranked and len(ranked) == len(set(ranked))
+    assert matched and len(matched) == len(set(matched))
 
 
 def test_symbolic_links_are_not_followed_out_of_the_knowledge_folder(knowledge_copy, tmp_path, capsys):
@@ -308,12 +316,12 @@ def test_symbolic_links_are_not_followed_out_of_the_knowledge_folder(knowledge_c
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    (outside / "leak.yaml").write_text((knowledge_copy / "faq/iin.yaml").read_text(encoding="utf-8")
+    (outside / "leak.yaml").write_text((knowledge_copy / "faq/iin/iin.yaml").read_text(encoding="utf-8")
                                        .replace("id: iin", "id: leak"), encoding="utf-8")
     (outside / "sub").mkdir()
     (outside / "sub" / "deep.yaml").write_text("", encoding="utf-8")
     (knowledge_copy / "faq/leak.yaml").symlink_to(outside / "leak.yaml")  # a linked file
-    (knowledge_copy / "faq/inner.yaml").symlink_to(knowledge_copy / "faq/iin.yaml")  # a link, even inside
+    (knowledge_copy / "faq/inner.yaml").symlink_to(knowledge_copy / "faq/iin/iin.yaml")  # a link, even inside
     knowledge = load_knowledge(knowledge_copy)
     assert "leak" not in knowledge.entries and "inner" not in knowledge.entries
     skipped = {str(p) for p in knowledge.warnings if "not read" in p.message}

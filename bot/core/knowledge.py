@@ -25,6 +25,7 @@ LANGUAGES = ("ru", "en", "kk")
 REQUIRED_LANGUAGES = ("ru", "en", "kk")
 PHRASING_ONLY_LANGUAGES = ("uk",)  # understood, answered in Russian (or the user's choice)
 MENU_LANGUAGES = (*LANGUAGES, "uk")
+SMALLTALK_LANGUAGES = (*MENU_LANGUAGES, "be")  # Belarusian greetings and thanks are small talk too
 # Visible characters of a Russian answer: a specific entry answers one question on a phone screen, an overview its family.
 ANSWER_LIMITS = {"specific": 450, "overview": 700}
 OTHER_LANGUAGE_SLACK = 1.35  # English and Kazakh say the same thing in more letters
@@ -556,11 +557,11 @@ def _read_smalltalk(reader: _Reader, data: Any) -> tuple[SmalltalkIntent, ...]:
             continue
         patterns, replies = item["patterns"], item["reply"]
         wrong = [lang for lang, values in (patterns.items() if isinstance(patterns, dict) else ())
-                 if lang not in LANGUAGES or not isinstance(values, list)
+                 if lang not in SMALLTALK_LANGUAGES or not isinstance(values, list)
                  or not all(isinstance(p, (str, int)) and not isinstance(p, bool) and str(p).strip() for p in values)]
         if not isinstance(patterns, dict) or wrong:
             line = _line_of(patterns, wrong[0]) if wrong else _line_of(item, "patterns")
-            reader.error(line, f"{where}: 'patterns' maps {', '.join(LANGUAGES)} to lists of texts")
+            reader.error(line, f"{where}: 'patterns' maps {', '.join(SMALLTALK_LANGUAGES)} to lists of texts")
             continue
         if not isinstance(replies, dict) or any(not isinstance(replies.get(lang), str) for lang in LANGUAGES):
             reader.error(_line_of(item, "reply"), f"{where}: 'reply' needs ru, en and kk texts")

@@ -42,7 +42,7 @@ CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), the
 MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
 CONTEXT_FAMILY_BOOST = 3.0
-LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score  # a follow-up leans towards the previous answer's family by this much (log-odds)
+LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(squeeze(w) for w in
     "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
