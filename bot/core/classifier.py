@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -22,74 +22,87 @@ from bot.core.embeddings import WordVectors
 
 REGULARISATION = 60.0  # scikit-learn's C, chosen by cross-validation over the phrasings (5, 20, 60 tried)
 VECTOR_WEIGHT = 0.5  # the words' mean vector beside the n-grams and stems (each of length 1)
-WORD = "@"  # a feature "@врач" is the word itself: read through word vectors when there are some, never counted as a string
 TRAINING_LIMIT = 40_000  # phrasings at most (a generated knowledge of 10,000 entries is sampled)
+SOLVER, TOLERANCE = "saga", 1e-2  # converged in a second or two on this FAQ (lbfgs took 5-15 s for the same model)
+WORD_CACHE = 50_000  # words whose feature columns are remembered, then forgotten all at once
+
+
+Words = list[tuple[str, float]]  # a text as its words, each with the weight of the part of the message it is in
 
 
 class FamilyClassifier:
-    """P(label | features) for every label seen in training; features are strings with counts."""
+    """P(label | words) for every label seen in training.
 
-    def __init__(self, docs: Iterable[tuple[Counter, str]], regularisation: float = REGULARISATION,
-                 seed: int = 0, vectors: WordVectors | None = None, vector_weight: float = VECTOR_WEIGHT):
+    A word's features (`featurise`: its character n-grams, its stem…) are looked up once and remembered as
+    columns; a text's vector is the sublinear TF-IDF of its words' features, L2-normalised, followed by the
+    mean of its words' vectors (also of length 1, times `vector_weight`) when there are word vectors."""
+
+    def __init__(self, docs: Iterable[tuple[Words, str]], featurise: Callable[[str], Iterable[str]],
+                 meaningful: Callable[[str], bool], regularisation: float = REGULARISATION, seed: int = 0,
+                 vectors: WordVectors | None = None, vector_weight: float = VECTOR_WEIGHT):
+        self._featurise, self._meaningful = featurise, meaningful  # meaningful: a word read through its vector
         self._vectors, self._vector_weight = vectors, vector_weight
+        self._word_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         samples = list(docs)
         if len(samples) > TRAINING_LIMIT:
             samples = random.Random(seed).sample(samples, TRAINING_LIMIT)
         self.labels: tuple[str, ...] = tuple(sorted({label for _, label in samples}))
         self._label_index = label_index = {label: i for i, label in enumerate(self.labels)}
         frequency: Counter = Counter()
-        for features, _ in samples:
-            frequency.update(f for f in features if not f.startswith(WORD))
+        for words, _ in samples:
+            frequency.update({f for word, _ in words for f in featurise(word)})
         self._columns = {feature: i for i, feature in enumerate(frequency)}
-        self._idf = np.array([math.log((1 + len(samples)) / (1 + n)) + 1.0 for n in frequency.values()], dtype=np.float64)
+        self._idf = np.array([math.log((1 + len(samples)) / (1 + n)) + 1.0 for n in frequency.values()], dtype=np.float32)
+        self._dense_start = len(self._columns)
+        width = self._dense_start + (vectors.size if vectors is not None else 0)
         if len(self.labels) < 2:  # nothing to tell apart
-            self._weights = np.zeros((self._width, len(self.labels)), dtype=np.float32)
+            self._weights = np.zeros((width, len(self.labels)), dtype=np.float32)
             self._bias = np.zeros(len(self.labels), dtype=np.float32)
             return
         rows, cols, values = [], [], []
-        for row, (features, _) in enumerate(samples):
-            found_cols, found_values = self._vector(features)
-            rows.extend([row] * len(found_cols))
-            cols.extend(found_cols)
-            values.extend(found_values)
-        matrix = csr_matrix((values, (rows, cols)), shape=(len(samples), self._width))
+        for row, (words, _) in enumerate(samples):
+            found_cols, found_values = self._vector(words)
+            rows.append(np.full(len(found_cols), row))
+            cols.append(found_cols)
+            values.append(found_values)
+        matrix = csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(len(samples), width))
         target = np.array([label_index[label] for _, label in samples])
-        model = LogisticRegression(C=regularisation, max_iter=300, tol=1e-3)
+        model = LogisticRegression(C=regularisation, solver=SOLVER, tol=TOLERANCE, max_iter=300)
         model.fit(matrix, target)
         self._weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
         self._bias = model.intercept_.astype(np.float32)
 
-    @property
-    def _width(self) -> int:
-        return len(self._columns) + (self._vectors.size if self._vectors is not None else 0)
+    def _word(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, counts) of a word's known features, worked out once per word."""
+        found = self._word_cache.get(word)
+        if found is None:
+            if len(self._word_cache) >= WORD_CACHE:
+                self._word_cache.clear()
+            counts = Counter(self._columns[f] for f in self._featurise(word) if f in self._columns)
+            found = self._word_cache[word] = (np.fromiter(counts.keys(), np.int64, len(counts)),
+                                              np.fromiter(counts.values(), np.float32, len(counts)))
+        return found
 
-    def _vector(self, features: Counter) -> tuple[list[int], list[float]]:
-        """Sublinear TF-IDF of the known features, L2-normalised, then the words' mean vector (also of
-        length 1, times the vector weight); unknown features carry no evidence."""
-        cols, values = self._sparse(features)
-        if self._vectors is not None:
-            mean = self._vectors.mean({f[1:]: w for f, w in features.items() if f.startswith(WORD)})
-            if mean is not None:
-                start = len(self._columns)
-                cols = cols + list(range(start, start + len(mean)))
-                values = values + (mean * self._vector_weight).tolist()
-        return cols, values
+    def _vector(self, words: Words) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, values) of a text; unknown features carry no evidence."""
+        found = [(cols, counts * weight) for cols, counts, weight in ((*self._word(w), weight) for w, weight in words) if len(cols)]
+        if found:
+            columns, inverse = np.unique(np.concatenate([c for c, _ in found]), return_inverse=True)
+            counts = np.bincount(inverse, np.concatenate([n for _, n in found])).astype(np.float32)
+            tf = np.where(counts >= 1.0, 1.0 + np.log(np.maximum(counts, 1.0)), counts)  # a weighted-down part counts less than once
+            values = tf * self._idf[columns]
+            values /= np.linalg.norm(values)
+        else:
+            columns, values = np.empty(0, np.int64), np.empty(0, np.float32)
+        mean = self._vectors.mean([(w, n) for w, n in words if self._meaningful(w)]) if self._vectors is not None else None
+        if mean is not None:
+            columns = np.concatenate([columns, np.arange(self._dense_start, self._dense_start + len(mean))])
+            values = np.concatenate([values, mean * self._vector_weight])
+        return columns, values
 
-    def _sparse(self, features: Counter) -> tuple[list[int], list[float]]:
-        cols = [self._columns[f] for f in features if f in self._columns]
-        if not cols:
-            return [], []
-        counts = np.array([features[f] for f in features if f in self._columns], dtype=np.float64)
-        tf = np.where(counts >= 1.0, 1.0 + np.log(np.maximum(counts, 1.0)), counts)  # a weighted-down part counts less than once
-        values = tf * self._idf[cols]
-        values /= np.linalg.norm(values)
-        return cols, values.tolist()
-
-    def logits(self, features: Counter) -> np.ndarray:
-        cols, values = self._vector(features)
-        if not cols:
-            return self._bias.astype(np.float64)
-        return self._bias + np.asarray(values, dtype=np.float32) @ self._weights[cols]
+    def logits(self, words: Words) -> np.ndarray:
+        cols, values = self._vector(words)
+        return self._bias + values.astype(np.float32) @ self._weights[cols]
 
     def one_hot(self, label: str) -> np.ndarray:
         """1 at `label`'s place (none for an unknown label): to shift the logits towards a label."""
@@ -103,8 +116,8 @@ class FamilyClassifier:
         shifted = np.exp(logits - logits.max())
         return shifted / shifted.sum()
 
-    def probabilities(self, features: Counter) -> np.ndarray:
-        return self.softmax(self.logits(features))
+    def probabilities(self, words: Words) -> np.ndarray:
+        return self.softmax(self.logits(words))
 
     def ranked(self, probabilities: np.ndarray, depth: int = 3) -> Sequence[tuple[str, float]]:
         order = np.argsort(-probabilities)[:depth]

@@ -46,12 +46,11 @@ class WordVectors:
             found = self._cache[word] = self._model.get(word)
         return found
 
-    def mean(self, words: dict[str, float]) -> np.ndarray | None:
+    def mean(self, words: list[tuple[str, float]]) -> np.ndarray | None:
         """The weighted mean of the known words' vectors, of length 1; None when no word is known."""
-        known = [(vector, weight) for vector, weight in ((self.word(w), weight) for w, weight in words.items())
-                 if vector is not None]
+        known = [(vector, weight) for vector, weight in ((self.word(w), weight) for w, weight in words) if vector is not None]
         if not known:
             return None
-        mean = np.average(np.array([v for v, _ in known]), axis=0, weights=[w for _, w in known])
+        mean = np.asarray([weight for _, weight in known], dtype=np.float32) @ np.stack([v for v, _ in known])
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm else None

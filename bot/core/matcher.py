@@ -17,7 +17,7 @@ from itertools import chain
 
 import numpy as np
 
-from bot.core.classifier import WORD, FamilyClassifier
+from bot.core.classifier import FamilyClassifier, Words
 from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Weights
@@ -55,7 +55,7 @@ class Thresholds:
     """Cut-offs on the family's probability, chosen by cross-validation (`python -m bot eval --cv`)
     and the project's frozen held-out set, never by the public set."""
 
-    answer: float = 0.65  # the family's probability needed to answer outright
+    answer: float = 0.65  # the family's probability needed to answer outright (0.55-0.75 tried)
     clarify: float = 0.2  # below this, nothing is offered
     evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
 
@@ -188,7 +188,7 @@ class Matcher:
                 if stem_entries[s].get(entry, 0.0) < strength:
                     stem_entries[s][entry] = strength
 
-        labelled: list[tuple[Counter, str]] = []
+        labelled: list[tuple[Words, str]] = []
 
         def docs():
             for index, lang, phrasing in self._phrasings():
@@ -196,13 +196,13 @@ class Matcher:
                 add(stems, index, PHRASING_MATCH)
                 if words:
                     grams = _ngrams(words)
-                    labelled.append((self._features(words, grams, stems), self._families[index]))
+                    labelled.append(([(w, 1.0) for w in words], self._families[index]))
                     yield index, lang, grams
 
         self._families = [OFFTOPIC if e == OFFTOPIC else self.knowledge.entries[e].family for e in self._entry_ids]
         self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
         self._index = Index(docs(), len(self._entry_ids), {}, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
-        self.classifier = FamilyClassifier(labelled, vectors=self._vectors)
+        self.classifier = FamilyClassifier(labelled, self._word_features, lambda w: not is_stopword(w), vectors=self._vectors)
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id != OFFTOPIC:
                 for text in self.knowledge.entries[entry_id].texts.values():
@@ -219,16 +219,9 @@ class Matcher:
         self._stem_idf_range = (min(idfs), max(idfs))  # the weight a misspelt stem can get, at either end
 
     @staticmethod
-    def _features(words: list[str], grams: Counter, stems: list[str], weight: float = 1.0) -> Counter:
-        """What the family classifier reads: the character n-grams, the content stems and the content words
-        (through word vectors) of a text."""
-        features = Counter({g: n * weight for g, n in grams.items()})
-        for s in stems:
-            features["~" + s] += weight
-        for w in words:
-            if not is_stopword(w):
-                features[WORD + w] += weight
-        return features
+    def _word_features(word: str) -> tuple[str, ...]:
+        """What the family classifier reads of a word: its character n-grams, and its stem unless it is a stopword."""
+        return _word_ngrams(word) if is_stopword(word) else (*_word_ngrams(word), "~" + stem(word))
 
     def _build_smalltalk(self) -> None:
         self._smalltalk: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -471,14 +464,15 @@ class Matcher:
         family from the lexical ranking. `context`: the entry a follow-up follows (its question is read
         with the message, its family is favoured)."""
         asked, parts = question_part(text), question_parts(text)
-        kind, ranking, _ = self._rank(asked, RANK_DEPTH)
+        kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
         language = self._language(text, kind)
         if context:  # the previous question is read too, and its family favoured; the entry still comes from the message
             previous = self.knowledge.entries[context].text(language).question
             parts = parts + [(previous, CONTEXT_WEIGHT)]
             seen = {e for e, _, _ in ranking}
             ranking = ranking + [r for r in self._rank(f"{asked} {previous}", RANK_DEPTH)[1] if r[0] not in seen]
-        logits = self.classifier.logits(self._weighted_features(parts, kind)) + self._lexical_logits(ranking)
+        words = [(w, 1.0) for w in asked_words] if parts == [(asked, 1.0)] else self._weighted_words(parts, kind)
+        logits = self.classifier.logits(words) + self._lexical_logits(ranking)
         if context:
             logits = logits + CONTEXT_FAMILY_BOOST * self.classifier.one_hot(self.knowledge.entries[context].family)
         probabilities = self.classifier.softmax(logits)
@@ -520,15 +514,13 @@ class Matcher:
     def _family_of(self, entry_id: str) -> str:
         return self.knowledge.entries[entry_id].family
 
-    def _weighted_features(self, parts: list[tuple[str, float]], kind: str) -> Counter:
-        """The classifier's features of every part of the message, read the way the winning reading was."""
-        features: Counter = Counter()
+    def _weighted_words(self, parts: list[tuple[str, float]], kind: str) -> Words:
+        """The words of every part of the message, with the part's weight, read the way the winning reading was."""
+        words: Words = []
         for part, weight in parts:
             reading = next((text for k, text in rewrites(part) if k == kind), part)
-            words, stems = self._analyse(reading)
-            if words:
-                features.update(self._features(words, _ngrams(words), stems, weight))
-        return features
+            words.extend((w, weight) for w in self._synonyms.apply(normalise(reading).split()))
+        return words
 
     @staticmethod
     def _short(ranking: list[tuple[str, float, str]]) -> tuple[tuple[str, float], ...]:
