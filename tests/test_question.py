@@ -48,6 +48,8 @@ def test_short_messages_may_lean_on_the_previous_answer(text, short, marked):
     ("де можна купити сім картку", "uk"),
     ("онай карта", "ru"),  # two Russian words: not Kazakh
     ("карта onay где купить", "ru"),
+    ("какой best tariff для sim", "ru"),  # Russian with English words in it
+    ("How do I get ИИН in Almaty", "en"),
 ])
 def test_the_language_of_the_message(text, language):
     assert detect_language(text) == language

@@ -155,8 +155,9 @@ def detect_language(text: str) -> str:
         return "uk"
     lowered = text.lower()
     words = normalise(text).split()
-    cyrillic, latin = len(_CYRILLIC.findall(lowered)), len(_LATIN.findall(lowered))
-    if latin > cyrillic:
+    cyrillic = sum(1 for w in words if _CYRILLIC.search(w))
+    latin = sum(1 for w in words if _LATIN.search(w))
+    if latin > 2 * cyrillic:  # "какой best tariff для sim" is Russian with English words in it
         return "en"
     kazakh = sum(w in KAZAKH_WORDS for w in words)
     ukrainian = sum(w in UKRAINIAN_WORDS for w in words)
