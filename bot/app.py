@@ -25,7 +25,8 @@ COMMANDS = ("start", "help", "topics", "ask", "lang", "privacy", "forgetme")
 QUERY_LOG_LINGER = 0.25  # seconds the query-log writer gathers rows before one transaction (a kill loses at most that)
 
 
-def build_application(config: Config, knowledge: Knowledge) -> Application:
+def build_application(config: Config, knowledge: Knowledge, matcher: Matcher | None = None) -> Application:
+    """The bot's Application; `matcher`: one already built for this knowledge (else built here)."""
     builder = (
         Application.builder()
         .token(config.token)
@@ -43,7 +44,7 @@ def build_application(config: Config, knowledge: Knowledge) -> Application:
     application.bot_data[KEY] = Services(
         config=config,
         knowledge=knowledge,
-        matcher=Matcher(knowledge),
+        matcher=matcher or Matcher(knowledge),
         user_keys=UserKeys.from_config(config.user_key_secret, config.data_dir),
     )
     questions.register(application)

@@ -135,6 +135,20 @@ class Chat:
                                    "data": data, "message": message}}
 
 
+_SHIPPED: dict[str, tuple] = {}
+
+
+def _shipped_knowledge_and_matcher(directory: Path):
+    """The shipped knowledge and its matcher, loaded and built once for all the bots the tests start (a
+    matcher is pure: sharing it changes no answer); any other folder is loaded as it is."""
+    if directory != KNOWLEDGE_DIR:
+        return load_knowledge(directory), None
+    if not _SHIPPED:
+        knowledge = load_knowledge(directory)
+        _SHIPPED["shipped"] = (knowledge, Matcher(knowledge))
+    return _SHIPPED["shipped"]
+
+
 @asynccontextmanager
 async def running_bot(api: FakeBotAPI, tmp_path: Path, today: dt.date | None = None, **env):
     """The real Application, initialised against the fake API, with post_init/post_shutdown as run_polling does.
@@ -145,7 +159,8 @@ async def running_bot(api: FakeBotAPI, tmp_path: Path, today: dt.date | None = N
     config = load_config({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api.base_url,
                           "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"), "BOT_RATE_LIMIT": "0",
                           "BOT_MATCH_WORKER": "off", **env})
-    application = build_application(config, load_knowledge(config.knowledge_dir))
+    knowledge, matcher = _shipped_knowledge_and_matcher(config.knowledge_dir)
+    application = build_application(config, knowledge, matcher)
     if today is not None:
         application.bot_data[KEY].today = lambda: today
     await application.initialize()

@@ -64,7 +64,7 @@ async def test_unanswered_lists_grouped_questions_with_counts_and_the_nearest_en
     assert "👎 по статьям: housing 2, iin 1" in lines
     assert next(line for line in lines if line.startswith("1. ")).startswith("1. 4× «как отправить посылку в россию» → вне тем (")
     assert any(line.strip().startswith("ещё: «") and "kak otpravit posylku v rossiyu" in line for line in lines)
-    assert next(line for line in lines if line.startswith("3. ")).startswith("3. 1× «где получить иин» → iin (")
+    assert next(line for line in lines if line.startswith("3. ")).startswith("3. 1× «где получить иин» → iin-where (")
     assert "python -m bot suggest --write" in lines[-1]
 
 

@@ -69,7 +69,7 @@ def test_unanswered_and_not_helpful_questions_are_grouped_with_their_nearest_ent
     assert summary == [
         ("как отправить посылку в россию", 4, OFF),  # typed, transliterated and reworded: one need
         ("как перевезти собаку", 2, OFF),
-        ("где получить иин", 1, "iin"),  # answered, but marked not helpful
+        ("где получить иин", 1, "iin-where"),  # answered, but marked not helpful
         ("сколько стоит аренда квартиры", 1, "housing"),
     ]
     parcels = groups[0]

@@ -20,6 +20,10 @@ def test_a_story_weighs_less_than_its_question():
     assert weights["Я приехал из Москвы неделю назад с женой."] == CONTEXT_WEIGHT
 
 
+def test_an_asking_clause_without_a_subject_leaves_the_subject_to_the_rest():
+    assert question_parts("безвиз с казахстаном, как это работает?") == [("безвиз с казахстаном, как это работает?", 1.0)]
+
+
 def test_a_plain_question_is_left_whole():
     assert question_parts("где получить иин") == [("где получить иин", 1.0)]
     assert question_part("какие документы нужны, чтобы получить иин") == "какие документы нужны"

@@ -25,9 +25,13 @@ VECTOR_WEIGHT = 0.5  # the words' mean vector beside the n-grams and stems (each
 TRAINING_LIMIT = 40_000  # phrasings at most (a generated knowledge of 10,000 entries is sampled)
 SOLVER, TOLERANCE = "saga", 1e-2  # converged in a second or two on this FAQ (lbfgs took 5-15 s for the same model)
 WORD_CACHE = 50_000  # words whose feature columns are remembered, then forgotten all at once
+TRAINED_KEPT = 4  # classifiers remembered by their training data
 
 
 Words = list[tuple[str, float]]  # a text as its words, each with the weight of the part of the message it is in
+
+
+_TRAINED: dict[tuple, "FamilyClassifier"] = {}
 
 
 class FamilyClassifier:
@@ -103,6 +107,19 @@ class FamilyClassifier:
     def logits(self, words: Words) -> np.ndarray:
         cols, values = self._vector(words)
         return self._bias + values.astype(np.float32) @ self._weights[cols]
+
+    @classmethod
+    def trained(cls, docs: list[tuple[Words, str]], featurise: Callable[[str], Iterable[str]],
+                meaningful: Callable[[str], bool], vectors: WordVectors | None = None) -> "FamilyClassifier":
+        """A classifier for these docs, trained once per process: a reload that changed no phrasing, a match
+        worker's second build and the tests' many bots reuse it (training takes seconds, a look-up milliseconds)."""
+        key = (tuple((tuple(w for w, _ in words), label) for words, label in docs), featurise, meaningful, id(vectors))
+        found = _TRAINED.get(key)
+        if found is None:
+            if len(_TRAINED) >= TRAINED_KEPT:
+                _TRAINED.clear()
+            found = _TRAINED[key] = cls(docs, featurise, meaningful, vectors=vectors)
+        return found
 
     def one_hot(self, label: str) -> np.ndarray:
         """1 at `label`'s place (none for an unknown label): to shift the logits towards a label."""

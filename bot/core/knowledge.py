@@ -178,15 +178,12 @@ class _Refused(yaml.YAMLError):
         self.message, self.problem_mark = message, mark
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that records lines and refuses anchors and aliases (an alias "bomb" of a few lines
-    expands to millions of nodes) and keys that are not plain scalars (`? [a, b] : c`)."""
+_FastSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML was built with it
 
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _Refused("anchors and aliases (& and *) are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
+
+class _LineLoader(_FastSafeLoader):  # type: ignore[misc, valid-type]
+    """A safe loader that records lines; `load_yaml` refuses anchors and aliases before it runs (an alias
+    "bomb" of a few lines expands to millions of nodes), `_construct_map` keys that are not plain scalars."""
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
@@ -234,7 +231,10 @@ def read_limited(path: Path, limit: int = MAX_FILE_BYTES) -> str:
 
 def load_yaml(text: str) -> Any:
     """YAML as the knowledge files are read: safe, with lines, no anchors or aliases, scalar keys only."""
-    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    for event in yaml.parse(text, Loader=_FastSafeLoader):  # the events first: nothing with an anchor is composed
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("anchors and aliases (& and *) are not allowed", event.start_mark)
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a safe loader
 
 
 def inside(directory: Path, path: Path) -> bool:

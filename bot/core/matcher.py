@@ -134,6 +134,11 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
 READING_WORD_LENGTH = 3  # shorter words tell no reading from gibberish: "d", "b", "yf" are в, и, на in the Latin layout
 
 
+def _meaningful(word: str) -> bool:
+    """A word the classifier reads through its word vector too: not a stopword."""
+    return not is_stopword(word)
+
+
 def _ngrams(words: list[str]) -> Counter:
     return Counter(chain.from_iterable(map(_word_ngrams, words)))
 
@@ -202,7 +207,7 @@ class Matcher:
         self._families = [OFFTOPIC if e == OFFTOPIC else self.knowledge.entries[e].family for e in self._entry_ids]
         self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
         self._index = Index(docs(), len(self._entry_ids), {}, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
-        self.classifier = FamilyClassifier(labelled, self._word_features, lambda w: not is_stopword(w), vectors=self._vectors)
+        self.classifier = FamilyClassifier.trained(labelled, self._word_features, _meaningful, self._vectors)
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id != OFFTOPIC:
                 for text in self.knowledge.entries[entry_id].texts.values():

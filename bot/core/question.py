@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
-from bot.core.text import normalise
+from bot.core.text import is_stopword, normalise
 
-CONTEXT_WEIGHT = 0.35  # the story around the question, relative to the question itself
+CONTEXT_WEIGHT = 0.5  # the story around the question, relative to the question itself (0.35, 0.6, 1 tried)
+SUBJECT_WORDS = 2  # an asking part with fewer words of its own ("как это работает?") leaves the subject to the rest
 FOLLOW_UP_WORDS = 5  # a message of at most this many words may lean on the previous answer
 MARKED_FOLLOW_UP_WORDS = 10  # ... or this many when it opens like one ("а …", "and …")
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
@@ -36,6 +37,12 @@ def question_parts(text: str) -> list[tuple[str, float]]:
     asking = [s for s in sentences if s.rstrip().endswith("?")] or [s for s in sentences if asks(s)]
     if not asking:
         return [(text, 1.0)]
+    parts = _weighted(sentences, asking)
+    asked = [w for part, weight in parts if weight == 1.0 for w in normalise(part).split() if not is_stopword(w)]
+    return parts if len(asked) >= SUBJECT_WORDS else [(text, 1.0)]
+
+
+def _weighted(sentences: list[str], asking: list[str]) -> list[tuple[str, float]]:
     parts: list[tuple[str, float]] = []
     for sentence in sentences:
         if sentence not in asking:
