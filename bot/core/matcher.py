@@ -42,6 +42,7 @@ CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), the
 MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
 CONTEXT_FAMILY_BOOST = 3.0
+CHOICES = 3  # entries a "did you mean" offers at most
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(squeeze(w) for w in
@@ -493,8 +494,12 @@ class Matcher:
             others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
             return Match(question, "answer", entry, score, others, language, ranking=self._short(ranking),
                          family=family, alternative_families=tuple(self._family_of(e) for e in others))
-        choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f, p in families[1:] if p >= t.clarify / 2))
-                   if e is not None]
+        likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
+        if likely:  # the doubt is between families: the best entry of each
+            choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f in likely)) if e is not None]
+        else:  # the doubt is within one family: its best entries
+            choices = [e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family][:CHOICES] or (
+                [entry] if entry else [])
         if not choices:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         return Match(question, "clarify", None, score, tuple(choices), language, ranking=self._short(ranking),
