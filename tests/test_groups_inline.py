@@ -44,7 +44,7 @@ async def test_a_mention_in_a_group_is_answered_as_a_short_reply_to_the_asker(ap
     assert reply["reply_parameters"]["message_id"] == update["message"]["message_id"]
     assert "ИИН" in reply["text"] and "Источник:" in reply["text"]
     assert len(reply["text"]) < 600  # the short form: headline and source
-    assert f"https://t.me/{BOT_USERNAME}?start=iin" in urls(reply)
+    assert f"https://t.me/{BOT_USERNAME}?start=iin-where" in urls(reply)
     assert rows[0]["chat_type"] == "supergroup" and rows[0]["matched_id"] == "iin-where"
 
 
@@ -79,7 +79,7 @@ async def test_faq_as_a_reply_answers_the_newcomers_message(api, tmp_path):
         await send(app, api, chat.message(OWNER, "/faq bank-account", reply_to=newcomer))
     by_match, by_id = group_replies(api)
     assert by_match["reply_parameters"]["message_id"] == newcomer["message_id"]
-    assert "ИИН" in by_match["text"]
+    assert "Источник:" in by_match["text"] and "?start=iin" in " ".join(urls(by_match))
     assert by_id["reply_parameters"]["message_id"] == newcomer["message_id"]
     assert f"https://t.me/{BOT_USERNAME}?start=bank-account" in urls(by_id)
 

@@ -161,6 +161,7 @@ async def test_an_answer_longer_than_a_message_is_split_cleanly(api, tmp_path, m
     long_answer = "\n\n".join([paragraph] * 12)  # about 12,000 characters
     original = render.answer_text
     monkeypatch.setattr(render, "answer_text", lambda entry, lang, today, limit=None: long_answer + "\n\n" + original(entry, lang, today, limit=None))
+    monkeypatch.setattr(render, "_built", {})  # answers split before, for the same knowledge, are not reused
     async with running_bot(api, tmp_path) as app:
         await send(app, api, Chat().message("где получить иин"))
     parts = api.delivered()

@@ -43,7 +43,7 @@ def test_the_matcher_never_raises_and_always_decides(matcher, text):
     match = matcher.match(text)
     assert match.outcome in OUTCOMES
     assert 0.0 <= match.score <= 100.0 + 1e-6
-    assert match.language in ("ru", "en", "kk")
+    assert match.language in ("ru", "en", "kk", "uk")
     assert (match.entry_id is not None) == (match.outcome == "answer")
     assert len(match.alternatives) <= 3
     kind, ranking = matcher.rank(text, depth=5)

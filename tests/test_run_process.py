@@ -25,7 +25,7 @@ def test_the_bot_process_answers_over_long_polling_and_flushes_its_log_on_sigter
     assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr  # the token never reaches the log
     with sqlite3.connect(db) as connection:
         logged = connection.execute("SELECT matched_id, outcome FROM query_log ORDER BY id").fetchall()
-    assert logged == [("iin", "answer"), ("bank-account", "answer")]
+    assert logged == [("iin-where", "answer"), ("bank-account", "answer")]
 
 
 def test_a_lone_surrogate_from_the_bot_api_is_logged_replaced_and_sigterm_still_stops_the_bot(api_thread, tmp_path):

@@ -71,7 +71,7 @@ class FamilyClassifier:
             values.append(found_values)
         matrix = csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(len(samples), width))
         target = np.array([label_index[label] for _, label in samples])
-        model = LogisticRegression(C=regularisation, solver=SOLVER, tol=TOLERANCE, max_iter=300)
+        model = LogisticRegression(C=regularisation, solver=SOLVER, tol=TOLERANCE, max_iter=300, random_state=seed)
         model.fit(matrix, target)
         self._weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
         self._bias = model.intercept_.astype(np.float32)
