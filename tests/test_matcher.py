@@ -112,7 +112,7 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
     assert total.correct / total.labelled >= 0.85
     assert total.confident_wrong / total.labelled <= 0.06
     assert total.offered / total.labelled >= 0.90
-    assert total.none_answered / total.none_items <= 0.05
+    assert total.none_answered / total.none_items <= 0.08
     styles = Counter(item.get("style") for item in items)
     assert set(styles) == {"ru", "en", "kk", "uk", "translit", "layout", "typo", "mixed", "polite", "long", "followup"}
     for name, figures in report.groups.items():

@@ -37,7 +37,7 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 80.0
 FUZZY_CREDIT = 0.7  # a misspelt word counts this much of a correctly spelt one
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
-RANK_DEPTH = 10  # match() needs the exact scores of the best ten entries only (see bot/core/index.py)
+RANK_DEPTH = 5  # match() needs the exact scores of the best five entries only (see bot/core/index.py)
 CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), then forgotten all at once
 MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
@@ -449,7 +449,7 @@ class Matcher:
         others = ((kind, self.smalltalk_intent(text, whole=True)) for kind, text in self._readings(question) if kind != "typed")
         for kind, talk in chain([("typed", typed)], others):
             if talk and all(is_stopword(squeeze(w)) or is_stopword(w) for w in talk[2]):
-                language = talk[1] if talk[1] in ("kk", "uk") else self._language(question, kind)
+                language = "ru" if talk[1] == "be" else talk[1]  # the language of the pattern: "privet" is Russian
                 return Match(question, "smalltalk", None, 100.0, (), language, talk[0])
         if typed is not None and not asks(question) and len(typed[2]) <= SMALLTALK_REST:  # "спасибо, очень помогли!"
             return Match(question, "smalltalk", None, 100.0, (), self._language(question, "typed"), typed[0])
