@@ -1,6 +1,6 @@
 """Russian word vectors (navec, shipped inside the `natasha` package): words no phrasing uses still land near
 the words that phrasings do use ("педиатр" near "врач"). Nothing is downloaded at run time; without the
-package the matcher works on n-grams and stems alone."""
+package data (a trimmed install) the matcher works on n-grams and stems alone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from navec import Navec
 
 NAVEC_FILE = Path("data") / "emb" / "navec_news_v1_1B_250K_300d_100q.tar"
 
@@ -34,8 +35,6 @@ class WordVectors:
         path = Path(next(iter(spec.submodule_search_locations))) / NAVEC_FILE
         if not path.is_file():
             return None
-        from navec import Navec  # navec is natasha's own dependency
-
         return cls(Navec.load(str(path)))
 
     def word(self, word: str) -> np.ndarray | None:

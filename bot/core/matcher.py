@@ -518,7 +518,7 @@ class Matcher:
 
     def _best_in_family(self, ranking: list[tuple[str, float, str]], family: str) -> str | None:
         """The family's entry the lexical ranking puts first, else the family's overview."""
-        found = next((e for e, _, _ in ranking if e != OFFTOPIC and self.knowledge.entries[e].family == family), None)
+        found = next((e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family), None)
         return found or (family if family in self.knowledge.entries else None)
 
     def _family_of(self, entry_id: str) -> str:

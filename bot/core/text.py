@@ -130,10 +130,6 @@ def has_latin(text: str) -> bool:
     return bool(_LATIN.search(text.lower()))
 
 
-def has_kazakh_letters(text: str) -> bool:
-    return any(ch in KAZAKH_LETTERS for ch in text)
-
-
 _UKRAINIAN_LETTERS = frozenset("їєґЇЄҐ")
 _KAZAKH_ONLY_LETTERS = KAZAKH_LETTERS - frozenset("іІ")  # і is Ukrainian too
 # Words that only (or mostly) Ukrainian or Kazakh writers use, as normalise() leaves them (Kazakh letters folded).
