@@ -497,13 +497,19 @@ def _read_topics(reader: _Reader, data: Any) -> tuple[Topic, ...]:
         if not reader.fields(item, where, {"id", "title"}):
             continue
         topic_id = reader.string(item, "id", where)
-        titles = item.get("title")
-        if not isinstance(titles, dict) or any(not isinstance(titles.get(lang), str) for lang in MENU_LANGUAGES):
-            reader.error(_line_of(item, "title"), f"{where}: 'title' needs {', '.join(MENU_LANGUAGES)} texts")
-            continue
-        if topic_id:
-            topics.append(Topic(topic_id, {lang: titles[lang].strip() for lang in MENU_LANGUAGES}))
+        titles = _menu_titles(reader, item, where)
+        if topic_id and titles:
+            topics.append(Topic(topic_id, titles))
     return tuple(topics)
+
+
+def _menu_titles(reader: _Reader, item: dict, where: str) -> dict[str, str] | None:
+    """A menu button's title in every language of the bot's own texts."""
+    titles = item.get("title")
+    if not isinstance(titles, dict) or any(not isinstance(titles.get(lang), str) for lang in MENU_LANGUAGES):
+        reader.error(_line_of(item, "title"), f"{where}: 'title' needs {', '.join(MENU_LANGUAGES)} texts")
+        return None
+    return {lang: titles[lang].strip() for lang in MENU_LANGUAGES}
 
 
 def _read_families(reader: _Reader, data: Any) -> tuple[Family, ...]:
@@ -516,14 +522,11 @@ def _read_families(reader: _Reader, data: Any) -> tuple[Family, ...]:
         if not reader.fields(item, where, {"id", "topic", "title"}):
             continue
         family_id, topic = reader.string(item, "id", where), reader.string(item, "topic", where)
-        titles = item.get("title")
-        if not isinstance(titles, dict) or any(not isinstance(titles.get(lang), str) for lang in MENU_LANGUAGES):
-            reader.error(_line_of(item, "title"), f"{where}: 'title' needs {', '.join(MENU_LANGUAGES)} texts")
-            continue
+        titles = _menu_titles(reader, item, where)
         if family_id and not _ID.match(family_id):
             reader.error(_line_of(item, "id"), f"{where}: id '{family_id}' must be lowercase letters, digits and '-'")
-        elif family_id and topic:
-            families.append(Family(family_id, topic, {lang: titles[lang].strip() for lang in MENU_LANGUAGES}))
+        elif family_id and topic and titles:
+            families.append(Family(family_id, topic, titles))
     return tuple(families)
 
 
