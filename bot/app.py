@@ -62,9 +62,8 @@ async def _post_init(application: Application) -> None:
     svc.query_log = QueryLog(svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl", linger=QUERY_LOG_LINGER)
     svc.query_log.start()
     if worker_wanted(svc.config.match_worker):
-        worker = MatchWorker()
-        if await worker.start(svc.knowledge):
-            svc.match_worker = worker
+        svc.match_worker = MatchWorker()
+        svc.match_worker.start_soon(svc.knowledge)  # until it is ready, questions are matched in this process
     await _register_commands(application)
     health.start(application, svc.config.heartbeat_file, lambda: {"query_log_pending": svc.query_log.pending})
 

@@ -33,7 +33,7 @@ from bot.core.matcher import MATCH_CACHE, Match, Matcher
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct(">I")
-START_TIMEOUT = 30.0  # seconds for the worker to start and build its matcher before the bot gives up on it
+START_TIMEOUT = 120.0  # seconds for the worker to build its matcher before the bot gives up on it (it matches itself meanwhile)
 ANSWER_TIMEOUT = 5.0  # a match that takes longer means the worker is stuck: the bot matches itself from then on
 WATCH_INTERVAL = 1.0  # seconds between looks for a stuck request
 
@@ -76,6 +76,7 @@ class MatchWorker:
         self._watchdog: asyncio.Task | None = None
         self._given_up = False  # stuck: killed, never used again
         self._stopping = False
+        self._starting: asyncio.Task | None = None
 
     @property
     def ready(self) -> bool:
@@ -104,6 +105,11 @@ class MatchWorker:
             return False
         log.info("matching in a worker process (pid %s)", self._process.pid)
         return True
+
+    def start_soon(self, knowledge: Knowledge) -> None:
+        """Start the worker without waiting for it: the bot polls Telegram at once and matches questions itself
+        until the worker has built its matcher (a few seconds: imports, word vectors, training)."""
+        self._starting = asyncio.create_task(self.start(knowledge), name="match-worker-start")
 
     def reload(self, knowledge: Knowledge) -> None:
         """Send new knowledge; until the worker has built it, the bot matches itself (on the new knowledge)."""
@@ -143,6 +149,8 @@ class MatchWorker:
     async def stop(self) -> None:
         """Close the worker's input (it exits), then wait for it a little."""
         process, self._stopping = self._process, True
+        if self._starting is not None and not self._starting.done() and self._starting is not asyncio.current_task():
+            self._starting.cancel()  # stopped while still starting: nothing waits for it to be ready any more
         if process is None:
             return
         if process.stdin is not None and not process.stdin.is_closing():

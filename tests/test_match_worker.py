@@ -30,6 +30,38 @@ async def wait_until(condition, seconds: float = 10.0) -> None:
     raise AssertionError("timed out")
 
 
+def worker_ready(worker: MatchWorker):
+    return lambda: worker.ready
+
+
+async def test_the_bot_answers_while_its_worker_is_still_starting(api, tmp_path, monkeypatch):
+    """The bot polls Telegram at once; until the worker has built its matcher, the bot matches itself."""
+    started = asyncio.Event()
+    real_start = MatchWorker.start
+
+    async def slow_start(worker, knowledge, timeout=matchworker.START_TIMEOUT):
+        await started.wait()  # held back until the question has been answered
+        return await real_start(worker, knowledge, timeout)
+
+    monkeypatch.setattr(MatchWorker, "start", slow_start)
+    async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
+        worker = app.bot_data["services"].match_worker
+        await send(app, api, Chat(user_id=7).message("где получить иин"))
+        assert "ЦОН" in answers_to(api, 7)[-1] and not worker.ready and worker.pid is None
+        started.set()
+        await wait_until(worker_ready(worker), 120)
+
+
+async def test_stopping_the_bot_while_its_worker_starts_stops_the_worker(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
+        worker = app.bot_data["services"].match_worker
+        await wait_until(lambda: worker.pid is not None)
+        pid = worker.pid
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not worker.ready
+
+
 async def test_the_worker_answers_exactly_as_the_bot_process_would():
     knowledge = load_knowledge(KNOWLEDGE_DIR)
     questions = [item["q"] for item in yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))]
@@ -47,7 +79,7 @@ async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
         svc = app.bot_data["services"]
         worker = svc.match_worker
-        assert worker is not None and worker.ready
+        await wait_until(worker_ready(worker), 120)
         await send(app, api, Chat(user_id=1).message("где получить иин"))
         assert "ЦОН" in answers_to(api, 1)[-1] and ("где получить иин", None) in worker._answers  # matched by the worker
         os.kill(worker.pid, signal.SIGKILL)
@@ -62,6 +94,7 @@ async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tm
     monkeypatch.setattr(matchworker, "WATCH_INTERVAL", 0.1)
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
         worker = app.bot_data["services"].match_worker
+        await wait_until(worker_ready(worker), 120)
         os.kill(worker.pid, signal.SIGSTOP)  # alive, but answering nothing
         await asyncio.wait_for(send(app, api, Chat(user_id=3).message("где получить иин")), 5)
         assert "ЦОН" in answers_to(api, 3)[-1]
@@ -72,6 +105,7 @@ async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # no
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy),
                            BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         worker = app.bot_data["services"].match_worker
+        await wait_until(worker_ready(worker), 120)
         await send(app, api, Chat(user_id=5).message(NEW_PHRASING))
         assert "Бесплатное жилье" not in answers_to(api, 5)[-1]
         edit(knowledge_copy / "faq/shelter/shelter.yaml", '      - "где переночевать бесплатно в алматы"',
@@ -85,7 +119,9 @@ async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # no
 
 async def test_stopping_the_bot_stops_the_worker(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
-        pid = app.bot_data["services"].match_worker.pid
+        worker = app.bot_data["services"].match_worker
+        await wait_until(worker_ready(worker), 120)
+        pid = worker.pid
         os.kill(pid, 0)  # running
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
