@@ -121,11 +121,16 @@ class FamilyClassifier:
             found = _TRAINED[key] = cls(docs, featurise, meaningful, vectors=vectors)
         return found
 
+    def place(self, label: str) -> int | None:
+        """`label`'s position in the logits (None for a label not seen in training)."""
+        return self._label_index.get(label)
+
     def one_hot(self, label: str) -> np.ndarray:
         """1 at `label`'s place (none for an unknown label): to shift the logits towards a label."""
         vector = np.zeros(len(self.labels), dtype=np.float32)
-        if label in self._label_index:
-            vector[self._label_index[label]] = 1.0
+        place = self.place(label)
+        if place is not None:
+            vector[place] = 1.0
         return vector
 
     @staticmethod

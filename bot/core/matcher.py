@@ -513,7 +513,9 @@ class Matcher:
             best[family] = max(best.get(family, 0.0), score)
         shift = np.zeros(len(self.classifier.labels), dtype=np.float32)
         for family, score in best.items():
-            shift += self.classifier.one_hot(family) * (LEXICAL_WEIGHT * score / 10.0)
+            place = self.classifier.place(family)
+            if place is not None:
+                shift[place] = LEXICAL_WEIGHT * score / 10.0
         return shift
 
     def _best_in_family(self, ranking: list[tuple[str, float, str]], family: str) -> str | None:
