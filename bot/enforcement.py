@@ -100,7 +100,7 @@ class Failure:
     retry_after: int = 0
 
     def text(self, lang: str, name: str = "") -> str:
-        return t(lang, f"mod_err_{self.code}", name=name, seconds=str(self.retry_after),
+        return t(lang, f"mod_err_{self.code}", name=name, seconds=self.retry_after,
                  detail=html.escape(self.detail[:200]))
 
 
@@ -126,7 +126,7 @@ def format_duration(lang: str, duration: dt.timedelta | int | None) -> str:
         return t(lang, "mod_forever")
     if isinstance(duration, int):
         duration = dt.timedelta(seconds=duration)
-    return " ".join(t(lang, f"mod_unit_{unit}", n=str(count)) for count, unit in durations.split_duration(duration))
+    return " ".join(t(lang, f"mod_unit_{unit}", n=count) for count, unit in durations.split_duration(duration))
 
 
 def local_time(moment: dt.datetime) -> str:
@@ -452,7 +452,7 @@ class Ops:
         if settings.links != "off" and subject and links.has_links:
             key = "mod_rule_links" if settings.scope == "newcomers" else "mod_rule_links_all"
             await self.apply_rule(message, settings, rule="links", action=settings.links, target=target,
-                                  notice=t(lang, key, name=target.html(), hours=str(settings.newcomer_hours)),
+                                  notice=t(lang, key, name=target.html(), hours=settings.newcomer_hours),
                                   detail=" ".join(links.links)[:300])
             return
         if (settings.night != "off" and subject and is_night(now, settings.night_start, settings.night_end)

@@ -43,9 +43,9 @@ def stats_report(periods: list[PeriodStats], lang: str) -> str:
     for p in periods:
         lines.append("")
         if not p.questions:
-            lines.append(t(lang, "adm_stats_empty", days=str(p.days)))
+            lines.append(t(lang, "adm_stats_empty", days=p.days))
             continue
-        lines.append(t(lang, "adm_stats_period", days=str(p.days), questions=str(p.questions), people=str(p.people)))
+        lines.append(t(lang, "adm_stats_period", days=p.days, questions=p.questions, people=p.people))
         lines.append(t(lang, "adm_stats_outcomes", answered=_pct(p, p.answered), clarified=_pct(p, p.clarified),
                        unmatched=_pct(p, p.unmatched)))
         lines.append(t(lang, "adm_stats_feedback", helpful=str(p.helpful), not_helpful=str(p.not_helpful)))
@@ -76,9 +76,9 @@ def unanswered_report(groups: list[QuestionGroup], unhelpful: list[tuple[str, in
                       budget: int = MESSAGE_BUDGET, limit: int | None = None) -> str:
     """The groups, most asked first, as many as fit in `budget` characters (a Telegram message) and `limit`."""
     if not groups and not unhelpful:
-        return t(lang, "adm_unanswered_none", days=str(days))
-    lines = [t(lang, "adm_unanswered_title", days=str(days), groups=str(len(groups)),
-               count=str(sum(g.count for g in groups)))]
+        return t(lang, "adm_unanswered_none", days=days)
+    lines = [t(lang, "adm_unanswered_title", days=days, groups=len(groups),
+               count=sum(g.count for g in groups))]
     if unhelpful:
         lines.append(t(lang, "adm_unanswered_unhelpful",
                        entries=", ".join(f"{html.escape(e)} {n}" for e, n in unhelpful[:10])))
@@ -87,7 +87,7 @@ def unanswered_report(groups: list[QuestionGroup], unhelpful: list[tuple[str, in
     for number, group in enumerate(groups, 1):
         block = group_lines(number, group, lang)
         if size + sum(len(line) + 1 for line in block) > budget or (limit is not None and number > limit):
-            lines.append(t(lang, "adm_unanswered_more", count=str(len(groups) - number + 1)))
+            lines.append(t(lang, "adm_unanswered_more", count=len(groups) - number + 1))
             break
         lines.extend(block)
         size += sum(len(line) + 1 for line in block)
@@ -114,7 +114,7 @@ def _problem_lines(problems: tuple[Problem, ...], lang: str) -> list[str]:
 def reload_report(result: ReloadResult, lang: str) -> str:
     if not result.ok:
         return "\n".join([t(lang, "adm_reload_failed"), *_problem_lines(result.errors, lang)])
-    lines = [t(lang, "adm_reload_ok", entries=str(result.entries))]
+    lines = [t(lang, "adm_reload_ok", entries=result.entries)]
     for key, ids in (("adm_reload_added", result.added), ("adm_reload_changed", result.changed),
                      ("adm_reload_removed", result.removed)):
         if ids:

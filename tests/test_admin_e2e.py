@@ -2,10 +2,12 @@
 
 import datetime as dt
 
+import pytest
+
 from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
 from tests.fake_bot_api import parse_html
-from tests.insights_support import NOW, decode_png, seed, started
+from tests.insights_support import NOW, OFF, decode_png, seed, started
 from tests.moderation_support import GROUP
 
 MODERATOR = 9001
@@ -41,6 +43,22 @@ async def test_stats_give_a_moderator_the_figures_for_7_and_30_days_and_a_chart(
     assert "green answered, yellow clarified, red no answer" in photo["caption"]
 
 
+async def test_reports_of_one_question_speak_of_one_question_one_person_one_group(api, tmp_path):
+    async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        svc = app.bot_data[KEY]
+        svc.now = lambda: NOW
+        await seed(svc.storage, NOW, rows=[(1, 14, 5, "en", "how to ship a parcel to russia", "none", OFF, None)])
+        async with started(app):
+            await send(app, api, Chat(user_id=MODERATOR, language_code="en").message("/stats"))
+            await api.wait_for("sendPhoto")
+            await send(app, api, Chat(user_id=MODERATOR, language_code="en").message("/unanswered"))
+            await api.wait_for("sendMessage", count=2)
+    stats, unanswered = said(api)
+    assert [period.splitlines()[0] for period in stats.split("\n\n")[1:]] == [
+        "Last 7 days: 1 question from 1 person", "Last 30 days: 1 question from 1 person"]
+    assert unanswered.splitlines()[0] == "❔ Unanswered or not helpful, last 30 days: 1 question in 1 group"
+
+
 async def test_moderator_commands_are_plain_unknown_commands_for_everyone_else(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         await seed(app.bot_data[KEY].storage, NOW)
@@ -68,14 +86,24 @@ async def test_unanswered_lists_grouped_questions_with_counts_and_the_nearest_en
     assert "python -m bot suggest --write" in lines[-1]
 
 
-async def test_privacy_explains_what_is_kept_and_for_how_long_in_each_language(api, tmp_path):
-    async with running_bot(api, tmp_path, BOT_RETENTION_DAYS="30") as app:
-        for user_id, code in ((1, "ru"), (2, "en"), (3, "kk")):
+@pytest.mark.parametrize("days, ru_days, uk_days, en_days", [
+    ("1", "1 день", "1 день", "1 day"),
+    ("2", "2 дня", "2 дні", "2 days"),
+    ("5", "5 дней", "5 днів", "5 days"),
+    ("21", "21 день", "21 день", "21 days"),
+    ("30", "30 дней", "30 днів", "30 days"),
+])
+async def test_privacy_explains_what_is_kept_and_for_how_long_in_each_language(api, tmp_path, days, ru_days,
+                                                                               uk_days, en_days):
+    async with running_bot(api, tmp_path, BOT_RETENTION_DAYS=days) as app:
+        for user_id, code in ((1, "ru"), (2, "uk"), (3, "en"), (4, "kk")):
             await send(app, api, Chat(user_id=user_id, language_code=code).message("/privacy"))
-    ru, en, kk = said(api)
-    assert ru.startswith("Что бот хранит о вас") and "30 дней" in ru and "/forgetme" in ru
-    assert en.startswith("What the bot keeps about you") and "for 30 days" in en and "cannot be turned back" in en
-    assert kk.startswith("Бот сіз туралы не сақтайды") and "30 күн" in kk
+    ru, uk, en, kk = said(api)
+    assert ru.startswith("Что бот хранит о вас") and f"Ваши вопросы боту — {ru_days}: текст" in ru and "/forgetme" in ru
+    assert uk.startswith("Що бот зберігає про вас") and f"Ваші запитання боту — {uk_days}: текст" in uk
+    assert en.startswith("What the bot keeps about you") and f"Your questions to the bot, for {en_days}: the text" in en
+    assert "cannot be turned back" in en
+    assert kk.startswith("Бот сіз туралы не сақтайды") and f"Ботқа қойған сұрақтарыңыз — {days} күн: мәтіні" in kk
 
 
 async def test_forgetme_deletes_the_users_questions_and_language_but_not_moderation_records(api, tmp_path):

@@ -98,7 +98,7 @@ async def test_mute_by_username_with_a_duration(api, tmp_path):
     assert not any(restrict[0]["permissions"].values())
     assert abs(int(restrict[0]["until_date"]) - (before + 7200)) < 60
     said = texts(api, GROUP)[-1]
-    assert "не может писать" in said and "Срок: 2 ч" in said and "flood at night" in said
+    assert "не может писать" in said and "Срок: 2 часа" in said and "flood at night" in said
     assert rows[-1]["action"] == "mute" and rows[-1]["duration"] == 7200
 
 
@@ -243,7 +243,7 @@ async def test_report_calls_the_admins_with_a_cooldown(api, tmp_path):
     assert reports[0]["reply_parameters"]["message_id"] == scam["message_id"]
     said = texts(api, GROUP)
     assert "сообщает администраторам" in said[0] and "scam" in said[0]
-    assert "не чаще раза в 5 мин" in said[1]
+    assert "не чаще раза в 5 минут." in said[1]
     assert "администраторов" in said[2]
     assert [(r["action"], r["actor_id"], r["target_id"]) for r in rows] == [("report", MEMBER, TROLL)]
 
@@ -300,7 +300,7 @@ async def test_actions_are_posted_to_the_log_channel_with_hashtags(api, tmp_path
     assert "журнал модерации" in posted[0]
     assert posted[1].startswith("#SETTINGS")
     assert posted[2].startswith("#WARN") and "spam links" in posted[2] and str(TROLL) in posted[2]
-    assert posted[3].startswith("#MUTE") and "30 мин" in posted[3]
+    assert posted[3].startswith("#MUTE") and "30 минут" in posted[3]
 
 
 async def test_a_log_channel_the_bot_cannot_post_to_is_refused(api, tmp_path):
@@ -486,7 +486,7 @@ async def test_a_user_picked_from_the_mention_list_and_a_channel_poster_can_be_t
     restrict = api.calls_to("restrictChatMember")
     assert len(restrict) == 1 and int(restrict[0]["user_id"]) == 4321
     said = texts(api, GROUP)
-    assert "Nameless Troll" in said[0] and "Срок: 1 ч" in said[0] and "spam" in said[0]
+    assert "Nameless Troll" in said[0] and "Срок: 1 час" in said[0] and "spam" in said[0]
     assert int(api.calls_to("banChatSenderChat")[0]["sender_chat_id"]) == -1005550001
     assert "Crypto <News>" in said[1] and "scam channel" in said[1]
     assert "канал можно только заблокировать" in said[2]

@@ -47,7 +47,7 @@ async def test_a_newcomers_hidden_telegram_link_is_deleted_and_warned(api, tmp_p
         warnings = await app.bot_data[KEY].storage.mod_warnings(GROUP, NEWCOMER, at_almaty(14))
     assert [int(p["message_id"]) for p in api.calls_to("deleteMessage")] == [bait["message_id"]]
     notice = texts(api, GROUP)[-1]
-    assert "Fresh Account" in notice and "первые 24 ч" in notice and "1/3" in notice
+    assert "Fresh Account" in notice and "в течение 24 часов после входа" in notice and "1/3" in notice
     assert len(warnings) == 1
     assert [(r["action"], r["rule"], r["target_id"], r["result"]) for r in rows] == [
         ("delete", "links", NEWCOMER, "ok"), ("warn", "links", NEWCOMER, "ok")]

@@ -70,7 +70,7 @@ async def _stats(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Servic
     rows = await svc.storage.queries_since(now - dt.timedelta(days=max(STATS_PERIODS + (CHART_DAYS,))))
     text, chart = await asyncio.to_thread(_figures, rows, now, lang)
     await update.effective_message.reply_text(text)
-    await update.effective_message.reply_photo(chart, caption=t(lang, "adm_chart_caption", days=str(CHART_DAYS)))
+    await update.effective_message.reply_photo(chart, caption=t(lang, "adm_chart_caption", days=CHART_DAYS))
 
 
 def _figures(rows: list[dict], now: dt.datetime, lang: str) -> tuple[str, bytes]:
@@ -95,7 +95,7 @@ unanswered_command = _moderator_command(_unanswered)
 async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     lang = await user_language(svc, update.effective_user)
-    await update.effective_message.reply_text(t(lang, "adm_privacy", days=str(svc.config.retention_days)))
+    await update.effective_message.reply_text(t(lang, "adm_privacy", days=svc.config.retention_days))
     raise ApplicationHandlerStop
 
 
@@ -112,7 +112,7 @@ async def forgetme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         context.user_data.clear()  # the conversation's last answer, too
     key = "adm_forgot" if deleted["questions"] or deleted["preferences"] else "adm_forgot_nothing"
     await update.effective_message.reply_text(t(lang, key, questions=str(deleted["questions"]),
-                                                days=str(svc.config.retention_days)))
+                                                days=svc.config.retention_days))
     raise ApplicationHandlerStop
 
 

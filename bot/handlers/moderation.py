@@ -437,7 +437,7 @@ async def cmd_purge(inv: Invocation) -> None:
         return
     plan = plan_purge(reply.message_id, inv.message.message_id, reply.date, inv.ops.now())
     if plan.error:
-        await inv.reply(t(inv.lang, f"mod_err_purge_{plan.error}", limit=str(PURGE_LIMIT)))
+        await inv.reply(t(inv.lang, f"mod_err_purge_{plan.error}", limit=PURGE_LIMIT))
         return
     failure = None
     deleted = 0
@@ -476,7 +476,7 @@ async def cmd_report(inv: Invocation) -> None:
         return
     key = (inv.chat.id, inv.actor.id)
     if not report_allowed(ops.mod.reports.get(key), now) and inv.actor.id not in admins:
-        await inv.reply(t(inv.lang, "mod_err_report_cooldown", minutes=str(int(REPORT_COOLDOWN.total_seconds() // 60))))
+        await inv.reply(t(inv.lang, "mod_err_report_cooldown", minutes=int(REPORT_COOLDOWN.total_seconds() // 60)))
         return
     ops.mod.reports[key] = now
     reason = clip_reason(" ".join(inv.args))
@@ -675,7 +675,7 @@ async def cmd_nban(inv: Invocation) -> None:
                          rule=f"network:{network['id']}")
     done, total, problems = await inv.ops.network_ban(network, target, actor=inv.actor, reason=parsed.reason)
     lines = [t(inv.lang, "mod_done_nban", name=target.html(), network=html.escape(network["name"]),
-               count=str(done), total=str(total))]
+               count=done, total=total)]
     if parsed.reason:
         lines.append(t(inv.lang, "mod_reason", reason=html.escape(parsed.reason)))
     lines.extend(problems[:10])
@@ -694,7 +694,7 @@ async def cmd_unnban(inv: Invocation) -> None:
                          rule=f"network:{network['id']}")
     done, total, problems = await inv.ops.network_ban(network, target, actor=inv.actor, reason=parsed.reason, unban=True)
     lines = [t(inv.lang, "mod_done_unnban", name=target.html(), network=html.escape(network["name"]),
-               count=str(done), total=str(total))]
+               count=done, total=total)]
     lines.extend(problems[:10])
     await inv.reply("\n".join(lines))
 
@@ -707,7 +707,7 @@ async def cmd_newnet(inv: Invocation) -> None:
         return
     name = " ".join(inv.args).strip()
     if not name or len(name) > NETWORK_NAME_LIMIT:
-        await inv.reply(t(inv.lang, "mod_err_network_name", limit=str(NETWORK_NAME_LIMIT)))
+        await inv.reply(t(inv.lang, "mod_err_network_name", limit=NETWORK_NAME_LIMIT))
         return
     network_id = await inv.ops.storage.mod_create_network(name, inv.actor.id, inv.ops.now())
     await inv.ops.storage.mod_add_audit(chat_id=inv.chat.id, action="network_create", actor_id=inv.actor.id,
