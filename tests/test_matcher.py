@@ -122,3 +122,13 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
 def test_the_first_rounds_questions_still_find_their_family(matcher):
     report = evaluate(matcher, load_items(OLDER_SET))
     assert report.total.correct / report.total.labelled >= 0.85
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("Привет. Квартиру уже сняли, симку купили, работаем удаленно на российскую компанию. Где получить ИИН?", "iin"),
+    ("Здравствуйте! Переехали неделю назад, ИИН уже сделали. Как купить сим-карту?", "phone-buy-sim"),
+])
+def test_a_greeting_before_a_story_leaves_the_question_found_in_it(matcher, message, expected):
+    """The greeting is dropped and the rest read as written: the story weighs less than the question."""
+    found = matcher.match(message)
+    assert found.outcome == "answer" and expected in (found.family, found.entry_id)

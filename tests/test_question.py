@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.core.question import CONTEXT_WEIGHT, follows_up, marked_follow_up, question_part, question_parts
+from bot.core.question import CONTEXT_WEIGHT, follows_up, marked_follow_up, question_part, question_parts, without_pieces
 from bot.core.text import detect_language
 
 
@@ -57,3 +57,8 @@ def test_short_messages_may_lean_on_the_previous_answer(text, short, marked):
 ])
 def test_the_language_of_the_message(text, language):
     assert detect_language(text) == language
+
+
+def test_pieces_are_dropped_and_the_rest_kept_as_written():
+    kept = without_pieces("Здравствуйте! Подскажите, пожалуйста, где получить ИИН?", lambda p: p.startswith("Здравствуйте"))
+    assert kept == "Подскажите, пожалуйста, где получить ИИН?"

@@ -22,7 +22,8 @@ from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Weights
 from bot.core.knowledge import Knowledge
-from bot.core.question import CONTEXT_WEIGHT, asks, follows_up, marked_follow_up, question_part, question_parts
+from bot.core.question import (CONTEXT_WEIGHT, asks, follows_up, marked_follow_up, question_part, question_parts,
+                               without_pieces)
 from bot.core.text import detect_language, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
 OFFTOPIC = "(off-topic)"
@@ -453,8 +454,9 @@ class Matcher:
                 return Match(question, "smalltalk", None, 100.0, (), language, talk[0])
         if typed is not None and not asks(question) and len(typed[2]) <= SMALLTALK_REST:  # "спасибо, очень помогли!"
             return Match(question, "smalltalk", None, 100.0, (), self._language(question, "typed"), typed[0])
-        # "привет, где получить иин": the greeting is dropped and the rest is the question
-        text = question if typed is None else " ".join(typed[2])
+        # "Привет! Мы переехали месяц назад. Где получить иин?": the greeting is dropped, the rest read as written
+        text = question if typed is None else (
+            without_pieces(question, lambda piece: self.smalltalk_intent(piece, whole=True) is not None) or " ".join(typed[2]))
         found = self._decide(question, text)
         context = self.knowledge.entries.get(follows) if follows else None
         if context is not None and follows_up(text) and (marked_follow_up(text) or found.outcome != "answer"):

@@ -8,6 +8,7 @@ in politeness. The sentences and clauses that ask something weigh fully; the res
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from bot.core.text import is_stopword, normalise
 
@@ -16,6 +17,7 @@ SUBJECT_WORDS = 2  # an asking part with fewer words of its own ("как это 
 FOLLOW_UP_WORDS = 5  # a message of at most this many words may lean on the previous answer
 MARKED_FOLLOW_UP_WORDS = 10  # ... or this many when it opens like one ("а …", "and …")
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
+_PIECES = re.compile(r"(?<=[,;:.!?…])\s+|\n+")  # sentences and clauses, each with its own punctuation
 _CLAUSES = re.compile(r"[,;:]|\s[-–—]\s")
 QUESTION_WORDS = frozenset(normalise(w) for w in """
     как где куда откуда когда сколько какой какая какие каком какую каких какое почему зачем кто что чем чей ли
@@ -54,6 +56,12 @@ def _weighted(sentences: list[str], asking: list[str]) -> list[tuple[str, float]
             continue
         parts.extend((c, 1.0 if asks(c) else CONTEXT_WEIGHT) for c in clauses)
     return parts
+
+
+def without_pieces(text: str, drop: Callable[[str], bool]) -> str:
+    """The message without the sentences and clauses `drop` picks ("Здравствуйте!", "спасибо заранее,"); the
+    rest as written, punctuation kept, so that the question is still found in it."""
+    return " ".join(piece for piece in _PIECES.split(text) if piece.strip() and not drop(piece))
 
 
 def question_part(text: str) -> str:
