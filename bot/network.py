@@ -82,10 +82,10 @@ class JsonRequest(BaseRequest):
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
                          connect_timeout=BaseRequest.DEFAULT_NONE, pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
-        if self._client.is_closed:
-            raise RuntimeError("This JsonRequest is not initialized!")
         if self.update_queue is not None and request_data is not None:
             await hold_while_full(self.update_queue, request_data.parameters)
+        if self._client.is_closed:
+            raise RuntimeError("This JsonRequest is not initialized!")
         headers = {"User-Agent": self.USER_AGENT}
         body: dict[str, Any] = {}
         upload = request_data is not None and request_data.contains_files
