@@ -1,12 +1,17 @@
 """How the bot talks to Telegram: Telegram's rate limits, flood waits, retries and update concurrency.
 
-* `BotRateLimiter`: PTB's `AIORateLimiter` (about 30 messages/s overall, 20/min per group) plus about
-  one message per second per private chat; flood waits (429 with retry_after) obeyed, every request
-  paused meanwhile; and retries with exponential backoff of what failed on the way (connection
-  errors, timeouts, 5xx answers). A retried send whose first attempt did reach Telegram shows twice; that is rarer and
-  better than an answer lost. Telegram's refusals (400, 403) are never retried.
-* `JsonRequest`: PTB's HTTPX request sending JSON bodies, which the Bot API accepts; PTB's default
-  form encoding escapes every byte of a Cyrillic answer in pure Python, several times slower.
+Built on python-telegram-bot's public interfaces only (`BaseRateLimiter`, `BaseRequest`,
+`BaseUpdateProcessor`), so that any PTB 22 release works.
+
+* `BotRateLimiter`: about 30 messages/s overall, 20/min per group and about one message per second
+  per private chat (aiolimiter, as PTB's `AIORateLimiter`); flood waits (429 with retry_after)
+  obeyed, every request paused meanwhile; and retries with exponential backoff of what failed on the
+  way (connection errors, timeouts, 5xx answers). A retried send whose first attempt did reach
+  Telegram shows twice; that is rarer and better than an answer lost. Telegram's refusals (400, 403)
+  are never retried.
+* `JsonRequest`: requests over httpx sending JSON bodies, which the Bot API accepts; PTB's
+  `HTTPXRequest` form-encodes them, escaping every byte of a Cyrillic answer in pure Python, several
+  times slower.
 * `ChatOrderedProcessor`: updates of different chats are handled concurrently (a slow reply to one
   user never holds up the others), those of one chat strictly in order.
 * `BoundedUpdateQueue`: at most a few dozen updates taken from Telegram and not yet handled, so that a
@@ -18,18 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import importlib.util
 import json
 import logging
 import random
-import sys
+import warnings
 from typing import Any, Awaitable, Callable, Coroutine
 
+import httpx
 from aiolimiter import AsyncLimiter
+from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
-from telegram.request import HTTPXRequest, RequestData
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseUpdateProcessor
+from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
@@ -44,50 +50,59 @@ FLOOD_WAIT_ENDPOINTS = frozenset({  # what the bot says (waited for); other meth
 })
 NETWORK_RETRIES = 5  # transient failures retried: 0.5 + 1 + 2 + 4 + 8 s at most, with jitter
 NO_RETRY_ENDPOINTS = frozenset({"getUpdates"})  # the updater has its own retry loop for long polling
+UPLOAD_WRITE_TIMEOUT = 20.0  # seconds to send a file, as PTB's HTTPXRequest allows
 
 
-def avoid_failed_import_cost() -> None:
-    """httpcore imports `sniffio` on every lock it sets up, and a failed import is not cached: with
-    sniffio absent (anyio 4 no longer needs it) that costs a search of sys.path per request. A None in
-    sys.modules makes the failure immediate; httpcore then assumes asyncio, as it would anyway."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-class JsonRequest(HTTPXRequest):
-    """Sends the parameters as a JSON body (files still go as multipart, through PTB's own code).
+class JsonRequest(BaseRequest):
+    """Sends the parameters as a JSON body (files as multipart, from PTB's own encoding of them).
 
     With `update_queue` set (the request PTB uses for getUpdates only), a long poll waits until the
     queue has room, see BoundedUpdateQueue; the last, confirming call at shutdown (timeout 0) never waits.
     """
 
-    update_queue: "BoundedUpdateQueue | None" = None
+    def __init__(self, connection_pool_size: int, timeout: float):
+        self.update_queue: BoundedUpdateQueue | None = None
+        # httpcore checks every pooled connection for each request: a pool no larger than needed is cheaper
+        self._client_kwargs = {"timeout": httpx.Timeout(timeout),
+                               "limits": httpx.Limits(max_connections=connection_pool_size)}
+        self._client = httpx.AsyncClient(**self._client_kwargs)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._client.timeout.read
+
+    async def initialize(self) -> None:
+        if self._client.is_closed:
+            self._client = httpx.AsyncClient(**self._client_kwargs)
+
+    async def shutdown(self) -> None:
+        if not self._client.is_closed:
+            await self._client.aclose()
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout=HTTPXRequest.DEFAULT_NONE, write_timeout=HTTPXRequest.DEFAULT_NONE,
-                         connect_timeout=HTTPXRequest.DEFAULT_NONE, pool_timeout=HTTPXRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+                         read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
+                         connect_timeout=BaseRequest.DEFAULT_NONE, pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
         if self.update_queue is not None and request_data is not None:
             await hold_while_full(self.update_queue, request_data.parameters)
-        if request_data is None or request_data.contains_files:
-            return await super().do_request(url, method, request_data, read_timeout, write_timeout,
-                                            connect_timeout, pool_timeout)
-        import httpx
-
         if self._client.is_closed:
-            raise RuntimeError("This HTTPXRequest is not initialized!")
+            raise RuntimeError("This JsonRequest is not initialized!")
+        headers = {"User-Agent": self.USER_AGENT}
+        body: dict[str, Any] = {}
+        upload = request_data is not None and request_data.contains_files
+        if upload:
+            body = {"files": request_data.multipart_data, "data": request_data.json_parameters}
+        elif request_data is not None:
+            body = {"content": json.dumps(request_data.parameters, ensure_ascii=False).encode()}
+            headers["Content-Type"] = "application/json"
         defaults = self._client.timeout
         timeout = httpx.Timeout(
-            connect=defaults.connect if isinstance(connect_timeout, type(self.DEFAULT_NONE)) else connect_timeout,
-            read=defaults.read if isinstance(read_timeout, type(self.DEFAULT_NONE)) else read_timeout,
-            write=defaults.write if isinstance(write_timeout, type(self.DEFAULT_NONE)) else write_timeout,
-            pool=defaults.pool if isinstance(pool_timeout, type(self.DEFAULT_NONE)) else pool_timeout,
+            connect=defaults.connect if connect_timeout is self.DEFAULT_NONE else connect_timeout,
+            read=defaults.read if read_timeout is self.DEFAULT_NONE else read_timeout,
+            write=(UPLOAD_WRITE_TIMEOUT if upload else defaults.write) if write_timeout is self.DEFAULT_NONE else write_timeout,
+            pool=defaults.pool if pool_timeout is self.DEFAULT_NONE else pool_timeout,
         )
-        body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
         try:
-            response = await self._client.request(
-                method=method, url=url, content=body, timeout=timeout,
-                headers={"User-Agent": self.USER_AGENT, "Content-Type": "application/json"},
-            )
+            response = await self._client.request(method=method, url=url, headers=headers, timeout=timeout, **body)
         except httpx.TimeoutException as exc:
             raise TimedOut from exc
         except httpx.HTTPError as exc:
@@ -100,23 +115,44 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
 
 
-class BotRateLimiter(AIORateLimiter):
-    """AIORateLimiter's limits plus a per-private-chat limit, flood waits and retries with backoff.
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """RetryAfter's wait in seconds, whether PTB gives it as seconds or (PTB_TIMEDELTA) as a timedelta,
+    without PTB 22's deprecation warning about the seconds."""
+    with warnings.catch_warnings(action="ignore", category=PTBDeprecationWarning):
+        value = exc.retry_after
+    return float(value) if isinstance(value, (int, float)) else value.total_seconds()
 
-    Rates of 0 switch the corresponding limit off (tests and the benchmark do, against a fake
-    server); flood waits and retries stay on. A flood wait (429 with retry_after) on a message the bot
-    sends (FLOOD_WAIT_ENDPOINTS) pauses every request, as AIORateLimiter does, and then sends it; on
-    other methods (bans, restrictions) and beyond `max_flood_wait` it reaches the caller as
-    `RetryAfter`, so that whoever asked can be told to wait. Built on AIORateLimiter's `_run_request`
-    and `_retry_after_event` (python-telegram-bot is pinned to 22.8).
+
+def _limiter(limiters: dict, key: Any, max_rate: float, time_period: float, keep: int) -> AsyncLimiter:
+    """The limiter of `key`; beyond `keep` of them, idle ones (their bucket full again) are forgotten."""
+    if len(limiters) > keep:
+        for other, limiter in list(limiters.items()):
+            if other != key and limiter.has_capacity(limiter.max_rate):
+                del limiters[other]
+    limiter = limiters.get(key)
+    if limiter is None:
+        limiter = limiters[key] = AsyncLimiter(max_rate=max_rate, time_period=time_period)
+    return limiter
+
+
+class BotRateLimiter(BaseRateLimiter[int]):
+    """Telegram's limits (overall, per group, per private chat), flood waits and retries with backoff.
+
+    The overall and group limits and paid broadcasts are as PTB's `AIORateLimiter` applies them; rates
+    of 0 switch the corresponding limit off (tests and the benchmark do, against a fake server);
+    flood waits and retries stay on. A flood wait (429 with retry_after) on a message the bot sends
+    (FLOOD_WAIT_ENDPOINTS) pauses every request, as AIORateLimiter does, and then sends it; on other
+    methods (bans, restrictions) and beyond `max_flood_wait` it reaches the caller as `RetryAfter`,
+    so that whoever asked can be told to wait.
     """
 
     def __init__(self, overall_per_second: float = OVERALL_PER_SECOND, group_per_minute: float = GROUP_PER_MINUTE,
                  chat_per_second: float = CHAT_PER_SECOND, flood_retries: int = FLOOD_RETRIES,
                  max_flood_wait: float = MAX_FLOOD_WAIT, network_retries: int = NETWORK_RETRIES,
                  backoff: float = 0.5, max_backoff: float = 8.0):
-        super().__init__(overall_max_rate=overall_per_second, overall_time_period=1 if overall_per_second else 0,
-                         group_max_rate=group_per_minute, group_time_period=60 if group_per_minute else 0)
+        self.overall = AsyncLimiter(max_rate=overall_per_second, time_period=1) if overall_per_second else None
+        self.paid_broadcast = AsyncLimiter(max_rate=FloodLimit.PAID_MESSAGES_PER_SECOND, time_period=1)
+        self.group_per_minute = group_per_minute
         self.chat_per_second = chat_per_second
         self.flood_retries = flood_retries
         self.max_flood_wait = max_flood_wait
@@ -125,8 +161,16 @@ class BotRateLimiter(AIORateLimiter):
         self.max_backoff = max_backoff
         self.retried = 0  # transient failures retried so far
         self.flood_waits = 0  # flood waits obeyed so far
+        self._group_limiters: dict[int | str, AsyncLimiter] = {}
         self._chat_limiters: dict[int, AsyncLimiter] = {}
+        self._flood_until = 0.0  # loop time before which no request goes out (a flood wait)
         self._stopping = asyncio.Event()  # set while the bot stops: no more retries or waits, so that it stops quickly
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
     @property
     def stopping(self) -> bool:
@@ -144,44 +188,51 @@ class BotRateLimiter(AIORateLimiter):
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        if len(self._chat_limiters) > 4096:  # forget idle chats (their bucket is full again)
-            for key, limiter in list(self._chat_limiters.items()):
-                if key != chat_id and limiter.has_capacity(limiter.max_rate):
-                    del self._chat_limiters[key]
-        limiter = self._chat_limiters.get(chat_id)
-        if limiter is None:
+    async def _flood_wait(self) -> None:
+        """Until the latest flood wait is over (or the bot stops)."""
+        loop = asyncio.get_running_loop()
+        while (left := self._flood_until - loop.time()) > 0 and not self.stopping:
+            await self._pause(left)
+
+    def _limits(self, chat_id: int | str | None, paid_broadcast: bool) -> list[Any]:
+        """The limiters a request to `chat_id` goes through, outermost first."""
+        limits: list[Any] = []
+        if self.chat_per_second and isinstance(chat_id, int) and chat_id > 0:
             # one message at a time, then one per 1/rate seconds (no burst)
-            limiter = self._chat_limiters[chat_id] = AsyncLimiter(max_rate=1, time_period=1 / self.chat_per_second)
-        return limiter
+            limits.append(_limiter(self._chat_limiters, chat_id, 1, 1 / self.chat_per_second, keep=4096))
+        if paid_broadcast:
+            limits.append(self.paid_broadcast)
+            return limits
+        # a string chat_id is a @username: only supergroups and channels have one
+        if self.group_per_minute and ((isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)):
+            limits.append(_limiter(self._group_limiters, chat_id, self.group_per_minute, 60, keep=512))
+        if self.overall is not None and chat_id is not None:
+            limits.append(self.overall)
+        return limits
 
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any],
                               endpoint: str, data: dict[str, Any], rate_limit_args: int | None) -> Any:
         chat_id = data.get("chat_id")
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id) if chat_id is not None else None
-        group = chat_id if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str) else False
-        private = self.chat_per_second and isinstance(chat_id, int) and chat_id > 0
+        paid_broadcast = bool(data.get("allow_paid_broadcast", False))
         floods = failures = 0
         while True:
             try:
-                async with (self._chat_limiter(chat_id) if private else contextlib.nullcontext()):
-                    return await self._run_request(chat=chat_id is not None, group=group,
-                                                   allow_paid_broadcast=bool(data.get("allow_paid_broadcast", False)),
-                                                   callback=callback, args=args, kwargs=kwargs)
+                async with contextlib.AsyncExitStack() as limits:
+                    for limiter in self._limits(chat_id, paid_broadcast):
+                        await limits.enter_async_context(limiter)
+                    await self._flood_wait()
+                    return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                wait = _seconds(exc)
+                wait = retry_after_seconds(exc)
                 if (endpoint not in FLOOD_WAIT_ENDPOINTS or wait > self.max_flood_wait or floods >= self.flood_retries
                         or self.stopping):
                     raise
                 floods += 1
                 self.flood_waits += 1
                 log.warning("%s: Telegram asks to wait %.0f s (flood control); every request waits", endpoint, wait)
-                self._retry_after_event.clear()
-                try:
-                    await self._pause(wait + 0.1)
-                finally:
-                    self._retry_after_event.set()
+                self._flood_until = max(self._flood_until, asyncio.get_running_loop().time() + wait + 0.1)
             except NetworkError as exc:
                 if (not transient(exc) or endpoint in NO_RETRY_ENDPOINTS or failures >= self.network_retries
                         or self.stopping):
@@ -194,14 +245,6 @@ class BotRateLimiter(AIORateLimiter):
                 await self._pause(delay)
                 if self.stopping:
                     raise
-
-
-def _seconds(exc: RetryAfter) -> float:
-    """RetryAfter's wait in seconds without PTB 22's deprecation warning about its type."""
-    value = getattr(exc, "_retry_after", None)
-    if value is None:
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 class BoundedUpdateQueue(asyncio.Queue):
@@ -310,12 +353,8 @@ class BotApplication(Application):
 def configure(builder: ApplicationBuilder, *, rate_limit: bool = True, concurrency: int = 8,
               timeout: float = 10.0) -> ApplicationBuilder:
     """Requests (JSON bodies, timeouts), the rate limiter and the update processor for the bot."""
-    avoid_failed_import_cost()
-    # httpcore checks every pooled connection for each request: a pool no larger than needed is cheaper
-    request = JsonRequest(connection_pool_size=concurrency + 4, read_timeout=timeout, write_timeout=timeout,
-                          connect_timeout=timeout, pool_timeout=timeout)
-    updates = JsonRequest(connection_pool_size=1, read_timeout=timeout, write_timeout=timeout,
-                          connect_timeout=timeout, pool_timeout=timeout)
+    request = JsonRequest(connection_pool_size=concurrency + 4, timeout=timeout)
+    updates = JsonRequest(connection_pool_size=1, timeout=timeout)
     limiter = BotRateLimiter() if rate_limit else BotRateLimiter(0, 0, 0)
     updates.update_queue = BoundedUpdateQueue(limit=max(16, concurrency * 4))
     return (builder.application_class(BotApplication).request(request).get_updates_request(updates).rate_limiter(limiter)

@@ -2,6 +2,7 @@
 backoff, the bot never crashes and answers once the API recovers; long answers split cleanly."""
 
 import asyncio
+import datetime as dt
 import time
 
 import pytest
@@ -127,6 +128,44 @@ async def test_each_private_chat_gets_about_one_message_a_second_and_others_are_
     to_7 = [t - started for chat, t in sent if chat == 7]
     assert to_42[-1] >= 0.35  # five messages to one chat at 10/s
     assert to_7[0] < 0.1
+
+
+async def test_a_flood_wait_holds_back_every_request_until_it_is_over():
+    limiter = BotRateLimiter(0, 0, 0)
+    sent: list[tuple[int, float]] = []
+    refused: list[int] = []
+
+    async def deliver(chat_id):
+        if chat_id == 1 and not refused:
+            refused.append(chat_id)
+            raise RetryAfter(dt.timedelta(seconds=0.5))
+        sent.append((chat_id, time.monotonic()))
+        return True
+
+    started = time.monotonic()
+    first = asyncio.create_task(limiter.process_request(deliver, (1,), {}, "sendMessage", {"chat_id": 1}, None))
+    await asyncio.sleep(0.1)
+    await limiter.process_request(deliver, (2,), {}, "sendMessage", {"chat_id": 2}, None)
+    await first
+    assert sorted(chat for chat, _ in sent) == [1, 2] and limiter.flood_waits == 1
+    assert all(t - started >= 0.5 for _, t in sent)  # the other chat waited too
+
+
+async def test_a_group_gets_its_quota_a_minute_and_other_groups_are_not_held_up():
+    limiter = BotRateLimiter(0, group_per_minute=2, chat_per_second=0)
+    sent: list[int] = []
+
+    async def deliver(chat_id):
+        sent.append(chat_id)
+        return True
+
+    sends = [asyncio.create_task(limiter.process_request(deliver, (chat,), {}, "sendMessage", {"chat_id": chat}, None))
+             for chat in [-100, -100, -100, -200, "@channel"]]
+    await asyncio.sleep(0.2)
+    assert sorted(sent, key=str) == [-100, -100, -200, "@channel"]  # the third to -100 waits for the next minute
+    for task in sends:
+        task.cancel()
+    await asyncio.gather(*sends, return_exceptions=True)
 
 
 async def test_transient_failures_are_told_apart_from_refusals():
