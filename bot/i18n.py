@@ -9,7 +9,7 @@ noun in one form after any numeral ("5 күн"), so its texts write the noun as 
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -47,7 +47,7 @@ class _Formatter(string.Formatter):
         return format_spec.split("|")[PLURAL_FORMS[self.lang].index(category)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     with open(LOCALES_DIR / f"{lang}.yaml", encoding="utf-8") as handle:
         return {key: str(value).strip() for key, value in yaml.safe_load(handle).items()}

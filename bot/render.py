@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from bot.core.knowledge import Entry, Knowledge
 from bot.core.html_check import telegram_html_problems, visible_length
+from bot.core.knowledge import Entry, Knowledge
 from bot.core.split import split_html
 from bot.i18n import LANGUAGE_NAMES, t
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -31,7 +31,7 @@ TRAINED_KEPT = 4  # classifiers remembered by their training data
 Words = list[tuple[str, float]]  # a text as its words, each with the weight of the part of the message it is in
 
 
-_TRAINED: dict[tuple, "FamilyClassifier"] = {}
+_TRAINED: dict[tuple, FamilyClassifier] = {}
 
 
 class FamilyClassifier:
@@ -110,7 +110,7 @@ class FamilyClassifier:
 
     @classmethod
     def trained(cls, docs: list[tuple[Words, str]], featurise: Callable[[str], Iterable[str]],
-                meaningful: Callable[[str], bool], vectors: WordVectors | None = None) -> "FamilyClassifier":
+                meaningful: Callable[[str], bool], vectors: WordVectors | None = None) -> FamilyClassifier:
         """A classifier for these docs, trained once per process: a reload that changed no phrasing, a match
         worker's second build and the tests' many bots reuse it (training takes seconds, a look-up milliseconds)."""
         key = (tuple((tuple(w for w, _ in words), label) for words, label in docs), featurise, meaningful, id(vectors))

@@ -22,12 +22,12 @@ class WordVectors:
 
     @staticmethod
     @lru_cache(maxsize=1)
-    def shared() -> "WordVectors | None":
+    def shared() -> WordVectors | None:
         """The vectors, loaded once per process (every matcher built after a reload reads the same)."""
         return WordVectors.load()
 
     @classmethod
-    def load(cls) -> "WordVectors | None":
+    def load(cls) -> WordVectors | None:
         """navec's news vectors from the installed `natasha` package, or None when it is not installed."""
         spec = importlib.util.find_spec("natasha")
         if spec is None or not spec.submodule_search_locations:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
-
 
 SMALL_VOCABULARY = 200  # words; measured: 51 words compare in full in 2.6 µs, prefiltered in 5-7 µs
 

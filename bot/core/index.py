@@ -27,13 +27,12 @@ import math
 import threading
 from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
-from typing import Iterable, Iterator
 
 import numpy as np
-
 
 CENTROID_CHUNK = 500  # entries whose centroids are summed at once while building
 
@@ -206,7 +205,7 @@ class Index:
             return ids, ()
         return tuple(i for i in ids if i is not None), tuple(g for g, i in zip(grams, ids) if i is None)
 
-    def query(self, known: Counter, unknown: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
+    def query(self, known: Counter, unknown: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> Query:
         """`known`: the reading's known n-grams (ids, as `encode` gives them) with how often each occurs,
         `unknown`: the same of the others; `stems`: per distinct stem, its IDF weight and the known stems
         it stands for with their similarity (itself with 1.0, or misspellings with partial credit)."""

@@ -11,8 +11,8 @@ import datetime as dt
 import struct
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from rapidfuzz import fuzz, process
 

@@ -7,8 +7,8 @@ code units, as the Bot API gives them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 # "t . me/ group", "t[.]me/group", "t(dot)me/group", "т.ме/group": not clickable, but still an invitation
 _DOT = r"(?:\s*[.,。．·•]\s*|\s*[\[({<]\s*(?:\.|dot|точка)\s*[\])}>]\s*|\s+(?:dot|точка)\s+)"

@@ -57,7 +57,7 @@ class ChatSettings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "ChatSettings":
+    def from_dict(cls, data: dict | None) -> ChatSettings:
         """Stored settings over the defaults; anything unknown or invalid falls back to the default."""
         settings = cls()
         for name, value in (data or {}).items():
