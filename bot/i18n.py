@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -40,7 +41,7 @@ class _Formatter(string.Formatter):
     def __init__(self, lang: str) -> None:
         self.lang = lang
 
-    def format_field(self, value: object, format_spec: str) -> str:
+    def format_field(self, value: Any, format_spec: str) -> str:  # Any, as in string.Formatter: a count here
         if "|" not in format_spec:
             return super().format_field(value, format_spec)
         category = plural_category(self.lang, value)

@@ -115,7 +115,7 @@ def answer_text(entry: Entry, lang: str, today: dt.date, limit: int | None = MES
     """The answer with its source line; with limit=None the whole of it, however long (to be split)."""
     _, answer = entry.answer(lang)
     parts = []
-    if entry.expired(today):
+    if entry.valid_until is not None and entry.expired(today):
         parts.append(t(lang, "expired", date=_date(entry.valid_until)))
     parts.append(answer)
     parts.append(_sources_line(entry, lang))
@@ -145,7 +145,7 @@ def plain_headline(entry: Entry, lang: str) -> str:
 def short_answer_text(entry: Entry, lang: str, today: dt.date) -> str:
     """The answer as it appears in a group chat: the headline and the source; the rest is one tap away."""
     parts = []
-    if entry.expired(today):
+    if entry.valid_until is not None and entry.expired(today):
         parts.append(t(lang, "expired", date=_date(entry.valid_until)))
     parts.extend([headline(entry, lang), _sources_line(entry, lang)])
     return "\n\n".join(parts)

@@ -15,7 +15,7 @@ NAVEC_FILE = Path("data") / "emb" / "navec_news_v1_1B_250K_300d_100q.tar"
 
 
 class WordVectors:
-    def __init__(self, model) -> None:
+    def __init__(self, model: Navec) -> None:
         self._model = model
         self.size = int(model.pq.dim)
         self._cache: dict[str, np.ndarray | None] = {}
@@ -38,12 +38,11 @@ class WordVectors:
         return cls(Navec.load(str(path)))
 
     def word(self, word: str) -> np.ndarray | None:
-        found = self._cache.get(word, False)
-        if found is False:
+        if word not in self._cache:
             if len(self._cache) > 100_000:
                 self._cache.clear()
-            found = self._cache[word] = self._model.get(word)
-        return found
+            self._cache[word] = self._model.get(word)
+        return self._cache[word]
 
     def mean(self, words: list[tuple[str, float]]) -> np.ndarray | None:
         """The weighted mean of the known words' vectors, of length 1; None when no word is known."""

@@ -163,7 +163,7 @@ def format_report(report: Report, show_misses: bool = False) -> str:
         "entry right | language right | none items | none answered |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, f in sorted(report.groups.items()) + [("**all**", report.total)]:
+    for name, f in [*sorted(report.groups.items()), ("**all**", report.total)]:
         lines.append(
             f"| {name} | {f.labelled} | {_pct(f.correct, f.labelled)} | {_pct(f.confident_wrong, f.labelled)} | "
             f"{_pct(f.clarified, f.labelled)} | {_pct(f.offered, f.labelled)} | "

@@ -46,7 +46,7 @@ class FuzzyVocabulary:
         k = math.ceil(self.cutoff / 200.0 * total - 1e-9)
         return 3 * k - 1 - total
 
-    def _by_length(self, l1: int) -> np.ndarray:
+    def _by_length(self, l1: int) -> tuple[np.ndarray, int]:
         """Per vocabulary word, the letter pairs it must share with a word of length l1 (a huge number
         where the lengths alone rule it out); worked out once per length."""
         found = self._needed_for.get(l1)

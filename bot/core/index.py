@@ -27,7 +27,7 @@ import math
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -198,12 +198,13 @@ class Index:
             finally:
                 self._vector[gids] = 0.0
 
-    def encode(self, grams: Iterable[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    def encode(self, grams: Sequence[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """A word's n-grams: the ids of the known ones, and the others themselves (remembered per word by the matcher)."""
         ids = tuple(map(self.gram_id.get, grams))
-        if None not in ids:
-            return ids, ()
-        return tuple(i for i in ids if i is not None), tuple(g for g, i in zip(grams, ids) if i is None)
+        known = tuple(i for i in ids if i is not None)
+        if len(known) == len(ids):
+            return known, ()
+        return known, tuple(g for g, i in zip(grams, ids, strict=True) if i is None)
 
     def query(self, known: Counter, unknown: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> Query:
         """`known`: the reading's known n-grams (ids, as `encode` gives them) with how often each occurs,
@@ -270,7 +271,7 @@ class Query:
                 return None
             exact = {e: (best, centroid, doc) for e, best, centroid, doc in self._cosines_of(entries)}
             ranked = []
-            for e, cover in zip(entries.tolist(), coverage[entries].tolist()):
+            for e, cover in zip(entries.tolist(), coverage[entries].tolist(), strict=True):
                 best, centroid, doc = exact.get(e, (0.0, 0.0, 0))
                 if best > 0 or cover > 0:
                     score = w.best_factor * best + w.centroid_factor * centroid + w.coverage_factor * cover
@@ -278,16 +279,16 @@ class Query:
             ranked.sort(key=lambda r: (-r[1], r[0]))  # best first, ties by entry order
             return ranked if depth is None else ranked[:depth]
         cosines = self._all_cosines()
-        best, centroid = self._per_entry(cosines)
-        entries = np.flatnonzero((best > 0) | (coverage > 0))
-        scores = w.best_factor * best[entries] + w.centroid_factor * centroid[entries] + w.coverage_factor * coverage[entries]
+        bests, centroids = self._per_entry(cosines)
+        entries = np.flatnonzero((bests > 0) | (coverage > 0))
+        scores = w.best_factor * bests[entries] + w.centroid_factor * centroids[entries] + w.coverage_factor * coverage[entries]
         order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
             order = order[:depth]
         chosen = entries[order]
         entry_docs = index.entry_docs
         return [(e, score, langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e]:entry_docs[e + 1]]))] if matched else "ru")
-                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (best[chosen] > 0).tolist())]
+                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (bests[chosen] > 0).tolist(), strict=True)]
 
     def _coverage(self) -> np.ndarray:
         """Per entry: the weighted share of the question's stems it knows."""
@@ -355,7 +356,7 @@ class Query:
         index = self.index
         if not len(entries) or not len(self.gids):
             return []
-        spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist()))
+        spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist(), strict=True))
         with index.query_vector(self.gids, self.weights) as vector:
             products = (vector[np.concatenate([index.row_gram[a:b] for a, b in spans])]
                         * np.concatenate([index.row_weight[a:b] for a, b in spans]))
@@ -369,4 +370,4 @@ class Query:
         centroid = np.add.reduceat(cosines, starts) / index.centroid_norm[entries[filled]]
         at_best = np.flatnonzero(cosines == np.repeat(best, counts))  # an entry's first best phrasing: argmax
         closest = docs[at_best[np.searchsorted(at_best, starts)]]
-        return list(zip(entries[filled].tolist(), best.tolist(), centroid.tolist(), closest.tolist()))
+        return list(zip(entries[filled].tolist(), best.tolist(), centroid.tolist(), closest.tolist(), strict=True))

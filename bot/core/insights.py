@@ -183,7 +183,7 @@ def group_questions(rows: Iterable[dict], read: Callable[[str], Reading], simila
     result = []
     for members in groups:
         first = members[0]
-        languages = sum((m["languages"] for m in members), Counter())
+        languages: Counter[str] = sum((m["languages"] for m in members), Counter())
         result.append(QuestionGroup(
             wordings=tuple((m["text"], m["count"]) for m in members),
             count=sum(m["count"] for m in members),

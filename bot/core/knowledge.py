@@ -13,10 +13,10 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -174,7 +174,7 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024  # all YAML files of the folder together (abou
 class _Refused(yaml.YAMLError):
     """YAML the knowledge never needs and that can hurt: reported as `file:line: YAML: message`."""
 
-    def __init__(self, message: str, mark):
+    def __init__(self, message: str, mark: Any) -> None:  # a yaml.Mark, or libyaml's own Mark class
         super().__init__(message)
         self.message, self.problem_mark = message, mark
 
@@ -326,7 +326,7 @@ class _Reader:
             self.error(line, f"YAML syntax error: {problem}")
             return None
 
-    def fields(self, data: Any, where: str, required: set[str], optional: set[str] = frozenset()) -> bool:
+    def fields(self, data: Any, where: str, required: Set[str], optional: Set[str] = frozenset()) -> bool:
         if not isinstance(data, dict):
             self.error(_line_of(data), f"{where}: expected a mapping")
             return False
@@ -440,7 +440,7 @@ def _read_titles(reader: _Reader, item: dict, where: str) -> dict[str, str]:
 
 
 def _read_texts(reader: _Reader, data: dict, kind: str) -> dict[str, EntryText]:
-    texts_data = data.get("text")
+    texts_data: Any = data.get("text")  # checked by fields()
     if not reader.fields(texts_data, "text", set(REQUIRED_LANGUAGES), set(PHRASING_ONLY_LANGUAGES)):
         return {}
     texts = {}
@@ -472,7 +472,7 @@ def _phrasing_lines(block: dict) -> dict[str, int]:
     raw = block.get("phrasings")
     if not isinstance(raw, _List):
         return {}
-    return {p.strip(): line for p, line in zip(raw, raw.item_lines) if isinstance(p, str)}
+    return {p.strip(): line for p, line in zip(raw, raw.item_lines, strict=True) if isinstance(p, str)}
 
 
 def _check_answer(reader: _Reader, block: dict, where: str, answer: str, kind: str, lang: str) -> None:
@@ -590,8 +590,11 @@ def _read_offtopic(reader: _Reader, data: Any) -> tuple[dict[str, tuple[str, ...
         reader.error(_line_of(data, "phrasings"), f"offtopic: 'phrasings' maps {', '.join(LANGUAGES)} to lists of texts")
         return {}, {}
     lines = {p.strip(): (reader.name, line) for values in phrasings.values() if isinstance(values, _List)
-             for p, line in zip(values, values.item_lines) if isinstance(p, str)}
+             for p, line in zip(values, values.item_lines, strict=True) if isinstance(p, str)}
     return {lang: reader.strings(phrasings, lang, f"offtopic.{lang}") for lang in phrasings}, lines
+
+
+_Parsed = TypeVar("_Parsed")  # what one knowledge file reads as
 
 
 def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
@@ -605,7 +608,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     if too_big is not None:  # refused before anything is parsed or matched
         raise KnowledgeError([too_big])
 
-    def read(name: str, parse):
+    def read(name: str, parse: Callable[[_Reader, Any], _Parsed]) -> _Parsed | tuple[()]:
         path = directory / name
         reader = _Reader(path, directory, problems)
         if (path.exists() or path.is_symlink()) and not inside(directory, path):
@@ -621,7 +624,8 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     families = read("families.yaml", _read_families)
     synonyms = read("synonyms.yaml", _read_synonyms)
     smalltalk = read("smalltalk.yaml", _read_smalltalk)
-    offtopic, offtopic_lines = {}, {}
+    offtopic: dict[str, tuple[str, ...]] = {}
+    offtopic_lines: dict[str, tuple[str, int]] = {}
     if (directory / "offtopic.yaml").exists() or (directory / "offtopic.yaml").is_symlink():  # optional; an unreadable one is an error reported by read()
         offtopic, offtopic_lines = read("offtopic.yaml", _read_offtopic) or ({}, {})
 

@@ -35,7 +35,7 @@ _TRANSLIT_MULTI = (
 )
 _TRANSLIT_BY_SIZE = tuple((size, {latin: cyrillic for latin, cyrillic in _TRANSLIT_MULTI if len(latin) == size})
                           for size in sorted({len(latin) for latin, _ in _TRANSLIT_MULTI}, reverse=True))
-_TRANSLIT_SINGLE = dict(zip("abvgdezijklmnoprstufhcwqx'", "абвгдезийклмнопрстуфхцвкхь"))
+_TRANSLIT_SINGLE = dict(zip("abvgdezijklmnoprstufhcwqx'", "абвгдезийклмнопрстуфхцвкхь", strict=True))
 _VOWELS = set("aeiouy")
 
 STOPWORDS = frozenset(

@@ -79,9 +79,9 @@ def split_duration(duration: dt.timedelta) -> list[tuple[int, str]]:
     """[(2, "d"), (3, "h")] for display; at most the two largest non-zero units."""
     seconds = int(duration.total_seconds())
     parts: list[tuple[int, str]] = []
-    units = (("d", 86400), ("h", 3600), ("m", 60))
+    units: tuple[tuple[str, int], ...] = (("d", 86400), ("h", 3600), ("m", 60))
     if seconds % (7 * 86400) == 0:  # "2 weeks", but "30 days" rather than "4 weeks 2 days"
-        units = (("w", 7 * 86400),) + units
+        units = (("w", 7 * 86400), *units)
     for unit, size in units:
         count, seconds = divmod(seconds, size)
         if count:

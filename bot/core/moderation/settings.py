@@ -152,8 +152,10 @@ def apply_setting(settings: ChatSettings, key: str, value: str) -> ChatSettings:
         return dataclasses.replace(settings, warn_expiry=_seconds(key, low, allow_off=True))
     if key == "mute_time":
         return dataclasses.replace(settings, mute_time=_seconds(key, low, allow_off=False))
-    if key in ("links", "words"):
-        return dataclasses.replace(settings, **{key: _choice(key, low, RULE_ACTIONS)})
+    if key == "links":
+        return dataclasses.replace(settings, links=_choice(key, low, RULE_ACTIONS))
+    if key == "words":
+        return dataclasses.replace(settings, words=_choice(key, low, RULE_ACTIONS))
     if key == "scope":
         return dataclasses.replace(settings, scope=_choice(key, low, ("newcomers", "all")))
     if key == "newcomer_hours":
