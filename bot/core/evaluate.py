@@ -22,7 +22,8 @@ from bot.core.matcher import Match, Matcher
 NONE = "none"
 OFFTOPIC_LABEL = "offtopic"
 # The language a reply should be in, by an item's style; other styles (polite, long, …) are not checked.
-STYLE_LANGUAGE = {"ru": "ru", "translit": "ru", "layout": "ru", "typo": "ru", "mixed": "ru", "en": "en", "kk": "kk", "uk": "uk"}
+STYLE_LANGUAGE = {"ru": "ru", "translit": "ru", "layout": "ru", "typo": "ru", "mixed": "ru",
+                  "en": "en", "kk": "kk", "uk": "uk"}
 
 
 @dataclass
@@ -125,10 +126,12 @@ def _without(knowledge: Knowledge, hidden: set[tuple[str, str, str]]) -> Knowled
     """The knowledge minus some phrasings ((entry or offtopic, language, phrasing))."""
     entries = {}
     for entry_id, entry in knowledge.entries.items():
-        texts = {lang: dataclasses.replace(text, phrasings=tuple(p for p in text.phrasings if (entry_id, lang, p) not in hidden))
+        texts = {lang: dataclasses.replace(text, phrasings=tuple(p for p in text.phrasings
+                                                                 if (entry_id, lang, p) not in hidden))
                  for lang, text in entry.texts.items()}
         entries[entry_id] = dataclasses.replace(entry, texts=texts)
-    offtopic = {lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden) for lang, ps in knowledge.offtopic.items()}
+    offtopic = {lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden)
+                for lang, ps in knowledge.offtopic.items()}
     return dataclasses.replace(knowledge, entries=entries, offtopic=offtopic)
 
 

@@ -73,7 +73,8 @@ class FuzzyVocabulary:
             return process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=limit)
         needed = self._by_length(len(word))[0]
         lists = [self.postings[p] for p in set(_pairs(word)) if p in self.postings]
-        counts = np.bincount(np.concatenate(lists), minlength=len(self.words)) if lists else np.zeros(len(self.words), np.int64)
+        counts = (np.bincount(np.concatenate(lists), minlength=len(self.words)) if lists
+                  else np.zeros(len(self.words), np.int64))
         chosen = np.flatnonzero(counts >= needed).tolist()  # ascending: the original order
         found = process.extract(word, [self.words[i] for i in chosen], scorer=fuzz.ratio,
                                 score_cutoff=self.cutoff, limit=limit)

@@ -72,7 +72,8 @@ def _gather(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Index:
-    """Phrasings (entry, language, n-gram counts; entry by entry, in entry order) and stems (stem -> {entry: strength})."""
+    """Phrasings (entry, language, n-gram counts; entry by entry, in entry order) and stems
+    (stem -> {entry: strength})."""
 
     def __init__(self, docs: Iterable[tuple[int, str, Counter]], entry_count: int,
                  stem_entries: dict[str, dict[int, float]], weights: Weights = Weights(), limits: Limits = Limits()):
@@ -90,7 +91,8 @@ class Index:
         total = sum(map(len, stem_entries.values()))
         self._stem_ptr = np.concatenate(([0], np.cumsum([len(e) for e in stem_entries.values()], dtype=np.int64)))
         self._stem_entry = np.fromiter(chain.from_iterable(stem_entries.values()), np.int64, total)
-        self._stem_strength = np.fromiter(chain.from_iterable(e.values() for e in stem_entries.values()), np.float64, total)
+        self._stem_strength = np.fromiter(chain.from_iterable(e.values() for e in stem_entries.values()), np.float64,
+                                          total)
 
     def stem_arrays(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
         """(entries, strengths) of a known stem."""
@@ -199,7 +201,8 @@ class Index:
                 self._vector[gids] = 0.0
 
     def encode(self, grams: Sequence[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
-        """A word's n-grams: the ids of the known ones, and the others themselves (remembered per word by the matcher)."""
+        """A word's n-grams: the ids of the known ones, and the others themselves (remembered per word by the
+        matcher)."""
         ids = tuple(map(self.gram_id.get, grams))
         known = tuple(i for i in ids if i is not None)
         if len(known) == len(ids):
@@ -281,14 +284,17 @@ class Query:
         cosines = self._all_cosines()
         bests, centroids = self._per_entry(cosines)
         entries = np.flatnonzero((bests > 0) | (coverage > 0))
-        scores = w.best_factor * bests[entries] + w.centroid_factor * centroids[entries] + w.coverage_factor * coverage[entries]
+        scores = (w.best_factor * bests[entries] + w.centroid_factor * centroids[entries]
+                  + w.coverage_factor * coverage[entries])
         order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
             order = order[:depth]
         chosen = entries[order]
         entry_docs = index.entry_docs
-        return [(e, score, langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e]:entry_docs[e + 1]]))] if matched else "ru")
-                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (bests[chosen] > 0).tolist(), strict=True)]
+        return [(e, score, langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e]:entry_docs[e + 1]]))]
+                 if matched else "ru")
+                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (bests[chosen] > 0).tolist(),
+                                             strict=True)]
 
     def _coverage(self) -> np.ndarray:
         """Per entry: the weighted share of the question's stems it knows."""
@@ -335,7 +341,8 @@ class Query:
         index, w = self.index, self.index.weights
         rare = index.rare[self.gids]
         positions, lengths = _gather(index.rare_ptr, self.gids[rare])
-        partial = np.bincount(index.rare_entry[positions], np.repeat(self.weights[rare], lengths) * index.rare_weight[positions],
+        partial = np.bincount(index.rare_entry[positions],
+                              np.repeat(self.weights[rare], lengths) * index.rare_weight[positions],
                               minlength=index.entry_count)
         known = w.centroid_factor * partial + w.coverage_factor * coverage
         if floor >= 0:

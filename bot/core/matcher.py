@@ -26,8 +26,8 @@ from bot.core.knowledge import Knowledge
 from bot.core.question import CONTEXT_WEIGHT, asks, follows_up, marked_follow_up, question_part, question_parts
 from bot.core.text import detect_language, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
-OFFTOPIC = "(off-topic)"
-GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
+OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
+GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more
 NGRAM_SIZES = (3, 4, 5)
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
 UNKNOWN_WORD_WEIGHT = 0.5  # a word no entry knows, relative to the rarest known word
@@ -241,7 +241,8 @@ class Matcher:
         sizes: dict[str, set[int]] = defaultdict(set)
         for key in self._smalltalk:
             sizes[key[0]].add(len(key))
-        self._smalltalk_sizes = {first: sorted(found, reverse=True) for first, found in sizes.items()}  # longest phrase first
+        # longest phrase first
+        self._smalltalk_sizes = {first: sorted(found, reverse=True) for first, found in sizes.items()}
         words = [k[0] for k in self._smalltalk if len(k) == 1 and len(k[0]) >= FUZZY_MIN_LENGTH + 1]
         self._smalltalk_fuzzy = FuzzyVocabulary(words, FUZZY_CUTOFF)  # "привте", "спасибки": as extractOne finds them
 
@@ -265,7 +266,8 @@ class Matcher:
         return found
 
     def _reading(self, text: str) -> tuple[list[str], Query] | None:
-        """The index query of one reading, n-grams only (stems come later, when it is worth scoring); None without words."""
+        """The index query of one reading, n-grams only (stems come later, when it is worth scoring); None without
+        words."""
         words = self._synonyms.apply(normalise(text).split())
         if not words:
             return None
@@ -322,7 +324,8 @@ class Matcher:
         return False
 
     def _with_stems(self, words: list[str], query: Query, floor: float = -1.0) -> Query | None:
-        """The query with its stems; None when it surely scores at most `floor` (decided before looking up misspellings)."""
+        """The query with its stems; None when it surely scores at most `floor` (decided before looking up
+        misspellings)."""
         stems = [stem(w) for w in words if not is_stopword(w)] or [stem(w) for w in words]  # as _analyse()
         if floor >= 0 and query.char_bound() + (1 - CHAR_WEIGHT) * 100.0 * self._coverage_bound(stems) <= floor:
             return None
@@ -473,7 +476,8 @@ class Matcher:
         asked, parts = question_part(text), question_parts(text)
         kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
         language = self._language(text, kind)
-        if context:  # the previous question is read too, and its family favoured; the entry still comes from the message
+        # the previous question is read too, and its family favoured; the entry still comes from the message
+        if context:
             previous = self.knowledge.entries[context].text(language).question
             parts = [*parts, (previous, CONTEXT_WEIGHT)]
             seen = {e for e, _, _ in ranking}

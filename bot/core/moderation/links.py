@@ -75,7 +75,8 @@ def scan_links(text: str | None, entities: Iterable[Entity] = ()) -> LinkScan:
     for entity in entities:
         if entity.type == "text_link" and entity.url:
             found.append(entity.url)
-            if entity.url.strip().rstrip("/").lower() != entity_text(text, entity.offset, entity.length).strip().rstrip("/").lower():
+            shown = entity_text(text, entity.offset, entity.length)
+            if entity.url.strip().rstrip("/").lower() != shown.strip().rstrip("/").lower():
                 hidden.append(entity.url)
         elif entity.type == "url":
             found.append(entity_text(text, entity.offset, entity.length))
