@@ -7,6 +7,7 @@ a hung or crashed bot leaves it to age. `python -m bot health` (the Dockerfile's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -43,16 +44,15 @@ def start(application: Application, path: Path | None, status=lambda: {}) -> Non
             log.warning("cannot write the heartbeat file %s: %s", path, exc)
 
     write(path, **status())
-    application.job_queue.run_repeating(beat, interval=INTERVAL, first=INTERVAL, name=JOB_NAME)
+    if application.job_queue is not None:  # None only without PTB's [job-queue] extra, which the bot requires
+        application.job_queue.run_repeating(beat, interval=INTERVAL, first=INTERVAL, name=JOB_NAME)
 
 
 def stop(path: Path | None) -> None:
     """A bot that stopped cleanly leaves no heartbeat behind."""
     if path is not None:
-        try:
+        with contextlib.suppress(OSError):
             path.unlink()
-        except OSError:
-            pass
 
 
 def check(path: Path | None, max_age: float = MAX_AGE, now: float | None = None) -> tuple[bool, str]:

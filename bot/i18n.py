@@ -9,8 +9,9 @@ noun in one form after any numeral ("5 күн"), so its texts write the noun as 
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -40,14 +41,14 @@ class _Formatter(string.Formatter):
     def __init__(self, lang: str) -> None:
         self.lang = lang
 
-    def format_field(self, value: object, format_spec: str) -> str:
+    def format_field(self, value: Any, format_spec: str) -> str:  # Any, as in string.Formatter: a count here
         if "|" not in format_spec:
             return super().format_field(value, format_spec)
         category = plural_category(self.lang, value)
         return format_spec.split("|")[PLURAL_FORMS[self.lang].index(category)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     with open(LOCALES_DIR / f"{lang}.yaml", encoding="utf-8") as handle:
         return {key: str(value).strip() for key, value in yaml.safe_load(handle).items()}

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from bot.core.knowledge import Entry, Knowledge
 from bot.core.html_check import telegram_html_problems, visible_length
+from bot.core.knowledge import Entry, Knowledge
 from bot.core.split import split_html
 from bot.i18n import LANGUAGE_NAMES, t
 
@@ -105,7 +105,8 @@ def _date(day: dt.date) -> str:
 
 def _sources_line(entry: Entry, lang: str) -> str:
     sources = "; ".join(
-        f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.title(lang))}</a>' if s.url else html.escape(s.title(lang))
+        f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.title(lang))}</a>' if s.url
+        else html.escape(s.title(lang))
         for s in entry.sources
     )
     return f"<i>{t(lang, 'source')}: {sources} · {t(lang, 'reviewed')} {_date(entry.reviewed)}</i>"
@@ -115,12 +116,13 @@ def answer_text(entry: Entry, lang: str, today: dt.date, limit: int | None = MES
     """The answer with its source line; with limit=None the whole of it, however long (to be split)."""
     _, answer = entry.answer(lang)
     parts = []
-    if entry.expired(today):
+    if entry.valid_until is not None and entry.expired(today):
         parts.append(t(lang, "expired", date=_date(entry.valid_until)))
     parts.append(answer)
     parts.append(_sources_line(entry, lang))
     text = "\n\n".join(parts)
-    if limit is not None and visible_length(text) > limit:  # only a knowledge error could cause this: keep the answer, drop the rest
+    # only a knowledge error could cause this: keep the answer, drop the rest
+    if limit is not None and visible_length(text) > limit:
         text = answer
     return text
 
@@ -145,7 +147,7 @@ def plain_headline(entry: Entry, lang: str) -> str:
 def short_answer_text(entry: Entry, lang: str, today: dt.date) -> str:
     """The answer as it appears in a group chat: the headline and the source; the rest is one tap away."""
     parts = []
-    if entry.expired(today):
+    if entry.valid_until is not None and entry.expired(today):
         parts.append(t(lang, "expired", date=_date(entry.valid_until)))
     parts.extend([headline(entry, lang), _sources_line(entry, lang)])
     return "\n\n".join(parts)
@@ -235,14 +237,17 @@ def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | No
     fixed = _per_knowledge(knowledge, ("answer", entry.id, lang), fixed_rows)
     if not ref:
         return fixed
-    feedback = [(t(lang, "helpful"), callback(FEEDBACK, ref, "1")), (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0"))]
-    return _Keyboard([[InlineKeyboardButton(text, callback_data=data) for text, data in feedback], *fixed.inline_keyboard],
+    feedback = [(t(lang, "helpful"), callback(FEEDBACK, ref, "1")),
+                (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0"))]
+    return _Keyboard([[InlineKeyboardButton(text, callback_data=data) for text, data in feedback],
+                      *fixed.inline_keyboard],
                      [[{"text": text, "callback_data": data} for text, data in feedback], *fixed._serialised])
 
 
 def topics_keyboard(knowledge: Knowledge, lang: str) -> InlineKeyboardMarkup:
     def build() -> _Keyboard:
-        buttons = [InlineKeyboardButton(topic.titles.get(lang, topic.titles["ru"]), callback_data=callback(TOPIC, topic.id))
+        buttons = [InlineKeyboardButton(topic.titles.get(lang, topic.titles["ru"]),
+                                        callback_data=callback(TOPIC, topic.id))
                    for topic in knowledge.topics if knowledge.families_in_topic(topic.id)]
         return _Keyboard([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
     return _per_knowledge(knowledge, ("topics", lang), build)
@@ -253,14 +258,18 @@ def topic_families(knowledge: Knowledge, topic_id: str, lang: str) -> tuple[str,
     topic = knowledge.topic(topic_id)
     if topic is None or not knowledge.families_in_topic(topic_id):
         return None
-    rows = [[InlineKeyboardButton(family.titles.get(lang, family.titles["ru"]), callback_data=callback(FAMILY, family.id, "0"))]
+    rows = [[InlineKeyboardButton(family.titles.get(lang, family.titles["ru"]),
+                                  callback_data=callback(FAMILY, family.id, "0"))]
             for family in knowledge.families_in_topic(topic_id)]
     rows.append([InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU))])
-    return t(lang, "topic_families", topic=html.escape(topic.titles.get(lang, topic.titles["ru"]))), InlineKeyboardMarkup(rows)
+    title = html.escape(topic.titles.get(lang, topic.titles["ru"]))
+    return t(lang, "topic_families", topic=title), InlineKeyboardMarkup(rows)
 
 
-def family_entries(knowledge: Knowledge, family_id: str, page: int, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
-    """One page of a family's questions: its overview first, then ENTRIES_PER_PAGE specific ones, "more" for the rest."""
+def family_entries(knowledge: Knowledge, family_id: str, page: int,
+                   lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+    """One page of a family's questions: its overview first, then ENTRIES_PER_PAGE specific ones, "more" for the
+    rest."""
     family = knowledge.family(family_id)
     entries = knowledge.entries_in_family(family_id)
     specific = [e for e in entries if not e.is_overview]
@@ -271,9 +280,11 @@ def family_entries(knowledge: Knowledge, family_id: str, page: int, lang: str) -
     if page == 0 and entries[0].is_overview:
         rows.append([InlineKeyboardButton(t(lang, "family_overview"), callback_data=callback(ENTRY, family_id))])
     shown = specific[page * ENTRIES_PER_PAGE:(page + 1) * ENTRIES_PER_PAGE]
-    rows.extend([InlineKeyboardButton(_short(e.text(lang).question), callback_data=callback(ENTRY, e.id))] for e in shown)
+    rows.extend([InlineKeyboardButton(_short(e.text(lang).question), callback_data=callback(ENTRY, e.id))]
+                for e in shown)
     if page + 1 < pages:
-        rows.append([InlineKeyboardButton(t(lang, "more_entries"), callback_data=callback(FAMILY, family_id, str(page + 1)))])
+        rows.append([InlineKeyboardButton(t(lang, "more_entries"),
+                                          callback_data=callback(FAMILY, family_id, str(page + 1)))])
     topic = knowledge.topic(family.topic)
     if topic is not None:
         rows.append([InlineKeyboardButton(t(lang, "back_to_topic", topic=topic.titles.get(lang, topic.titles["ru"])),
@@ -284,7 +295,8 @@ def family_entries(knowledge: Knowledge, family_id: str, page: int, lang: str) -
 
 def choices_keyboard(knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str) -> InlineKeyboardMarkup:
     def build() -> _Keyboard:
-        rows = [[InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), callback_data=callback(ENTRY, e))]
+        rows = [[InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question),
+                                      callback_data=callback(ENTRY, e))]
                 for e in entry_ids if e in knowledge.entries]
         rows.append([InlineKeyboardButton(t(lang, "none_of_these"), callback_data=callback(MENU))])
         return _Keyboard(rows)

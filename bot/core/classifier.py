@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -31,7 +31,7 @@ TRAINED_KEPT = 4  # classifiers remembered by their training data
 Words = list[tuple[str, float]]  # a text as its words, each with the weight of the part of the message it is in
 
 
-_TRAINED: dict[tuple, "FamilyClassifier"] = {}
+_TRAINED: dict[tuple, FamilyClassifier] = {}
 
 
 class FamilyClassifier:
@@ -56,7 +56,8 @@ class FamilyClassifier:
         for words, _ in samples:
             frequency.update({f for word, _ in words for f in featurise(word)})
         self._columns = {feature: i for i, feature in enumerate(frequency)}
-        self._idf = np.array([math.log((1 + len(samples)) / (1 + n)) + 1.0 for n in frequency.values()], dtype=np.float32)
+        self._idf = np.array([math.log((1 + len(samples)) / (1 + n)) + 1.0 for n in frequency.values()],
+                             dtype=np.float32)
         self._dense_start = len(self._columns)
         width = self._dense_start + (vectors.size if vectors is not None else 0)
         if len(self.labels) < 2:  # nothing to tell apart
@@ -69,7 +70,8 @@ class FamilyClassifier:
             rows.append(np.full(len(found_cols), row))
             cols.append(found_cols)
             values.append(found_values)
-        matrix = csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(len(samples), width))
+        matrix = csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+                            shape=(len(samples), width))
         target = np.array([label_index[label] for _, label in samples])
         model = LogisticRegression(C=regularisation, solver=SOLVER, tol=TOLERANCE, max_iter=300, random_state=seed)
         model.fit(matrix, target)
@@ -89,16 +91,19 @@ class FamilyClassifier:
 
     def _vector(self, words: Words) -> tuple[np.ndarray, np.ndarray]:
         """(columns, values) of a text; unknown features carry no evidence."""
-        found = [(cols, counts * weight) for cols, counts, weight in ((*self._word(w), weight) for w, weight in words) if len(cols)]
+        found = [(cols, counts * weight)
+                 for cols, counts, weight in ((*self._word(w), weight) for w, weight in words) if len(cols)]
         if found:
             columns, inverse = np.unique(np.concatenate([c for c, _ in found]), return_inverse=True)
             counts = np.bincount(inverse, np.concatenate([n for _, n in found])).astype(np.float32)
-            tf = np.where(counts >= 1.0, 1.0 + np.log(np.maximum(counts, 1.0)), counts)  # a weighted-down part counts less than once
+            # a weighted-down part counts less than once
+            tf = np.where(counts >= 1.0, 1.0 + np.log(np.maximum(counts, 1.0)), counts)
             values = tf * self._idf[columns]
             values /= np.linalg.norm(values)
         else:
             columns, values = np.empty(0, np.int64), np.empty(0, np.float32)
-        mean = self._vectors.mean([(w, n) for w, n in words if self._meaningful(w)]) if self._vectors is not None else None
+        mean = (self._vectors.mean([(w, n) for w, n in words if self._meaningful(w)])
+                if self._vectors is not None else None)
         if mean is not None:
             columns = np.concatenate([columns, np.arange(self._dense_start, self._dense_start + len(mean))])
             values = np.concatenate([values, mean * self._vector_weight])
@@ -110,7 +115,7 @@ class FamilyClassifier:
 
     @classmethod
     def trained(cls, docs: list[tuple[Words, str]], featurise: Callable[[str], Iterable[str]],
-                meaningful: Callable[[str], bool], vectors: WordVectors | None = None) -> "FamilyClassifier":
+                meaningful: Callable[[str], bool], vectors: WordVectors | None = None) -> FamilyClassifier:
         """A classifier for these docs, trained once per process: a reload that changed no phrasing, a match
         worker's second build and the tests' many bots reuse it (training takes seconds, a look-up milliseconds)."""
         key = (tuple((tuple(w for w, _ in words), label) for words, label in docs), featurise, meaningful, id(vectors))

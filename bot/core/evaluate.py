@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -22,7 +22,8 @@ from bot.core.matcher import Match, Matcher
 NONE = "none"
 OFFTOPIC_LABEL = "offtopic"
 # The language a reply should be in, by an item's style; other styles (polite, long, …) are not checked.
-STYLE_LANGUAGE = {"ru": "ru", "translit": "ru", "layout": "ru", "typo": "ru", "mixed": "ru", "en": "en", "kk": "kk", "uk": "uk"}
+STYLE_LANGUAGE = {"ru": "ru", "translit": "ru", "layout": "ru", "typo": "ru", "mixed": "ru",
+                  "en": "en", "kk": "kk", "uk": "uk"}
 
 
 @dataclass
@@ -125,10 +126,12 @@ def _without(knowledge: Knowledge, hidden: set[tuple[str, str, str]]) -> Knowled
     """The knowledge minus some phrasings ((entry or offtopic, language, phrasing))."""
     entries = {}
     for entry_id, entry in knowledge.entries.items():
-        texts = {lang: dataclasses.replace(text, phrasings=tuple(p for p in text.phrasings if (entry_id, lang, p) not in hidden))
+        texts = {lang: dataclasses.replace(text, phrasings=tuple(p for p in text.phrasings
+                                                                 if (entry_id, lang, p) not in hidden))
                  for lang, text in entry.texts.items()}
         entries[entry_id] = dataclasses.replace(entry, texts=texts)
-    offtopic = {lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden) for lang, ps in knowledge.offtopic.items()}
+    offtopic = {lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden)
+                for lang, ps in knowledge.offtopic.items()}
     return dataclasses.replace(knowledge, entries=entries, offtopic=offtopic)
 
 
@@ -163,7 +166,7 @@ def format_report(report: Report, show_misses: bool = False) -> str:
         "entry right | language right | none items | none answered |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, f in sorted(report.groups.items()) + [("**all**", report.total)]:
+    for name, f in [*sorted(report.groups.items()), ("**all**", report.total)]:
         lines.append(
             f"| {name} | {f.labelled} | {_pct(f.correct, f.labelled)} | {_pct(f.confident_wrong, f.labelled)} | "
             f"{_pct(f.clarified, f.labelled)} | {_pct(f.offered, f.labelled)} | "

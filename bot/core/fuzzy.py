@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
-
 
 SMALL_VOCABULARY = 200  # words; measured: 51 words compare in full in 2.6 µs, prefiltered in 5-7 µs
 
@@ -47,7 +46,7 @@ class FuzzyVocabulary:
         k = math.ceil(self.cutoff / 200.0 * total - 1e-9)
         return 3 * k - 1 - total
 
-    def _by_length(self, l1: int) -> np.ndarray:
+    def _by_length(self, l1: int) -> tuple[np.ndarray, int]:
         """Per vocabulary word, the letter pairs it must share with a word of length l1 (a huge number
         where the lengths alone rule it out); worked out once per length."""
         found = self._needed_for.get(l1)
@@ -74,7 +73,8 @@ class FuzzyVocabulary:
             return process.extract(word, self.words, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=limit)
         needed = self._by_length(len(word))[0]
         lists = [self.postings[p] for p in set(_pairs(word)) if p in self.postings]
-        counts = np.bincount(np.concatenate(lists), minlength=len(self.words)) if lists else np.zeros(len(self.words), np.int64)
+        counts = (np.bincount(np.concatenate(lists), minlength=len(self.words)) if lists
+                  else np.zeros(len(self.words), np.int64))
         chosen = np.flatnonzero(counts >= needed).tolist()  # ascending: the original order
         found = process.extract(word, [self.words[i] for i in chosen], scorer=fuzz.ratio,
                                 score_cutoff=self.cutoff, limit=limit)

@@ -26,7 +26,7 @@ class _Checker(HTMLParser):
         self.problems: list[str] = []
         self.stack: list[str] = []
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _ALLOWED:
             self.problems.append(f"tag <{tag}> is not supported by Telegram")
             return
@@ -37,7 +37,7 @@ class _Checker(HTMLParser):
                 self.problems.append(f"link '{value}' must start with https://")
         self.stack.append(tag)
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag not in _ALLOWED:
             self.problems.append(f"closing tag </{tag}> is not supported by Telegram")
         elif not self.stack or self.stack[-1] != tag:
@@ -45,7 +45,7 @@ class _Checker(HTMLParser):
         else:
             self.stack.pop()
 
-    def handle_startendtag(self, tag, attrs):
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.problems.append(f"self-closing tag <{tag}/> is not supported by Telegram")
 
 

@@ -27,13 +27,12 @@ import math
 import threading
 from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
-from typing import Iterable, Iterator
 
 import numpy as np
-
 
 CENTROID_CHUNK = 500  # entries whose centroids are summed at once while building
 
@@ -73,7 +72,8 @@ def _gather(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Index:
-    """Phrasings (entry, language, n-gram counts; entry by entry, in entry order) and stems (stem -> {entry: strength})."""
+    """Phrasings (entry, language, n-gram counts; entry by entry, in entry order) and stems
+    (stem -> {entry: strength})."""
 
     def __init__(self, docs: Iterable[tuple[int, str, Counter]], entry_count: int,
                  stem_entries: dict[str, dict[int, float]], weights: Weights = Weights(), limits: Limits = Limits()):
@@ -91,7 +91,8 @@ class Index:
         total = sum(map(len, stem_entries.values()))
         self._stem_ptr = np.concatenate(([0], np.cumsum([len(e) for e in stem_entries.values()], dtype=np.int64)))
         self._stem_entry = np.fromiter(chain.from_iterable(stem_entries.values()), np.int64, total)
-        self._stem_strength = np.fromiter(chain.from_iterable(e.values() for e in stem_entries.values()), np.float64, total)
+        self._stem_strength = np.fromiter(chain.from_iterable(e.values() for e in stem_entries.values()), np.float64,
+                                          total)
 
     def stem_arrays(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
         """(entries, strengths) of a known stem."""
@@ -199,14 +200,16 @@ class Index:
             finally:
                 self._vector[gids] = 0.0
 
-    def encode(self, grams: Iterable[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
-        """A word's n-grams: the ids of the known ones, and the others themselves (remembered per word by the matcher)."""
+    def encode(self, grams: Sequence[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """A word's n-grams: the ids of the known ones, and the others themselves (remembered per word by the
+        matcher)."""
         ids = tuple(map(self.gram_id.get, grams))
-        if None not in ids:
-            return ids, ()
-        return tuple(i for i in ids if i is not None), tuple(g for g, i in zip(grams, ids) if i is None)
+        known = tuple(i for i in ids if i is not None)
+        if len(known) == len(ids):
+            return known, ()
+        return known, tuple(g for g, i in zip(grams, ids, strict=True) if i is None)
 
-    def query(self, known: Counter, unknown: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> "Query":
+    def query(self, known: Counter, unknown: Counter, stems: Iterable[tuple[float, dict[str, float]]]) -> Query:
         """`known`: the reading's known n-grams (ids, as `encode` gives them) with how often each occurs,
         `unknown`: the same of the others; `stems`: per distinct stem, its IDF weight and the known stems
         it stands for with their similarity (itself with 1.0, or misspellings with partial credit)."""
@@ -271,7 +274,7 @@ class Query:
                 return None
             exact = {e: (best, centroid, doc) for e, best, centroid, doc in self._cosines_of(entries)}
             ranked = []
-            for e, cover in zip(entries.tolist(), coverage[entries].tolist()):
+            for e, cover in zip(entries.tolist(), coverage[entries].tolist(), strict=True):
                 best, centroid, doc = exact.get(e, (0.0, 0.0, 0))
                 if best > 0 or cover > 0:
                     score = w.best_factor * best + w.centroid_factor * centroid + w.coverage_factor * cover
@@ -279,16 +282,19 @@ class Query:
             ranked.sort(key=lambda r: (-r[1], r[0]))  # best first, ties by entry order
             return ranked if depth is None else ranked[:depth]
         cosines = self._all_cosines()
-        best, centroid = self._per_entry(cosines)
-        entries = np.flatnonzero((best > 0) | (coverage > 0))
-        scores = w.best_factor * best[entries] + w.centroid_factor * centroid[entries] + w.coverage_factor * coverage[entries]
+        bests, centroids = self._per_entry(cosines)
+        entries = np.flatnonzero((bests > 0) | (coverage > 0))
+        scores = (w.best_factor * bests[entries] + w.centroid_factor * centroids[entries]
+                  + w.coverage_factor * coverage[entries])
         order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
             order = order[:depth]
         chosen = entries[order]
         entry_docs = index.entry_docs
-        return [(e, score, langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e]:entry_docs[e + 1]]))] if matched else "ru")
-                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (best[chosen] > 0).tolist())]
+        return [(e, score, langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e]:entry_docs[e + 1]]))]
+                 if matched else "ru")
+                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (bests[chosen] > 0).tolist(),
+                                             strict=True)]
 
     def _coverage(self) -> np.ndarray:
         """Per entry: the weighted share of the question's stems it knows."""
@@ -335,7 +341,8 @@ class Query:
         index, w = self.index, self.index.weights
         rare = index.rare[self.gids]
         positions, lengths = _gather(index.rare_ptr, self.gids[rare])
-        partial = np.bincount(index.rare_entry[positions], np.repeat(self.weights[rare], lengths) * index.rare_weight[positions],
+        partial = np.bincount(index.rare_entry[positions],
+                              np.repeat(self.weights[rare], lengths) * index.rare_weight[positions],
                               minlength=index.entry_count)
         known = w.centroid_factor * partial + w.coverage_factor * coverage
         if floor >= 0:
@@ -356,7 +363,7 @@ class Query:
         index = self.index
         if not len(entries) or not len(self.gids):
             return []
-        spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist()))
+        spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist(), strict=True))
         with index.query_vector(self.gids, self.weights) as vector:
             products = (vector[np.concatenate([index.row_gram[a:b] for a, b in spans])]
                         * np.concatenate([index.row_weight[a:b] for a, b in spans]))
@@ -370,4 +377,4 @@ class Query:
         centroid = np.add.reduceat(cosines, starts) / index.centroid_norm[entries[filled]]
         at_best = np.flatnonzero(cosines == np.repeat(best, counts))  # an entry's first best phrasing: argmax
         closest = docs[at_best[np.searchsorted(at_best, starts)]]
-        return list(zip(entries[filled].tolist(), best.tolist(), centroid.tolist(), closest.tolist()))
+        return list(zip(entries[filled].tolist(), best.tolist(), centroid.tolist(), closest.tolist(), strict=True))

@@ -11,8 +11,8 @@ import datetime as dt
 import struct
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from rapidfuzz import fuzz, process
 
@@ -150,7 +150,8 @@ def matcher_reading(matcher: Matcher) -> Callable[[str], Reading]:
     return read
 
 
-def group_questions(rows: Iterable[dict], read: Callable[[str], Reading], similar: float = SIMILAR) -> list[QuestionGroup]:
+def group_questions(rows: Iterable[dict], read: Callable[[str], Reading],
+                    similar: float = SIMILAR) -> list[QuestionGroup]:
     """Unmatched and not-helpful questions, similar ones together, the most asked group first.
 
     Each distinct wording joins the group whose first (most asked) wording is closest by the stems'
@@ -183,7 +184,7 @@ def group_questions(rows: Iterable[dict], read: Callable[[str], Reading], simila
     result = []
     for members in groups:
         first = members[0]
-        languages = sum((m["languages"] for m in members), Counter())
+        languages: Counter[str] = sum((m["languages"] for m in members), Counter())
         result.append(QuestionGroup(
             wordings=tuple((m["text"], m["count"]) for m in members),
             count=sum(m["count"] for m in members),
@@ -246,7 +247,8 @@ class _Canvas:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
         header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)  # 8-bit RGB
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9))
+                + chunk(b"IEND", b""))
 
 
 def _text_width(text: str) -> int:

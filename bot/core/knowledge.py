@@ -13,9 +13,10 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, TypeVar
 
 import yaml
 
@@ -26,7 +27,8 @@ REQUIRED_LANGUAGES = ("ru", "en", "kk")
 PHRASING_ONLY_LANGUAGES = ("uk",)  # understood, answered in Russian (or the user's choice)
 MENU_LANGUAGES = (*LANGUAGES, "uk")
 SMALLTALK_LANGUAGES = (*MENU_LANGUAGES, "be")  # Belarusian greetings and thanks are small talk too
-# Visible characters of a Russian answer: a specific entry answers one question on a phone screen, an overview its family.
+# Visible characters of a Russian answer: a specific entry answers one question on a phone screen, an overview its
+# family.
 ANSWER_LIMITS = {"specific": 450, "overview": 700}
 OTHER_LANGUAGE_SLACK = 1.35  # English and Kazakh say the same thing in more letters
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -70,7 +72,8 @@ class EntryText:
     phrasings: tuple[str, ...]
     keywords: tuple[str, ...]
     answer: str | None
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # phrasing -> line, for file:line reports
+    # phrasing -> line, for file:line reports
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024  # all YAML files of the folder together (abou
 class _Refused(yaml.YAMLError):
     """YAML the knowledge never needs and that can hurt: reported as `file:line: YAML: message`."""
 
-    def __init__(self, message: str, mark):
+    def __init__(self, message: str, mark: Any) -> None:  # a yaml.Mark, or libyaml's own Mark class
         super().__init__(message)
         self.message, self.problem_mark = message, mark
 
@@ -259,8 +262,8 @@ def listed(directory: Path, paths: Iterable[Path], problems: list[Problem]) -> l
         if inside(directory, path):
             kept.append(path)
         else:
-            problems.append(Problem(_name(path, directory), 1, "a symbolic link or outside the knowledge folder: not read",
-                                    "warning"))
+            problems.append(Problem(_name(path, directory), 1,
+                                    "a symbolic link or outside the knowledge folder: not read", "warning"))
     return kept
 
 
@@ -325,7 +328,7 @@ class _Reader:
             self.error(line, f"YAML syntax error: {problem}")
             return None
 
-    def fields(self, data: Any, where: str, required: set[str], optional: set[str] = frozenset()) -> bool:
+    def fields(self, data: Any, where: str, required: Set[str], optional: Set[str] = frozenset()) -> bool:
         if not isinstance(data, dict):
             self.error(_line_of(data), f"{where}: expected a mapping")
             return False
@@ -376,7 +379,8 @@ def _read_entry(reader: _Reader, data: Any, today: dt.date, families: dict[str, 
         return None
     entry_id = reader.string(data, "id", "entry")
     if entry_id and not _ID.match(entry_id):
-        reader.error(_line_of(data, "id"), f"entry: id '{entry_id}' must be lowercase letters, digits and '-' (at most 32)")
+        reader.error(_line_of(data, "id"),
+                     f"entry: id '{entry_id}' must be lowercase letters, digits and '-' (at most 32)")
     if entry_id and reader.path.stem != entry_id:
         reader.error(_line_of(data, "id"), f"entry: id '{entry_id}' differs from the file name '{reader.path.stem}'")
     family_id = reader.string(data, "family", "entry")
@@ -385,12 +389,14 @@ def _read_entry(reader: _Reader, data: Any, today: dt.date, families: dict[str, 
         reader.error(_line_of(data, "family"), f"entry: unknown family '{family_id}' (families.yaml lists them)")
     reviewed = reader.date(data, "reviewed", "entry")
     if reviewed and (today - reviewed).days > STALE_AFTER_DAYS:
-        reader.warn(_line_of(data, "reviewed"), f"entry: reviewed {reviewed.isoformat()}, more than {STALE_AFTER_DAYS} days ago: check the facts again")
+        reader.warn(_line_of(data, "reviewed"), f"entry: reviewed {reviewed.isoformat()}, "
+                                                f"more than {STALE_AFTER_DAYS} days ago: check the facts again")
     valid_until = None
     if "valid_until" in data:
         valid_until = reader.date(data, "valid_until", "entry")
         if valid_until and valid_until < today:
-            reader.warn(_line_of(data, "valid_until"), f"entry: the offer ended on {valid_until.isoformat()}; it is shown as ended")
+            reader.warn(_line_of(data, "valid_until"),
+                        f"entry: the offer ended on {valid_until.isoformat()}; it is shown as ended")
     related = reader.strings(data, "related", "entry") if "related" in data else ()
     sources = _read_sources(reader, data)
     kind = "overview" if entry_id == family_id else "specific"
@@ -419,7 +425,8 @@ def _read_sources(reader: _Reader, data: dict) -> tuple[Source, ...]:
             reader.error(_line_of(item, "url"), f"{where}: url must start with https:// and have no spaces or quotes")
             url = None
         if seed is not None and not (isinstance(seed, str) and _SEED.match(seed)):
-            reader.error(_line_of(item, "seed"), f"{where}: seed must be a seed file name like 000_fd3eb06962045c23.txt")
+            reader.error(_line_of(item, "seed"),
+                         f"{where}: seed must be a seed file name like 000_fd3eb06962045c23.txt")
             seed = None
         if titles:
             sources.append(Source(titles, url, seed))
@@ -434,12 +441,13 @@ def _read_titles(reader: _Reader, item: dict, where: str) -> dict[str, str]:
     if (isinstance(value, dict) and "ru" in value and all(lang in MENU_LANGUAGES for lang in value)
             and all(isinstance(v, str) and v.strip() for v in value.values())):
         return {lang: text.strip() for lang, text in value.items()}
-    reader.error(_line_of(item, "title"), f"{where}: 'title' must be a text or a mapping of languages (ru required) to texts")
+    reader.error(_line_of(item, "title"),
+                 f"{where}: 'title' must be a text or a mapping of languages (ru required) to texts")
     return {}
 
 
 def _read_texts(reader: _Reader, data: dict, kind: str) -> dict[str, EntryText]:
-    texts_data = data.get("text")
+    texts_data: Any = data.get("text")  # checked by fields()
     if not reader.fields(texts_data, "text", set(REQUIRED_LANGUAGES), set(PHRASING_ONLY_LANGUAGES)):
         return {}
     texts = {}
@@ -471,7 +479,7 @@ def _phrasing_lines(block: dict) -> dict[str, int]:
     raw = block.get("phrasings")
     if not isinstance(raw, _List):
         return {}
-    return {p.strip(): line for p, line in zip(raw, raw.item_lines) if isinstance(p, str)}
+    return {p.strip(): line for p, line in zip(raw, raw.item_lines, strict=True) if isinstance(p, str)}
 
 
 def _check_answer(reader: _Reader, block: dict, where: str, answer: str, kind: str, lang: str) -> None:
@@ -586,11 +594,15 @@ def _read_offtopic(reader: _Reader, data: Any) -> tuple[dict[str, tuple[str, ...
         return {}, {}
     phrasings = data["phrasings"]
     if not isinstance(phrasings, dict) or any(lang not in LANGUAGES for lang in phrasings):
-        reader.error(_line_of(data, "phrasings"), f"offtopic: 'phrasings' maps {', '.join(LANGUAGES)} to lists of texts")
+        reader.error(_line_of(data, "phrasings"),
+                     f"offtopic: 'phrasings' maps {', '.join(LANGUAGES)} to lists of texts")
         return {}, {}
     lines = {p.strip(): (reader.name, line) for values in phrasings.values() if isinstance(values, _List)
-             for p, line in zip(values, values.item_lines) if isinstance(p, str)}
+             for p, line in zip(values, values.item_lines, strict=True) if isinstance(p, str)}
     return {lang: reader.strings(phrasings, lang, f"offtopic.{lang}") for lang in phrasings}, lines
+
+
+_Parsed = TypeVar("_Parsed")  # what one knowledge file reads as
 
 
 def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
@@ -604,7 +616,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     if too_big is not None:  # refused before anything is parsed or matched
         raise KnowledgeError([too_big])
 
-    def read(name: str, parse):
+    def read(name: str, parse: Callable[[_Reader, Any], _Parsed]) -> _Parsed | tuple[()]:
         path = directory / name
         reader = _Reader(path, directory, problems)
         if (path.exists() or path.is_symlink()) and not inside(directory, path):
@@ -620,8 +632,10 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     families = read("families.yaml", _read_families)
     synonyms = read("synonyms.yaml", _read_synonyms)
     smalltalk = read("smalltalk.yaml", _read_smalltalk)
-    offtopic, offtopic_lines = {}, {}
-    if (directory / "offtopic.yaml").exists() or (directory / "offtopic.yaml").is_symlink():  # optional; an unreadable one is an error reported by read()
+    offtopic: dict[str, tuple[str, ...]] = {}
+    offtopic_lines: dict[str, tuple[str, int]] = {}
+    # optional; an unreadable one is an error reported by read()
+    if (directory / "offtopic.yaml").exists() or (directory / "offtopic.yaml").is_symlink():
         offtopic, offtopic_lines = read("offtopic.yaml", _read_offtopic) or ({}, {})
 
     entries: dict[str, Entry] = {}
@@ -665,12 +679,15 @@ def _check_families(directory: Path, families: tuple[Family, ...], topics: tuple
             continue
         members = [e for e in entries.values() if e.family == family.id]
         if family.id not in entries:
-            problems.append(Problem(name, 1, f"family '{family.id}' has no overview entry (an entry whose id is '{family.id}')", "warning"))
+            problems.append(Problem(name, 1, f"family '{family.id}' has no overview entry "
+                                             f"(an entry whose id is '{family.id}')", "warning"))
         elif entries[family.id].family != family.id:
-            problems.append(Problem(entries[family.id].file, 1, f"entry '{family.id}' is the overview of its family and must have family: {family.id}"))
+            problems.append(Problem(entries[family.id].file, 1, f"entry '{family.id}' is the overview of its family "
+                                                                f"and must have family: {family.id}"))
         specific = sum(1 for e in members if not e.is_overview)
         if specific < MIN_SPECIFIC_ENTRIES:
-            problems.append(Problem(name, 1, f"family '{family.id}' has {specific} specific entries; write at least {MIN_SPECIFIC_ENTRIES}", "warning"))
+            problems.append(Problem(name, 1, f"family '{family.id}' has {specific} specific entries; "
+                                             f"write at least {MIN_SPECIFIC_ENTRIES}", "warning"))
 
 
 def _check_references(entries: dict[str, Entry], problems: list[Problem], unreadable: set[str]) -> None:
@@ -681,7 +698,8 @@ def _check_references(entries: dict[str, Entry], problems: list[Problem], unread
             if related not in entries:
                 problems.append(Problem(entry.file, _entry_line(entry, "related"), f"unknown related id '{related}'"))
             elif related == entry.id:
-                problems.append(Problem(entry.file, _entry_line(entry, "related"), "an entry cannot be related to itself"))
+                problems.append(Problem(entry.file, _entry_line(entry, "related"),
+                                        "an entry cannot be related to itself"))
 
 
 def _entry_line(entry: Entry, key: str) -> int:

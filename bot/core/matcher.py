@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -20,14 +21,14 @@ import numpy as np
 from bot.core.classifier import FamilyClassifier, Words
 from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
-from bot.core.index import Index, Weights
+from bot.core.index import Index, Query, Weights
 from bot.core.knowledge import Knowledge
 from bot.core.question import (CONTEXT_WEIGHT, asks, follows_up, marked_follow_up, question_part, question_parts,
                                without_pieces)
 from bot.core.text import detect_language, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
-OFFTOPIC = "(off-topic)"
-GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
+OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
+GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more
 NGRAM_SIZES = (3, 4, 5)
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
 UNKNOWN_WORD_WEIGHT = 0.5  # a word no entry knows, relative to the rarest known word
@@ -153,9 +154,9 @@ class Matcher:
         self._synonyms = _Synonyms(knowledge.synonyms)
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
-        self._word_codes: dict[str, tuple] = {}
+        self._word_codes: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
         self._possible_cache: dict[str, bool] = {}
-        self._matches: dict[str, Match] = {}
+        self._matches: dict[tuple[str, str | None], Match] = {}
         self._readings_cache: dict[str, tuple[tuple[str, str], ...]] = {}
         self._smalltalk_cache: dict[str, str | None] = {}
         self._build_indexes()
@@ -175,7 +176,7 @@ class Matcher:
 
     def _phrasings(self) -> list[tuple[int, str, str]]:
         """(entry index, language, text) of every question and phrasing, the off-topic ones included."""
-        found = []
+        found: list[tuple[int, str, str]] = []
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id == OFFTOPIC:
                 found.extend((index, lang, p) for lang, ps in self.knowledge.offtopic.items() for p in ps)
@@ -197,7 +198,7 @@ class Matcher:
 
         labelled: list[tuple[Words, str]] = []
 
-        def docs():
+        def docs() -> Iterator[tuple[int, str, Counter]]:
             for index, lang, phrasing in self._phrasings():
                 words, stems = self._analyse(phrasing)
                 add(stems, index, PHRASING_MATCH)
@@ -222,7 +223,7 @@ class Matcher:
         self._unknown_stem_idf = math.log(1 + total) * UNKNOWN_WORD_WEIGHT
         self._fuzzy_vocabulary = [s for s in self._stem_entries if len(s) >= FUZZY_MIN_LENGTH]
         self._fuzzy = FuzzyVocabulary(self._fuzzy_vocabulary, FUZZY_CUTOFF)  # the same results, far fewer comparisons
-        idfs = list(self._stem_idf.values()) + [self._unknown_stem_idf]
+        idfs = [*self._stem_idf.values(), self._unknown_stem_idf]
         self._stem_idf_range = (min(idfs), max(idfs))  # the weight a misspelt stem can get, at either end
 
     @staticmethod
@@ -241,7 +242,8 @@ class Matcher:
         sizes: dict[str, set[int]] = defaultdict(set)
         for key in self._smalltalk:
             sizes[key[0]].add(len(key))
-        self._smalltalk_sizes = {first: sorted(found, reverse=True) for first, found in sizes.items()}  # longest phrase first
+        # longest phrase first
+        self._smalltalk_sizes = {first: sorted(found, reverse=True) for first, found in sizes.items()}
         words = [k[0] for k in self._smalltalk if len(k) == 1 and len(k[0]) >= FUZZY_MIN_LENGTH + 1]
         self._smalltalk_fuzzy = FuzzyVocabulary(words, FUZZY_CUTOFF)  # "привте", "спасибки": as extractOne finds them
 
@@ -264,8 +266,9 @@ class Matcher:
             }
         return found
 
-    def _reading(self, text: str):
-        """The index query of one reading, n-grams only (stems come later, when it is worth scoring); None without words."""
+    def _reading(self, text: str) -> tuple[list[str], Query] | None:
+        """The index query of one reading, n-grams only (stems come later, when it is worth scoring); None without
+        words."""
         words = self._synonyms.apply(normalise(text).split())
         if not words:
             return None
@@ -273,7 +276,7 @@ class Matcher:
         return words, self._index.query(Counter(chain.from_iterable(known for known, _ in codes)),
                                         Counter(chain.from_iterable(unknown for _, unknown in codes)), ())
 
-    def _word_code(self, word: str):
+    def _word_code(self, word: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """A word's n-grams as the index knows them: worked out once per word."""
         found = self._word_codes.get(word)
         if found is None:
@@ -299,11 +302,11 @@ class Matcher:
         if found is None:
             if len(self._readings_cache) >= MATCH_CACHE:
                 self._readings_cache.clear()
-            found = rewrites(question)
-            known = [self._mostly_known(text) for _, text in found] if len(found) > 1 else []
+            readings = rewrites(question)
+            known = [self._mostly_known(text) for _, text in readings] if len(readings) > 1 else []
             if any(known):
-                found = [reading for reading, readable in zip(found, known) if readable]
-            found = self._readings_cache[question] = tuple(found)
+                readings = [reading for reading, readable in zip(readings, known, strict=True) if readable]
+            found = self._readings_cache[question] = tuple(readings)
         return found
 
     def _mostly_known(self, text: str) -> bool:
@@ -321,8 +324,9 @@ class Matcher:
                 return False
         return False
 
-    def _with_stems(self, words: list[str], query, floor: float = -1.0):
-        """The query with its stems; None when it surely scores at most `floor` (decided before looking up misspellings)."""
+    def _with_stems(self, words: list[str], query: Query, floor: float = -1.0) -> Query | None:
+        """The query with its stems; None when it surely scores at most `floor` (decided before looking up
+        misspellings)."""
         stems = [stem(w) for w in words if not is_stopword(w)] or [stem(w) for w in words]  # as _analyse()
         if floor >= 0 and query.char_bound() + (1 - CHAR_WEIGHT) * 100.0 * self._coverage_bound(stems) <= floor:
             return None
@@ -376,13 +380,13 @@ class Matcher:
         for bound, order, kind, penalty, words, query in readings:
             if bound < best[0] or (bound == best[0] and order > best[1]):
                 continue
-            query = self._with_stems(words, query, best[0] / penalty if best[0] >= 0 else -1.0)
-            if query is None or (best[0] >= 0 and query.upper_bound() * penalty < best[0]):
+            stemmed = self._with_stems(words, query, best[0] / penalty if best[0] >= 0 else -1.0)
+            if stemmed is None or (best[0] >= 0 and stemmed.upper_bound() * penalty < best[0]):
                 continue
-            found = query.top(depth, best[0] / penalty if best[0] >= 0 else -1.0)
-            if found is None:
+            top_entries = stemmed.top(depth, best[0] / penalty if best[0] >= 0 else -1.0)
+            if top_entries is None:
                 continue
-            ranking = [(self._entry_ids[e], score * penalty, lang) for e, score, lang in found]
+            ranking = [(self._entry_ids[e], score * penalty, lang) for e, score, lang in top_entries]
             top = ranking[0][1] if ranking else 0.0
             if top > best[0] or (top == best[0] and order < best[1]):
                 best = (top, order, kind, ranking, words)
@@ -447,8 +451,8 @@ class Matcher:
 
     def _match(self, question: str, follows: str | None) -> Match:
         typed = self.smalltalk_intent(question)  # the message as typed may also open with small talk
-        others = ((kind, self.smalltalk_intent(text, whole=True)) for kind, text in self._readings(question) if kind != "typed")
-        for kind, talk in chain([("typed", typed)], others):
+        others = (self.smalltalk_intent(text, whole=True) for kind, text in self._readings(question) if kind != "typed")
+        for talk in chain([typed], others):
             if talk and all(is_stopword(squeeze(w)) or is_stopword(w) for w in talk[2]):
                 language = "ru" if talk[1] == "be" else talk[1]  # the language of the pattern: "privet" is Russian
                 return Match(question, "smalltalk", None, 100.0, (), language, talk[0])
@@ -474,9 +478,10 @@ class Matcher:
         asked, parts = question_part(text), question_parts(text)
         kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
         language = self._language(text, kind)
-        if context:  # the previous question is read too, and its family favoured; the entry still comes from the message
+        # the previous question is read too, and its family favoured; the entry still comes from the message
+        if context:
             previous = self.knowledge.entries[context].text(language).question
-            parts = parts + [(previous, CONTEXT_WEIGHT)]
+            parts = [*parts, (previous, CONTEXT_WEIGHT)]
             seen = {e for e, _, _ in ranking}
             ranking = ranking + [r for r in self._rank(f"{asked} {previous}", RANK_DEPTH)[1] if r[0] not in seen]
         words = [(w, 1.0) for w in asked_words] if parts == [(asked, 1.0)] else self._weighted_words(parts, kind)

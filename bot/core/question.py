@@ -26,7 +26,8 @@ QUESTION_WORDS = frozenset(normalise(w) for w in """
     how where when what which who why can could do does is are should must need may
     қалай қайда қашан қанша қандай қай ма ме ба бе па пе бола керек ме
     """.split())
-FOLLOW_UP_STARTS = (("а",), ("и",), ("and",), ("what", "about"), ("how", "about"), ("also",), ("ал",), ("еще",), ("тоже",))
+FOLLOW_UP_STARTS = (("а",), ("и",), ("and",), ("what", "about"), ("how", "about"), ("also",), ("ал",), ("еще",),
+                    ("тоже",))
 
 
 def asks(text: str) -> bool:
@@ -77,6 +78,7 @@ def follows_up(text: str) -> bool:
 
 
 def marked_follow_up(text: str) -> bool:
-    """Opens like a follow-up ("а …", "and …", "what about …"): read with the previous answer even when it makes sense alone."""
+    """Opens like a follow-up ("а …", "and …", "what about …"): read with the previous answer even when it makes
+    sense alone."""
     words = tuple(normalise(text).split())
     return any(words[:len(start)] == start for start in FOLLOW_UP_STARTS)

@@ -27,7 +27,7 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     """(kind, raw, visible length): kind is open, close, break (paragraph, line, space) or text."""
     out = []
     for match in _TOKEN.finditer(text):
-        tag, entity, paragraph, line, space, char = match.groups()
+        tag, entity, _paragraph, _line, _space, char = match.groups()
         if tag is not None:
             out.append(("close" if tag.startswith("</") else "open", tag, 0))
         elif entity is not None:

@@ -12,7 +12,8 @@ from functools import lru_cache
 
 import snowballstemmer
 
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]")
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+                        "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]")
 _NOT_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _DOUBLES = re.compile(r"(\w)\1+")
@@ -23,19 +24,22 @@ _LATIN = re.compile("[a-z]")
 
 _QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
 _JCUKEN = "йцукенгшщзхъфывапролджэячсмитьбюё"
-_TO_CYRILLIC_LAYOUT = str.maketrans(_QWERTY + _QWERTY.upper().replace("[", "{").replace("]", "}").replace(";", ":").replace("'", '"').replace(",", "<").replace(".", ">").replace("`", "~"),
-                                    _JCUKEN + _JCUKEN.upper())
+_TO_CYRILLIC_LAYOUT = str.maketrans(
+    _QWERTY + _QWERTY.upper().replace("[", "{").replace("]", "}").replace(";", ":").replace("'", '"')
+    .replace(",", "<").replace(".", ">").replace("`", "~"),
+    _JCUKEN + _JCUKEN.upper())
 _TO_LATIN_LAYOUT = str.maketrans(_JCUKEN + _JCUKEN.upper(), _QWERTY + _QWERTY.upper())
 
 # Tried longest first (at most one of each length can match at a place), then single letters.
 _TRANSLIT_MULTI = (
-    ("shch", "щ"), ("sch", "щ"), ("iya", "ия"), ("iyu", "ию"), ("iye", "ие"), ("iyo", "ие"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
+    ("shch", "щ"), ("sch", "щ"), ("iya", "ия"), ("iyu", "ию"), ("iye", "ие"), ("iyo", "ие"),
+    ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
     ("tc", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"), ("jo", "е"),
     ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("ij", "ий"), ("ck", "к"), ("ks", "кс"),
 )
 _TRANSLIT_BY_SIZE = tuple((size, {latin: cyrillic for latin, cyrillic in _TRANSLIT_MULTI if len(latin) == size})
                           for size in sorted({len(latin) for latin, _ in _TRANSLIT_MULTI}, reverse=True))
-_TRANSLIT_SINGLE = dict(zip("abvgdezijklmnoprstufhcwqx'", "абвгдезийклмнопрстуфхцвкхь"))
+_TRANSLIT_SINGLE = dict(zip("abvgdezijklmnoprstufhcwqx'", "абвгдезийклмнопрстуфхцвкхь", strict=True))
 _VOWELS = set("aeiouy")
 
 STOPWORDS = frozenset(
@@ -57,7 +61,8 @@ STOPWORDS = frozenset(
 
 @lru_cache(maxsize=4096)  # a question is normalised in each of its readings and for small talk
 def normalise(text: str) -> str:
-    """Fold everything that should not change a match: case, ё, Kazakh letters, punctuation, emoji, invisible and repeated characters."""
+    """Fold everything that should not change a match: case, ё, Kazakh letters, punctuation, emoji, invisible and
+    repeated characters."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text).lower().replace("ё", "е").translate(_KAZAKH_FOLD)
     text = _NOT_WORD.sub(" ", text)

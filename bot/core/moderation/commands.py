@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from bot.core.moderation.durations import DurationError, looks_like_duration, parse_duration
 from bot.core.moderation.rules import clip_reason

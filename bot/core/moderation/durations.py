@@ -1,4 +1,5 @@
-"""Durations typed by admins ("30m", "2h", "7d", "1w", "1h30m", "1.5h", also "2ч", "1,5ч", "3күн") and ban/mute end times.
+"""Durations typed by admins ("30m", "2h", "7d", "1w", "1h30m", "1.5h", also "2ч", "1,5ч", "3күн") and ban/mute end
+times.
 
 Telegram treats an `until_date` less than 30 seconds or more than 366 days away as "forever", so a
 typed "10s" would silently become a permanent mute: durations outside 1 minute … 365 days are refused.
@@ -37,7 +38,8 @@ class DurationError(ValueError):
 
 def looks_like_duration(token: str) -> bool:
     """True for what an admin meant as a duration: anything that begins like a number, signed or not
-    ("30m", "2ч", "5", "10x", "-5m", "+1h", "1,5ч", ".5h", "²h", "１h"), so a typo is reported, not taken as a reason."""
+    ("30m", "2ч", "5", "10x", "-5m", "+1h", "1,5ч", ".5h", "²h", "１h"), so a typo is reported, not taken as a
+    reason."""
     text = token.strip().lstrip(_SIGNS).lstrip(".,")
     return bool(text) and text[0].isnumeric()
 
@@ -79,9 +81,9 @@ def split_duration(duration: dt.timedelta) -> list[tuple[int, str]]:
     """[(2, "d"), (3, "h")] for display; at most the two largest non-zero units."""
     seconds = int(duration.total_seconds())
     parts: list[tuple[int, str]] = []
-    units = (("d", 86400), ("h", 3600), ("m", 60))
+    units: tuple[tuple[str, int], ...] = (("d", 86400), ("h", 3600), ("m", 60))
     if seconds % (7 * 86400) == 0:  # "2 weeks", but "30 days" rather than "4 weeks 2 days"
-        units = (("w", 7 * 86400),) + units
+        units = (("w", 7 * 86400), *units)
     for unit, size in units:
         count, seconds = divmod(seconds, size)
         if count:

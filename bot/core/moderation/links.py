@@ -7,8 +7,8 @@ code units, as the Bot API gives them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 # "t . me/ group", "t[.]me/group", "t(dot)me/group", "т.ме/group": not clickable, but still an invitation
 _DOT = r"(?:\s*[.,。．·•]\s*|\s*[\[({<]\s*(?:\.|dot|точка)\s*[\])}>]\s*|\s+(?:dot|точка)\s+)"
@@ -75,7 +75,8 @@ def scan_links(text: str | None, entities: Iterable[Entity] = ()) -> LinkScan:
     for entity in entities:
         if entity.type == "text_link" and entity.url:
             found.append(entity.url)
-            if entity.url.strip().rstrip("/").lower() != entity_text(text, entity.offset, entity.length).strip().rstrip("/").lower():
+            shown = entity_text(text, entity.offset, entity.length)
+            if entity.url.strip().rstrip("/").lower() != shown.strip().rstrip("/").lower():
                 hidden.append(entity.url)
         elif entity.type == "url":
             found.append(entity_text(text, entity.offset, entity.length))

@@ -160,7 +160,8 @@ def may_join_network(actor: Member | None, *, global_moderator: bool = False) ->
     return global_moderator or (actor is not None and actor.is_owner)
 
 
-def sender_kind(from_id: int | None, sender_chat_id: int | None, chat_id: int, is_automatic_forward: bool = False) -> str:
+def sender_kind(from_id: int | None, sender_chat_id: int | None, chat_id: int,
+                is_automatic_forward: bool = False) -> str:
     """`anonymous_admin`, `linked_channel`, `channel` (someone posting as a channel) or `user`."""
     if sender_chat_id is not None and sender_chat_id == chat_id:
         return "anonymous_admin"
@@ -173,7 +174,8 @@ def sender_kind(from_id: int | None, sender_chat_id: int | None, chat_id: int, i
 
 def exempt_from_rules(member: Member | None, *, user_id: int, approved: bool, global_moderator: bool,
                       bot_id: int) -> bool:
-    """Admins, the owner, approved members, global moderators, the bot and Telegram's accounts skip the automatic rules."""
+    """Admins, the owner, approved members, global moderators, the bot and Telegram's accounts skip the automatic
+    rules."""
     if approved or global_moderator or user_id == bot_id or user_id in SERVICE_IDS:
         return True
     return member is not None and member.is_admin

@@ -14,7 +14,8 @@ REASON_LIMIT = 200
 
 
 def is_newcomer(joined_at: dt.datetime | None, now: dt.datetime, hours: int) -> bool:
-    """Joined less than `hours` ago. Members who joined before the bot was watching have no join time and are not newcomers."""
+    """Joined less than `hours` ago. Members who joined before the bot was watching have no join time and are not
+    newcomers."""
     return joined_at is not None and now - joined_at < dt.timedelta(hours=hours)
 
 
@@ -43,7 +44,8 @@ class PurgePlan:
     error: str | None = None  # "too_old", "too_many", "order"
 
 
-def plan_purge(first_id: int, last_id: int, first_sent_at: dt.datetime, now: dt.datetime, limit: int = PURGE_LIMIT) -> PurgePlan:
+def plan_purge(first_id: int, last_id: int, first_sent_at: dt.datetime, now: dt.datetime,
+               limit: int = PURGE_LIMIT) -> PurgePlan:
     """Message ids from `first_id` to `last_id` inclusive, in batches of 100 for deleteMessages."""
     if last_id < first_id:
         return PurgePlan((), 0, "order")

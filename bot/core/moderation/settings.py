@@ -57,7 +57,7 @@ class ChatSettings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "ChatSettings":
+    def from_dict(cls, data: dict | None) -> ChatSettings:
         """Stored settings over the defaults; anything unknown or invalid falls back to the default."""
         settings = cls()
         for name, value in (data or {}).items():
@@ -152,8 +152,10 @@ def apply_setting(settings: ChatSettings, key: str, value: str) -> ChatSettings:
         return dataclasses.replace(settings, warn_expiry=_seconds(key, low, allow_off=True))
     if key == "mute_time":
         return dataclasses.replace(settings, mute_time=_seconds(key, low, allow_off=False))
-    if key in ("links", "words"):
-        return dataclasses.replace(settings, **{key: _choice(key, low, RULE_ACTIONS)})
+    if key == "links":
+        return dataclasses.replace(settings, links=_choice(key, low, RULE_ACTIONS))
+    if key == "words":
+        return dataclasses.replace(settings, words=_choice(key, low, RULE_ACTIONS))
     if key == "scope":
         return dataclasses.replace(settings, scope=_choice(key, low, ("newcomers", "all")))
     if key == "newcomer_hours":

@@ -47,7 +47,7 @@ def _joined_runs(tokens: list[str]) -> list[str]:
     """"ч у р к а" → "чурка": runs of three or more one-letter words read as one word."""
     out: list[str] = []
     run: list[str] = []
-    for token in tokens + [""]:
+    for token in [*tokens, ""]:
         if len(token) == 1:
             run.append(token)
             continue
