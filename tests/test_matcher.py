@@ -132,3 +132,14 @@ def test_a_greeting_before_a_story_leaves_the_question_found_in_it(matcher, mess
     """The greeting is dropped and the rest read as written: the story weighs less than the question."""
     found = matcher.match(message)
     assert found.outcome == "answer" and expected in (found.family, found.entry_id)
+
+
+@pytest.mark.parametrize("ukrainian, russian", [
+    ("Де отримати ІІН?", "Где получить ИИН?"),
+    ("Чи потрібен дозвіл на роботу?", "Нужно ли разрешение на работу?"),
+    ("Де шукати житло в оренду?", "Где искать жилье в аренду?"),
+])
+def test_a_ukrainian_question_is_read_as_its_russian_counterpart(matcher, ukrainian, russian):
+    """Most phrasings and the word vectors are Russian: Ukrainian words are read as their Russian ones."""
+    assert matcher.content_stems(ukrainian) == matcher.content_stems(russian)
+    assert matcher.match(ukrainian).entry_id == matcher.match(russian).entry_id
