@@ -420,7 +420,7 @@ def _read_schema(reader: _Reader) -> tuple[Any, Any] | None:
         reader.error(line, f"not a valid JSON Schema (Draft 2020-12): {'/'.join(map(str, path)) or 'the schema'}: "
                            f"{error.message}")
     if not errors and not (isinstance(schema, dict) and schema.get("$schema") == DRAFT_2020_12):
-        reader.error(_line_of(lines, "$schema"), f"'$schema' must be {DRAFT_2020_12}: the schemas here are Draft 2020-12")
+        reader.error(_line_of(lines, "$schema"), f"'$schema' must be {DRAFT_2020_12}")
         return None
     return None if errors else (schema, lines)
 
