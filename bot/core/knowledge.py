@@ -1,5 +1,7 @@
 """Loading and validating the FAQ knowledge (`knowledge/*.yaml`).
 
+The JSON Schemas beside the files (`knowledge/*.schema.json`, `schema.json` for entries) define each file's
+format; the code checks only what a schema cannot say (other files, the file name, HTML, answer lengths).
 Every problem is reported as `file:line: message`, so a maintainer can jump straight to it.
 Loading either returns a complete `Knowledge` or raises `KnowledgeError` with all problems found:
 the bot never runs on half a knowledge base.
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import yaml
-from jsonschema import Draft202012Validator, SchemaError, ValidationError
+from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
@@ -26,10 +28,8 @@ from referencing.jsonschema import DRAFT202012
 from bot.core.html_check import telegram_html_problems, visible_length
 
 LANGUAGES = ("ru", "en", "kk")
-REQUIRED_LANGUAGES = ("ru", "en", "kk")
 PHRASING_ONLY_LANGUAGES = ("uk",)  # understood, answered in Russian (or the user's choice)
 MENU_LANGUAGES = (*LANGUAGES, "uk")
-SMALLTALK_LANGUAGES = (*MENU_LANGUAGES, "be")  # Belarusian greetings and thanks are small talk too
 # Visible characters of a Russian answer: a specific entry answers one question on a phone screen, an overview its family.
 ANSWER_LIMITS = {"specific": 450, "overview": 700}
 OTHER_LANGUAGE_SLACK = 1.35  # English and Kazakh say the same thing in more letters
@@ -454,10 +454,11 @@ def _schema_problems(error: ValidationError, data: Any, root: str) -> Iterator[t
                 yield _line_at(data, path, key), f"{_where(root, path)}: unknown field '{key}'; use {', '.join(allowed)}"
     else:
         message = schema.get("errorMessage") or _plain(error)
+        line = _line_at(data, path[:-1], path[-1]) if path else _line_of(data)
         if path and isinstance(path[-1], str):
-            yield _line_at(data, path[:-1], path[-1]), f"{_where(root, path[:-1])}: '{path[-1]}' {message}"
+            yield line, f"{_where(root, path[:-1])}: '{path[-1]}' {message}"
         else:
-            yield _line_at(data, path[:-1], path[-1] if path else None), f"{_where(root, path)}: {message}"
+            yield line, f"{_where(root, path)}: {message}"
 
 
 def _plain(error: ValidationError) -> str:
@@ -499,7 +500,8 @@ def _read_entry(reader: _Reader, data: dict, today: dt.date, families: dict[str,
     sources = tuple(Source(_titles(s["title"]), s.get("url"), s.get("seed")) for s in data["sources"])
     kind = "overview" if entry_id == family_id else "specific"
     texts = {}
-    for lang, block in data["text"].items():
+    for lang in (lang for lang in (*LANGUAGES, *PHRASING_ONLY_LANGUAGES) if lang in data["text"]):
+        block = data["text"][lang]
         phrasings = _texts(block["phrasings"])
         if lang in PHRASING_ONLY_LANGUAGES:  # phrasings to understand the question; the answer is shown in Russian
             texts[lang] = EntryText("", phrasings, (), None, _phrasing_lines(block))
