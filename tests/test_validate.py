@@ -109,7 +109,7 @@ def blocked_word_star(k):
 
 def blocked_word_language(k):
     edit(k / "blocked_words.yaml", "\nen:", "\nde:")
-    return f"knowledge/blocked_words.yaml:{line_of(k / 'blocked_words.yaml', 'de:')}: unknown language 'de'; use ru, en, kk"
+    return f"knowledge/blocked_words.yaml:{line_of(k / 'blocked_words.yaml', 'de:')}: blocked_words: unknown field 'de'; use ru, en, kk"
 
 
 def offtopic_language(k):
@@ -255,7 +255,7 @@ WRONG_TYPES = [  # (file, old, new, the message expected at that line)
     ("smalltalk.yaml", "ru: [привет,", "xx: [привет,", "intents[0].patterns: unknown field 'xx'; use ru, en, kk, uk, be"),
     ("offtopic.yaml", "phrasings:\n", "phrasings: [a, b]\nx:\n", "offtopic: 'phrasings' must map ru, en, kk to lists of texts"),
     ("topics.yaml", "- id: documents", "- id: {a: b}", "topics[0]: 'id' must be a non-empty text"),
-    ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "ru must be a list of words or phrases"),
+    ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "blocked_words: 'ru' must be a list of words or phrases"),
     ("faq/iin/iin.yaml", "id: iin", "id: !!binary aWlu", "entry: 'id' must be lowercase letters, digits and '-'"),
     ("faq/iin/iin.yaml", "reviewed: 2026-12-06", "reviewed: !!set {a, b}", "entry: 'reviewed' must be a date"),
     ("faq/iin/iin.yaml", "reviewed: 2026-12-06", "reviewed: 2026-13-06", "entry: 'reviewed' must be a date like 2026-11-22"),

@@ -366,7 +366,8 @@ class _Reader:
 
 SCHEMA_FILES = {"topics.yaml": "topics.schema.json", "families.yaml": "families.schema.json",
                 "synonyms.yaml": "synonyms.schema.json", "smalltalk.yaml": "smalltalk.schema.json",
-                "offtopic.yaml": "offtopic.schema.json", "faq": "schema.json"}  # "faq": every entry
+                "offtopic.yaml": "offtopic.schema.json", "blocked_words.yaml": "blocked_words.schema.json",
+                "faq": "schema.json"}  # "faq": every entry
 _KINDS = {"string": "a text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "array": "a list", "object": "a mapping", "null": "empty"}
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
