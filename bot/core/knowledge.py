@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import json
 import os
 import stat
@@ -396,8 +397,37 @@ def load_schemas(directory: Path) -> dict[str, Draft202012Validator]:
                                         f"$ref '{ref}' leads nowhere"))
     if problems:
         raise KnowledgeError(problems)
-    return {name: Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
-            for name, (schema, _) in schemas.items()}
+    return {name: _validator(schema, name, registry) for name, (schema, _) in schemas.items()}
+
+
+class _Cycle(Exception):
+    """A $ref that leads back to itself: such a schema cannot be inlined."""
+
+
+def _validator(schema: Any, name: str, registry: Registry) -> Draft202012Validator:
+    try:
+        schema = _inlined(schema, registry.resolver(base_uri=name))
+    except _Cycle:  # a recursive schema is checked through its $refs, only slower
+        pass
+    return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _inlined(node: Any, resolver: Any, following: tuple[int, ...] = ()) -> Any:
+    """The schema with each $ref replaced by what it points at (`{"$ref": r, ...}` means `allOf: [r, {...}]`):
+    checking all the entries then looks nothing up, several times faster."""
+    if isinstance(node, list):
+        return [_inlined(value, resolver, following) for value in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return {key: _inlined(value, resolver, following) for key, value in node.items()}
+    resolved = resolver.lookup(ref)
+    if id(resolved.contents) in following:
+        raise _Cycle(ref)
+    target = _inlined(resolved.contents, resolved.resolver, (*following, id(resolved.contents)))
+    rest = {key: _inlined(value, resolver, following) for key, value in node.items() if key != "$ref"}
+    return {"allOf": [target, rest]} if rest else target
 
 
 def _read_schema(reader: _Reader) -> tuple[Any, Any] | None:
@@ -414,16 +444,20 @@ def _read_schema(reader: _Reader) -> tuple[Any, Any] | None:
         lines = load_yaml(text)  # JSON is YAML: the same tree, with lines
     except yaml.YAMLError:
         lines = None
-    errors = list(_META.iter_errors(schema))
-    for error in errors:
-        path = list(error.absolute_path)
+    errors = _meta_errors(text)
+    for path, message in errors:
         line = _line_at(lines, path[:-1], path[-1]) if path else 1
-        reader.error(line, f"not a valid JSON Schema (Draft 2020-12): {'/'.join(map(str, path)) or 'the schema'}: "
-                           f"{error.message}")
+        reader.error(line, f"not a valid JSON Schema (Draft 2020-12): {'/'.join(map(str, path)) or 'the schema'}: {message}")
     if not errors and not (isinstance(schema, dict) and schema.get("$schema") == DRAFT_2020_12):
         reader.error(_line_of(lines, "$schema"), f"'$schema' must be {DRAFT_2020_12}")
         return None
     return None if errors else (schema, lines)
+
+
+@functools.lru_cache(maxsize=32)
+def _meta_errors(text: str) -> tuple[tuple[tuple, str], ...]:
+    """(path, message) for each way a schema breaks Draft 2020-12; remembered, as this is the slow part of a reload."""
+    return tuple((tuple(error.absolute_path), error.message) for error in _META.iter_errors(json.loads(text)))
 
 
 def _refs(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
