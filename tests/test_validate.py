@@ -197,6 +197,25 @@ def test_a_broken_schema_is_reported_at_its_line_and_no_file_is_judged_by_it(nam
     assert lines == [f"knowledge/{name}:{line_of(path, needle)}: {message}"]
 
 
+def test_a_recursive_schema_still_checks_its_file(knowledge_copy):
+    """A $ref that leads back to itself cannot be inlined: the file is checked through the $ref instead."""
+    from bot.core.knowledge import KnowledgeError, load_knowledge
+
+    path = knowledge_copy / "offtopic.schema.json"
+    edit(path, '"properties": {"ru": {"$ref": "schema.json#/$defs/words"}',
+         '"properties": {"ru": {"$ref": "#/$defs/nested"}')
+    edit(path, '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
+         '  "$defs": {"nested": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}}},\n'
+         '  "type": "object", "additionalProperties": false, "required": ["phrasings"],')
+    assert load_knowledge(knowledge_copy).offtopic["ru"]
+    edit(knowledge_copy / "offtopic.yaml", "  ru:\n", "  ru:\n    - 5\n")
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(knowledge_copy)
+    line = line_of(knowledge_copy / "offtopic.yaml", "- 5")
+    assert [str(p) for p in error.value.problems if p.severity == "error"] == [
+        f"knowledge/offtopic.yaml:{line}: phrasings.ru[0]: 5 is not valid under any of the given schemas"]
+
+
 # --- issue 11: hostile or oversized knowledge files ---------------------------------------------------
 
 EVERY_FILE = ["topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml", "offtopic.yaml", "blocked_words.yaml",

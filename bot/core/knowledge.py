@@ -413,8 +413,8 @@ def _validator(schema: Any, name: str, registry: Registry) -> Draft202012Validat
 
 
 def _inlined(node: Any, resolver: Any, following: tuple[int, ...] = ()) -> Any:
-    """The schema with each $ref replaced by what it points at (`{"$ref": r, ...}` means `allOf: [r, {...}]`):
-    checking all the entries then looks nothing up, several times faster."""
+    """The schema with each $ref replaced by what it points at (`{"$ref": r, ...}` means `allOf: [r, {...}]`), so
+    that checking the entries looks nothing up per value (half of the time a check took)."""
     if isinstance(node, list):
         return [_inlined(value, resolver, following) for value in node]
     if not isinstance(node, dict):
