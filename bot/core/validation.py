@@ -14,8 +14,22 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from bot.core.knowledge import SCHEMA_FILES, Knowledge, KnowledgeError, Problem, _line_of, _Reader, load_knowledge, load_schemas
-from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_blocked_words, word_problem
+from bot.core.knowledge import (
+    SCHEMA_FILES,
+    Knowledge,
+    KnowledgeError,
+    Problem,
+    _line_of,
+    _Reader,
+    load_knowledge,
+    load_schemas,
+)
+from bot.core.moderation.words import (
+    BlockedWords,
+    BlockedWordsError,
+    load_blocked_words,
+    word_problem,
+)
 
 BLOCKED_WORDS_FILE = "blocked_words.yaml"
 
