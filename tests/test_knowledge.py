@@ -94,8 +94,9 @@ def test_unknown_and_missing_fields_are_reported(tmp_path):
     edit(path, "family: work", "famly: work")
     problems = problems_for(directory)
     line = line_of(path, "famly:")
-    assert f"knowledge/faq/work/work.yaml:{line}: entry: unknown field 'famly'" in problems
-    assert any("missing field 'family'" in p for p in problems)
+    assert (f"knowledge/faq/work/work.yaml:{line}: entry: unknown field 'famly'; "
+            "use id, family, reviewed, valid_until, related, sources, text") in problems
+    assert f"knowledge/faq/work/work.yaml:{line_of(path, 'id: work')}: entry: missing field 'family'" in problems
 
 
 def test_an_unknown_family_is_reported_where_it_is_named(tmp_path):

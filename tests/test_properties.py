@@ -77,9 +77,9 @@ def test_durations_parse_or_raise_their_own_error_only(token):
 
 @pytest.fixture(scope="module")
 def small_knowledge(tmp_path_factory):
-    """topics, synonyms and small talk of the real knowledge, and one FAQ file the test writes."""
+    """topics, synonyms, small talk and the schemas of the real knowledge, and one FAQ file the test writes."""
     folder = tmp_path_factory.mktemp("knowledge")
-    for name in ("topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml"):
+    for name in ("topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml", *(p.name for p in KNOWLEDGE_DIR.glob("*.json"))):
         shutil.copy(KNOWLEDGE_DIR / name, folder / name)
     (folder / "faq").mkdir()
     return folder

@@ -1,7 +1,6 @@
 """`python -m bot validate` on one broken copy of the knowledge per kind of problem: each is reported as
 `file:line: message` at the line a maintainer has to fix, errors exit 1, warnings alone exit 0 (1 with --strict)."""
 
-import json
 import shutil
 from pathlib import Path
 
@@ -110,13 +109,13 @@ def blocked_word_star(k):
 
 def blocked_word_language(k):
     edit(k / "blocked_words.yaml", "\nen:", "\nde:")
-    return f"knowledge/blocked_words.yaml:{line_of(k / 'blocked_words.yaml', 'de:')}: unknown language 'de'; use ru, en, kk"
+    return f"knowledge/blocked_words.yaml:{line_of(k / 'blocked_words.yaml', 'de:')}: blocked_words: unknown field 'de'; use ru, en, kk"
 
 
 def offtopic_language(k):
     edit(k / "offtopic.yaml", "\n  en:", "\n  fr:")
-    line = line_of(k / "offtopic.yaml", "phrasings:")
-    return f"knowledge/offtopic.yaml:{line}: offtopic: 'phrasings' maps ru, en, kk to lists of texts"
+    line = line_of(k / "offtopic.yaml", "  fr:")
+    return f"knowledge/offtopic.yaml:{line}: phrasings: unknown field 'fr'; use ru, en, kk"
 
 
 def offtopic_collision(k):
@@ -167,25 +166,54 @@ def test_the_shipped_knowledge_is_clean(capsys):
     assert (code, lines) == (0, [])
 
 
-def test_the_json_schema_editors_complete_from_says_what_the_validator_checks():
-    from bot.core import knowledge as k
+def test_every_knowledge_file_names_the_schema_that_defines_it_for_editors():
+    from bot.core.knowledge import SCHEMA_FILES
 
-    schema = json.loads((KNOWLEDGE_DIR / "schema.json").read_text(encoding="utf-8"))
-    assert set(schema["required"]) == k._ENTRY_FIELDS
-    assert set(schema["properties"]) == k._ENTRY_FIELDS | k._ENTRY_OPTIONAL
-    text = schema["properties"]["text"]
-    assert set(text["required"]) == set(k.REQUIRED_LANGUAGES)
-    assert set(text["properties"]) == set(k.LANGUAGES) | set(k.PHRASING_ONLY_LANGUAGES)
-    complete, understood = schema["$defs"]["complete"], schema["$defs"]["phrasings_only"]
-    assert set(complete["required"]) == {"question", "phrasings", "keywords", "answer"}
-    assert set(understood["required"]) == {"phrasings"} and understood["additionalProperties"] is False
-    for lang in (*k.LANGUAGES, *k.PHRASING_ONLY_LANGUAGES):
-        assert text["properties"][lang]["properties"]["phrasings"]["minItems"] == k._MIN_PHRASINGS[lang]
-    source = schema["properties"]["sources"]["items"]
-    assert set(source["required"]) == {"title"} and set(source["properties"]) == {"title", "url", "seed"}
-    assert set(source["properties"]["title"]["oneOf"][1]["properties"]) == set(k.MENU_LANGUAGES)
-    for path in (KNOWLEDGE_DIR / "faq").rglob("*.yaml"):
-        assert path.read_text(encoding="utf-8").splitlines()[0] == "# yaml-language-server: $schema=../../schema.json", path
+    named = {path: f"../../{SCHEMA_FILES['faq']}" for path in (KNOWLEDGE_DIR / "faq").rglob("*.yaml")}
+    named.update({KNOWLEDGE_DIR / name: schema for name, schema in SCHEMA_FILES.items() if name != "faq"})
+    for path, schema in named.items():
+        assert path.read_text(encoding="utf-8").splitlines()[0] == f"# yaml-language-server: $schema={schema}", path
+
+
+BROKEN_SCHEMAS = [  # (schema file, old, new, the line's needle, the message expected there)
+    ("schema.json", '"type": "object",\n  "additionalProperties"', '"type": "object"\n  "additionalProperties"',
+     '"additionalProperties": false,', "JSON syntax error: Expecting ',' delimiter"),
+    ("schema.json", '"sources": {\n      "type": "array", "minItems": 1,', '"sources": {\n      "type": "array", "minItems": -1,',
+     '"minItems": -1', "not a valid JSON Schema (Draft 2020-12): properties/sources/minItems: -1 is less than the minimum of 0"),
+    ("topics.schema.json", '"schema.json#/$defs/menu_title"', '"schema.json#/$defs/menu_titles"',
+     "menu_titles", "$ref 'schema.json#/$defs/menu_titles' leads nowhere"),
+    ("families.schema.json", "draft/2020-12/schema", "draft-07/schema#",
+     "draft-07", "'$schema' must be https://json-schema.org/draft/2020-12/schema"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, needle, message", BROKEN_SCHEMAS, ids=[c[4][:30] for c in BROKEN_SCHEMAS])
+def test_a_broken_schema_is_reported_at_its_line_and_no_file_is_judged_by_it(name, old, new, needle, message,
+                                                                              knowledge_copy, capsys):
+    path = knowledge_copy / name
+    edit(path, old, new)
+    code, lines = validate(knowledge_copy, capsys)
+    assert code == 1
+    assert lines == [f"knowledge/{name}:{line_of(path, needle)}: {message}"]
+
+
+def test_a_recursive_schema_still_checks_its_file(knowledge_copy):
+    """A $ref that leads back to itself cannot be inlined: the file is checked through the $ref instead."""
+    from bot.core.knowledge import KnowledgeError, load_knowledge
+
+    path = knowledge_copy / "offtopic.schema.json"
+    edit(path, '"properties": {"ru": {"$ref": "schema.json#/$defs/words"}',
+         '"properties": {"ru": {"$ref": "#/$defs/nested"}')
+    edit(path, '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
+         '  "$defs": {"nested": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}}},\n'
+         '  "type": "object", "additionalProperties": false, "required": ["phrasings"],')
+    assert load_knowledge(knowledge_copy).offtopic["ru"]
+    edit(knowledge_copy / "offtopic.yaml", "  ru:\n", "  ru:\n    - 5\n")
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(knowledge_copy)
+    line = line_of(knowledge_copy / "offtopic.yaml", "- 5")
+    assert [str(p) for p in error.value.problems if p.severity == "error"] == [
+        f"knowledge/offtopic.yaml:{line}: phrasings.ru[0]: 5 is not valid under any of the given schemas"]
 
 
 # --- issue 11: hostile or oversized knowledge files ---------------------------------------------------
@@ -242,13 +270,17 @@ WRONG_TYPES = [  # (file, old, new, the message expected at that line)
     ("synonyms.yaml", "groups:\n", "groups: 5\nx:\n", "synonyms: 'groups' must be a list of groups"),
     ("smalltalk.yaml", "intents:\n", "intents: 5\nx:\n", "smalltalk: 'intents' must be a list of intents"),
     ("smalltalk.yaml", "  - id: greeting", "  - id: [greeting]", "intents[0]: 'id' must be a non-empty text"),
-    ("smalltalk.yaml", "ru: [привет,", "ru: [{a: b}, привет,", "intents[0]: 'patterns' maps ru, en, kk, uk, be to lists of texts"),
-    ("smalltalk.yaml", "ru: [привет,", "xx: [привет,", "intents[0]: 'patterns' maps ru, en, kk, uk, be to lists of texts"),
-    ("offtopic.yaml", "phrasings:\n", "phrasings: [a, b]\nx:\n", "offtopic: 'phrasings' maps ru, en, kk to lists of texts"),
+    ("smalltalk.yaml", "ru: [привет,", "ru: [{a: b}, привет,", "intents[0].patterns.ru[0]: must be a non-empty text"),
+    ("smalltalk.yaml", "ru: [привет,", "xx: [привет,", "intents[0].patterns: unknown field 'xx'; use ru, en, kk, uk, be"),
+    ("offtopic.yaml", "phrasings:\n", "phrasings: [a, b]\nx:\n", "offtopic: 'phrasings' must map ru, en, kk to lists of texts"),
     ("topics.yaml", "- id: documents", "- id: {a: b}", "topics[0]: 'id' must be a non-empty text"),
-    ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "ru must be a list of words or phrases"),
-    ("faq/iin/iin.yaml", "id: iin", "id: !!binary aWlu", "entry: 'id' must be a non-empty text"),
+    ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "blocked_words: 'ru' must be a list of words or phrases"),
+    ("faq/iin/iin.yaml", "id: iin", "id: !!binary aWlu", "entry: 'id' must be lowercase letters, digits and '-'"),
     ("faq/iin/iin.yaml", "reviewed: 2026-12-06", "reviewed: !!set {a, b}", "entry: 'reviewed' must be a date"),
+    ("faq/iin/iin.yaml", "reviewed: 2026-12-06", "reviewed: 2026-13-06", "entry: 'reviewed' must be a date like 2026-11-22"),
+    ("faq/iin/iin.yaml", "    url: https://", "    url: http://", "sources[0]: 'url' must start with https://"),
+    ("families.yaml", "- id: iin", "- id: IIN", "families[1]: 'id' must be lowercase letters, digits and '-'"),
+    ("synonyms.yaml", "  - [виза, visa]", "  - [виза]", "groups[7]: must be a list of at least two texts"),
 ]
 
 

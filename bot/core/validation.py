@@ -2,7 +2,8 @@
 
 `load_knowledge` checks the FAQ, topics, synonyms, small talk and off-topic files. The moderation word
 list (`blocked_words.yaml`) has its own loader, which names the file but not the line; it is checked
-here again with line numbers so a maintainer gets the same `file:line: message` for every file.
+here against its schema and the word rules, with line numbers, so a maintainer gets the same `file:line: message`
+for every file.
 """
 
 from __future__ import annotations
@@ -11,9 +12,24 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.knowledge import Knowledge, KnowledgeError, Problem, _line_of, _Reader, load_knowledge
-from bot.core.moderation.words import LANGUAGES as WORD_LANGUAGES
-from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_blocked_words, word_problem
+from jsonschema import Draft202012Validator
+
+from bot.core.knowledge import (
+    SCHEMA_FILES,
+    Knowledge,
+    KnowledgeError,
+    Problem,
+    _line_of,
+    _Reader,
+    load_knowledge,
+    load_schemas,
+)
+from bot.core.moderation.words import (
+    BlockedWords,
+    BlockedWordsError,
+    load_blocked_words,
+    word_problem,
+)
 
 BLOCKED_WORDS_FILE = "blocked_words.yaml"
 
@@ -35,7 +51,7 @@ class Checked:
         return self.knowledge is not None and self.words is not None and not self.errors
 
 
-def check_blocked_words(directory: Path) -> tuple[BlockedWords | None, list[Problem]]:
+def check_blocked_words(directory: Path, validator: Draft202012Validator) -> tuple[BlockedWords | None, list[Problem]]:
     """The word list and its problems with lines; a missing file is an empty list, as for the bot."""
     directory = Path(directory)
     path = directory / BLOCKED_WORDS_FILE
@@ -44,20 +60,12 @@ def check_blocked_words(directory: Path) -> tuple[BlockedWords | None, list[Prob
     problems: list[Problem] = []
     reader = _Reader(path, directory, problems)
     data = reader.load()
-    if data is not None and not isinstance(data, dict):
-        reader.error(_line_of(data), f"expected a mapping of {', '.join(WORD_LANGUAGES)} to lists of words")
-    elif data:
+    if data is not None and reader.conforms(data, validator, "blocked_words"):
         for lang, words in data.items():
-            line = _line_of(data, lang)
-            if lang not in WORD_LANGUAGES:
-                reader.error(line, f"unknown language {lang!r}; use {', '.join(WORD_LANGUAGES)}")
-            elif words is not None and not isinstance(words, list):
-                reader.error(line, f"{lang} must be a list of words or phrases")
-            else:
-                for index, word in enumerate(words or []):
-                    problem = word_problem(word) if isinstance(word, str) and word.strip() else "must be a non-empty text"
-                    if problem:
-                        reader.error(_line_of(words, index), f"{lang}: {word!r}: {problem}")
+            for index, word in enumerate(words or []):
+                problem = word_problem(word)
+                if problem:
+                    reader.error(_line_of(words, index), f"{lang}: {word!r}: {problem}")
     if problems:
         return None, problems
     try:
@@ -75,6 +83,10 @@ def check_folder(directory: Path, today: dt.date | None = None) -> Checked:
     except KnowledgeError as exc:
         knowledge = None
         problems.extend(exc.problems)
-    words, word_problems = check_blocked_words(directory)
+    try:
+        validators = load_schemas(directory)
+    except KnowledgeError:  # the folder or a schema is broken: `load_knowledge` has said so
+        return Checked(knowledge, None, tuple(problems))
+    words, word_problems = check_blocked_words(directory, validators[SCHEMA_FILES[BLOCKED_WORDS_FILE]])
     problems.extend(word_problems)
     return Checked(knowledge, words, tuple(problems))
