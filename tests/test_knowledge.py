@@ -1,10 +1,12 @@
 import datetime as dt
+import html
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from bot import render
 from bot.core.collisions import find_collisions
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from tests.conftest import KNOWLEDGE_DIR
@@ -39,6 +41,23 @@ def test_source_titles_are_in_the_replys_language(knowledge):
     assert len(titled) >= len(knowledge.entries)  # nearly every source has titles per language
     for source in titled:
         assert source.title("kk") != source.title("en") or source.title("kk") == source.title("ru")
+
+
+def test_a_source_the_references_cite_without_a_link_is_named_not_linked(knowledge):
+    """Links only as the facts references give them: a source cited by outlet and date is shown as text."""
+    entry, source = next((e, s) for e in knowledge.entries.values() for s in e.sources if s.url is None and s.seed is None)
+    line = render.answer_text(entry, "en", dt.date(2026, 12, 6)).rsplit("\n\n", 1)[-1]
+    assert html.escape(source.title("en")) in line
+    assert f">{html.escape(source.title('en'))}</a>" not in line
+
+
+@pytest.mark.skipif(not SHARED_FAMILIES.exists(), reason="the facts references are beside the project only")
+def test_every_source_link_is_one_the_facts_references_give(knowledge):
+    shared = SHARED_FAMILIES.parent
+    references = "\n".join(p.read_text(encoding="utf-8") for p in (shared / "facts-reference.md", shared / "facts-reference-2.md"))
+    unsupported = {s.url for e in knowledge.entries.values() for s in e.sources
+                   if s.url and s.url.rstrip("/").split("://", 1)[1].removeprefix("www.") not in references}
+    assert not unsupported
 
 
 def test_answers_never_promise_what_the_facts_reference_forbids(knowledge):
