@@ -101,7 +101,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             lang = "ru"
             user = update.effective_user
             if user is not None:
-                lang = await questions.user_language(services(context), user)
+                lang = await services(context).user_language(user)
             await context.bot.send_message(update.effective_chat.id, t(lang, "error"))
         except Exception:  # noqa: BLE001 - the error reply itself must never raise
             log.warning("could not send the error reply")

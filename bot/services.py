@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from dataclasses import dataclass, field
 from typing import Callable
 
+from telegram import User
 from telegram.ext import CallbackContext
 
 from bot.config import Config
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Match, Matcher
+from bot.i18n import language_from_telegram
 from bot.matchworker import MatchWorker, WorkerGone
 from bot.querylog import QueryLog
 from bot.storage import QueryRecord, Storage, UserKeys, utcnow
+
+log = logging.getLogger(__name__)
 
 KEY = "services"
 REF_BYTES = 8
@@ -48,6 +53,20 @@ class Services:
     today: Callable[[], dt.date] = field(default=dt.date.today)
     now: Callable[[], dt.datetime] = field(default=utcnow)  # the clock for statistics and retention (tests inject one)
     _refs: _Refs = field(default_factory=_Refs, repr=False)
+
+    async def user_language(self, user: User | None) -> str:
+        """The language the user chose with /lang, else Telegram's; a database in trouble must not stop the answer."""
+        if user is None:
+            return "ru"
+        if self.storage is not None:
+            try:
+                stored = await self.storage.language(self.user_keys.key(user.id))
+            except Exception as exc:  # noqa: BLE001 - any database failure: answer in the client's language
+                log.warning("could not read the language preference: %s", exc)
+                stored = None
+            if stored:
+                return stored
+        return language_from_telegram(user.language_code)
 
     async def match(self, text: str, follows: str | None = None) -> Match:
         """The question (after the answer `follows`, in a conversation) matched in the worker process when

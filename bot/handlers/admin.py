@@ -20,9 +20,12 @@ from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, Co
 from bot.core.insights import (CHART_DAYS, STATS_PERIODS, UNANSWERED_DAYS, chart_png, daily_outcomes,
                                group_questions, least_helpful, matcher_reading, period_stats)
 from bot.handlers import inline
-from bot.handlers.questions import user_language
 from bot.i18n import DEFAULT_LANGUAGE, t
-from bot.reload import RELOAD_KEY, WATCH_INTERVAL, Reloader, ReloadResult
+from bot.core.knowledge import Knowledge
+from bot.core.matcher import Matcher
+from bot.core.validation import Checked
+from bot.enforcement import MOD_KEY
+from bot.reload import WATCH_INTERVAL, Reloader, ReloadResult
 from bot.reports import reload_report, stats_report, unanswered_report
 from bot.services import KEY, Services, services
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 ADMIN_GROUP = -10  # before the FAQ's catch-all for unknown commands (group 0)
 PURGE_INTERVAL = dt.timedelta(days=1)
 PURGE_FIRST = dt.timedelta(minutes=1)  # soon after start as well, so frequent restarts still purge
+RELOAD_KEY = "reload"
 
 
 async def _flushed(svc: Services) -> None:
@@ -52,7 +56,7 @@ def _moderator_command(report: Report) -> Callable[[Update, ContextTypes.DEFAULT
         svc = services(context)
         if update.effective_user is None or update.effective_user.id not in svc.config.moderator_ids:
             return  # left to the FAQ's reply to unknown commands
-        lang = await user_language(svc, update.effective_user)
+        lang = await svc.user_language(update.effective_user)
         context.application.create_task(report(update, context, svc, lang), update=update)
         raise ApplicationHandlerStop
 
@@ -94,14 +98,14 @@ unanswered_command = _moderator_command(_unanswered)
 
 async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
-    lang = await user_language(svc, update.effective_user)
+    lang = await svc.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "adm_privacy", days=str(svc.config.retention_days)))
     raise ApplicationHandlerStop
 
 
 async def forgetme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
-    lang = await user_language(svc, update.effective_user)  # before the preference goes
+    lang = await svc.user_language(update.effective_user)  # before the preference goes
     inline.forget_pending(context, update.effective_user.id)  # an inline query waiting for its pause
     key = svc.user_keys.key(update.effective_user.id)
     if svc.query_log is not None:  # drops what is queued and refuses what was asked before now and comes later
@@ -144,8 +148,23 @@ async def tell_moderators(context: ContextTypes.DEFAULT_TYPE, result: ReloadResu
             log.warning("could not tell moderator %s about the reload: %s", moderator, exc.message)
 
 
+def _swapper(application: Application) -> Callable[[Checked, Matcher], Knowledge]:
+    svc: Services = application.bot_data[KEY]
+
+    def swap(checked: Checked, matcher: Matcher) -> Knowledge:
+        old = svc.knowledge
+        svc.knowledge, svc.matcher = checked.knowledge, matcher  # together, with no await between
+        if svc.match_worker is not None:
+            svc.match_worker.reload(checked.knowledge)  # until it has built it, questions are matched here
+        application.bot_data[MOD_KEY].words = checked.words
+        return old
+
+    return swap
+
+
 def register(application: Application) -> None:
-    application.bot_data[RELOAD_KEY] = Reloader(application)
+    svc: Services = application.bot_data[KEY]
+    application.bot_data[RELOAD_KEY] = Reloader(svc.config.knowledge_dir, lambda: svc.today(), _swapper(application))
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for name, callback in (("reload", reload_command), ("stats", stats_command), ("unanswered", unanswered_command),
                            ("privacy", privacy_command), ("forgetme", forgetme_command)):

@@ -14,7 +14,7 @@ from telegram.ext import Application, ContextTypes, InlineQueryHandler
 
 from bot import render
 from bot.core.matcher import OFFTOPIC
-from bot.handlers.questions import MATCH_INPUT_LIMIT, reply_language, user_language
+from bot.handlers.questions import MATCH_INPUT_LIMIT, reply_language
 from bot.i18n import t
 from bot.services import services
 from bot.storage import utcnow
@@ -29,7 +29,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     query = update.inline_query
     text = query.query.strip()[:MATCH_INPUT_LIMIT]
-    preferred = await user_language(svc, query.from_user)
+    preferred = await svc.user_language(query.from_user)
     lang = preferred
     if not text:
         entry_ids = await _most_asked(svc)

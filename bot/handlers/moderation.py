@@ -33,7 +33,6 @@ from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_bloc
 from bot.enforcement import (MOD_KEY, Failure, Moderation, Ops, Target, failure_from, format_duration, member_from,
                              rule_name)
 from bot import render
-from bot.handlers.questions import user_language
 from bot.i18n import LANGUAGES, t
 from bot.services import KEY, services
 
@@ -128,7 +127,7 @@ async def run(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, *, 
         actor = message.from_user
     if await ops.is_blocked(actor.id):
         return False  # on the bot's block list: ignored without a word
-    lang = await user_language(services(context), actor) if private else settings.lang
+    lang = await services(context).user_language(actor) if private else settings.lang
     inv = Invocation(ops, chat, message, actor, settings, args, lang, via_button, alerts if alerts is not None else [])
     spec = SPECS[name]
     if not private:
@@ -858,7 +857,7 @@ def _command(name: str):
 
 
 async def group_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await user_language(services(context), update.effective_user)
+    lang = await services(context).user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "mod_group_only"))
     raise ApplicationHandlerStop
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import render
-from bot.i18n import LANGUAGES, language_from_telegram, t
+from bot.i18n import LANGUAGES, t
 from bot.services import Services, services
 from bot.storage import utcnow
 
@@ -17,21 +17,6 @@ log = logging.getLogger(__name__)
 MATCH_INPUT_LIMIT = 500  # questions are short; a 4,096-character paste is matched on its start
 FOLLOW_UP_SECONDS = 600  # a short message this soon after an answer is read with that answer in mind
 LAST_ANSWER = "last_answer"  # user_data key (memory only, never stored): (entry id, monotonic time)
-
-
-async def user_language(svc: Services, user: User | None) -> str:
-    """The language the user chose with /lang, else Telegram's; a database in trouble must not stop the answer."""
-    if user is None:
-        return "ru"
-    if svc.storage is not None:
-        try:
-            stored = await svc.storage.language(svc.user_keys.key(user.id))
-        except Exception as exc:  # noqa: BLE001 - any database failure: answer in the client's language
-            log.warning("could not read the language preference: %s", exc)
-            stored = None
-        if stored:
-            return stored
-    return language_from_telegram(user.language_code)
 
 
 def reply_language(detected: str, preferred: str) -> str:
@@ -54,7 +39,7 @@ def previous_answer(context: ContextTypes.DEFAULT_TYPE) -> str | None:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
-    lang = await user_language(svc, update.effective_user)
+    lang = await svc.user_language(update.effective_user)
     if context.args and context.args[0] in svc.knowledge.entries:
         await send_entry(update, context, context.args[0], lang)
         return
@@ -62,13 +47,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await user_language(services(context), update.effective_user)
+    lang = await services(context).user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "help"))
 
 
 async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
-    lang = await user_language(svc, update.effective_user)
+    lang = await svc.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
@@ -79,7 +64,7 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), choice)
         await update.effective_message.reply_text(t(choice, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, choice))
         return
-    lang = await user_language(svc, update.effective_user)
+    lang = await svc.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "choose_language"), reply_markup=render.language_keyboard())
 
 
@@ -91,7 +76,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """/ask QUESTION works in a private chat too, as in groups."""
     text = " ".join(context.args or ())
     if not text.strip():
-        lang = await user_language(services(context), update.effective_user)
+        lang = await services(context).user_language(update.effective_user)
         await update.effective_message.reply_text(t(lang, "ask_usage"))
         return
     await answer_question(update, context, text)
@@ -102,7 +87,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     message = update.effective_message
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(text[:MATCH_INPUT_LIMIT], previous_answer(context))
-    lang = reply_language(match.language, await user_language(svc, update.effective_user))
+    lang = reply_language(match.language, await svc.user_language(update.effective_user))
     ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
                            question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome,
                            asked_at=asked_at)
@@ -148,7 +133,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None or message is None or press.kind == render.ANONYMOUS or press.private_only != private:
         await query.answer()
         return
-    lang = await user_language(svc, update.effective_user)
+    lang = await svc.user_language(update.effective_user)
     if press.kind == render.FEEDBACK:
         if press.asker is not None and press.asker != update.effective_user.id:  # an auto-answer's 👎 belongs to whoever asked
             await query.answer(t(lang, "only_asker"), show_alert=True)
@@ -195,7 +180,7 @@ def _without_feedback(markup):
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await user_language(services(context), update.effective_user)
+    lang = await services(context).user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "non_text"))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.knowledge import load_yaml, read_limited  # the knowledge files' loader: no aliases, no links, bounded
 from bot.core.text import normalise
 
 LANGUAGES = ("ru", "en", "kk")
@@ -137,8 +138,6 @@ def load_blocked_words(path: Path) -> BlockedWords:
     path = Path(path)
     if not path.is_file():
         return BlockedWords()
-    from bot.core.knowledge import load_yaml, read_limited  # the knowledge files' loader: no aliases, no links, bounded
-
     try:
         data = load_yaml(read_limited(path))
     except OSError as exc:
