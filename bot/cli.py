@@ -47,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return fail(f"the knowledge in {config.knowledge_dir} has errors; fix them or run `python -m bot validate`")
     try:
         asyncio.run(check_token(config))
-        application = build_application(config, checked.knowledge)
+        application = build_application(config, checked.knowledge, words=checked.words)
         settle_memory()
         if args.webhook:  # Telegram posts updates; each request must carry the secret token (else 403)
             application.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=config.webhook_path,

@@ -12,30 +12,26 @@ import html
 import logging
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
 from telegram import Chat, ChatMember, ChatPermissions, Message, ReplyParameters, User
 from telegram.error import Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 from telegram.helpers import mention_html
 
+from bot.context import BotContext, Moderation
 from bot.core.moderation import durations
 from bot.core.moderation.errors import classify
-from bot.core.moderation.flood import FloodTracker
 from bot.core.moderation.links import Entity, scan_links
 from bot.core.moderation.night import ALMATY, is_night, night_ends
 from bot.core.moderation.permissions import RIGHTS, Member, exempt_from_rules, sender_kind
 from bot.core.moderation.rules import is_newcomer, links_rule_applies, warn_limit_reached, warning_expiry
 from bot.core.moderation.settings import ChatSettings
-from bot.core.moderation.words import BlockedWords
 from bot.i18n import t
-from bot.services import KEY, Services
-from bot.storage import Storage, utcnow
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
-MOD_KEY = "moderation"
 ADMIN_TTL = 300.0  # seconds an admin list is trusted before asking Telegram again
 JOIN_DEDUP = dt.timedelta(minutes=1)  # a join arrives twice (chat_member update and service message)
 NIGHT_RETRY = dt.timedelta(minutes=30)  # after Telegram refused to change a chat's permissions
@@ -46,28 +42,6 @@ HASHTAGS = {"ban": "BAN", "unban": "UNBAN", "kick": "KICK", "mute": "MUTE", "unm
             "unapprove": "UNAPPROVE", "nban": "NBAN", "unnban": "UNNBAN", "block": "BLOCK", "unblock": "UNBLOCK",
             "settings": "SETTINGS", "night_on": "NIGHT", "night_off": "MORNING", "network_join": "NETWORK",
             "network_leave": "NETWORK"}
-
-
-@dataclass
-class Moderation:
-    """Moderation state shared by the handlers, kept in `application.bot_data[MOD_KEY]`. Memory only."""
-
-    words: BlockedWords
-    clock: Callable[[], dt.datetime] = utcnow
-    flood: FloodTracker = field(default_factory=FloodTracker)
-    admins: dict[int, tuple[float, dict[int, Member]]] = field(default_factory=dict)
-    admin_names: dict[int, dict[int, str]] = field(default_factory=dict)  # for /report's mentions
-    settings: dict[int, ChatSettings] = field(default_factory=dict)
-    blocked: set[int] | None = None
-    pending: dict[str, object] = field(default_factory=dict)  # anonymous admins' commands awaiting the button
-    reports: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
-    recent_joins: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
-    seen: dict[int, tuple[str | None, dt.datetime]] = field(default_factory=dict)
-    night_failures: dict[int, dt.datetime] = field(default_factory=dict)
-    notices: dict[int, list[float]] = field(default_factory=dict)  # recent automatic notices per chat (a raid stays quiet)
-
-    def now(self) -> dt.datetime:
-        return self.clock()
 
 
 @dataclass(frozen=True)
@@ -145,16 +119,16 @@ class Ops:
     """Moderation operations for one application: cheap to build, one per update or job run."""
 
     def __init__(self, application: Application):
-        svc: Services = application.bot_data[KEY]
+        data = application.bot_data
         self.application = application
         self.bot = application.bot
-        self.config = svc.config
-        self.storage: Storage = svc.storage
-        self.mod: Moderation = application.bot_data[MOD_KEY]
-        self.global_moderators = svc.config.moderator_ids
+        self.config = data.config
+        self.storage: Storage = data.storage
+        self.mod: Moderation = data.moderation
+        self.global_moderators = data.config.moderator_ids
 
     @classmethod
-    def of(cls, context: ContextTypes.DEFAULT_TYPE) -> "Ops":
+    def of(cls, context: BotContext) -> "Ops":
         return cls(context.application)
 
     def now(self) -> dt.datetime:
@@ -608,7 +582,7 @@ def rule_name(lang: str, rule: str | None) -> str:
     return t(lang, f"mod_rulename_{rule.split(':')[0]}")
 
 
-async def _autodelete(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _autodelete(context: BotContext) -> None:
     chat_id, message_id = context.job.data
     try:
         await context.bot.delete_message(chat_id, message_id)

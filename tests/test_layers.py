@@ -1,4 +1,4 @@
-"""Imports point one way: core -> infrastructure -> services -> enforcement -> handlers -> app -> cli.
+"""Imports point one way: core -> infrastructure -> services (bot.context) -> enforcement -> handlers -> app -> cli.
 
 Every import in bot/ counts, at module level and inside functions alike (a lazy import would hide a cycle,
 not remove it). The benchmark is a command-line tool: nothing the running bot loads may import it.
@@ -16,7 +16,7 @@ LAYERS = (
     ("core", ("bot.core",)),
     ("infrastructure", ("bot.config", "bot.i18n", "bot.logs", "bot.memory", "bot.storage", "bot.querylog",
                         "bot.network", "bot.health", "bot.render", "bot.reload", "bot.reports", "bot.matchworker")),
-    ("services", ("bot.services",)),
+    ("services", ("bot.context",)),
     ("enforcement", ("bot.enforcement",)),
     ("handlers", ("bot.handlers",)),
     ("app", ("bot.app",)),

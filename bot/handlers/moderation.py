@@ -1,9 +1,8 @@
 """Moderation in groups: admins' commands, /report for everyone, networks, and the automatic rules.
 
 Thin handlers: the decisions are in `bot.core.moderation`, the Telegram work and the audit trail in
-`bot.enforcement`. Handler groups keep this capability out of the private-chat FAQ handlers' way:
-a gate (-100) notes who was seen and drops blocked users' updates (running only the rules on their group messages), commands run in -1, member events in 1 and
-the rules' message scanner in 2, so commands still work and private chats reach the FAQ as before.
+`bot.enforcement`. Its handler groups (gate, commands, member events, scanner) are explained in
+`bot.handlers.registry`.
 """
 
 from __future__ import annotations
@@ -20,25 +19,24 @@ from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotComma
                       InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User)
 from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, ChatMemberHandler,
-                          CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
+                          CommandHandler, MessageHandler, TypeHandler, filters)
 from telegram.helpers import mention_html
 
+from bot.context import BotContext
 from bot.core.moderation.commands import TargetArgs, parse_target_args
 from bot.core.moderation.night import ALMATY
 from bot.core.moderation.permissions import (Verdict, actor_verdict, bot_verdict, may_join_network,
                                              may_manage_network, sender_kind, target_verdict)
 from bot.core.moderation.rules import PURGE_LIMIT, REPORT_COOLDOWN, can_delete, clip_reason, plan_purge, report_allowed
 from bot.core.moderation.settings import SETTING_KEYS, ChatSettings, SettingError, apply_setting
-from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_blocked_words
-from bot.enforcement import (MOD_KEY, Failure, Moderation, Ops, Target, failure_from, format_duration, member_from,
+from bot.enforcement import (Failure, Ops, Target, failure_from, format_duration, member_from,
                              rule_name)
 from bot import render
+from bot.handlers.registry import Group
 from bot.i18n import LANGUAGES, t
-from bot.services import KEY, services
 
 log = logging.getLogger(__name__)
 
-GATE_GROUP, COMMAND_GROUP, EVENTS_GROUP, SCAN_GROUP = -100, -1, 1, 2
 GROUPS = filters.ChatType.GROUPS
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # an edited "/ban" must not ban again
@@ -104,7 +102,7 @@ class Pending:
     created: dt.datetime
 
 
-async def run(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, *, message: Message | None = None,
+async def run(update: Update, context: BotContext, name: str, *, message: Message | None = None,
               actor: User | None = None, args: list[str] | None = None, via_button: bool = False,
               alerts: list[str] | None = None) -> bool:
     """Check the caller's right on the server side, then run the command. False when refused."""
@@ -127,7 +125,7 @@ async def run(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, *, 
         actor = message.from_user
     if await ops.is_blocked(actor.id):
         return False  # on the bot's block list: ignored without a word
-    lang = await services(context).user_language(actor) if private else settings.lang
+    lang = await context.bot_data.user_language(actor) if private else settings.lang
     inv = Invocation(ops, chat, message, actor, settings, args, lang, via_button, alerts if alerts is not None else [])
     spec = SPECS[name]
     if not private:
@@ -159,7 +157,7 @@ async def ask_anonymous(ops: Ops, message: Message, settings: ChatSettings, name
                   reply_to=message.message_id, reply_markup=keyboard)
 
 
-async def anonymous_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def anonymous_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     ops = Ops.of(context)
     press = render.parse_callback(query.data)
@@ -847,7 +845,7 @@ SPECS: dict[str, Spec] = {
 
 
 def _command(name: str):
-    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def callback(update: Update, context: BotContext) -> None:
         await run(update, context, name)
         if update.effective_chat.type == Chat.PRIVATE:
             raise ApplicationHandlerStop  # handled: the FAQ's "unknown command" help must not follow
@@ -856,15 +854,15 @@ def _command(name: str):
     return callback
 
 
-async def group_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await services(context).user_language(update.effective_user)
+async def group_only(update: Update, context: BotContext) -> None:
+    lang = await context.bot_data.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "mod_group_only"))
     raise ApplicationHandlerStop
 
 
 # --- events and the automatic rules ----------------------------------------------------------------
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: BotContext) -> None:
     """First for every update: note users seen in groups (id and @username), and ignore blocked users.
 
     A blocked user gets nothing from the bot anywhere (no answer, command, button or inline result),
@@ -895,7 +893,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop  # nothing else runs for them: no answer, no command, no button
 
 
-async def _data_rights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _data_rights(update: Update, context: BotContext) -> None:
     """Never called: DATA_RIGHTS_COMMAND only tells the gate which updates bot.handlers.admin will answer."""
 
 
@@ -907,7 +905,7 @@ SERVICE_MESSAGES = MessageHandler(GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBER
 SCANNED_MESSAGES = MessageHandler(GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, lambda update, context: None)
 
 
-async def member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def member_update(update: Update, context: BotContext) -> None:
     """chat_member updates: joins (newcomer clock, network ban), leaves, and admin changes (cache refresh)."""
     change = update.chat_member
     ops = Ops.of(context)
@@ -920,12 +918,12 @@ async def member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await ops.left(change.chat, change.new_chat_member.user)
 
 
-async def bot_member_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bot_member_update(update: Update, context: BotContext) -> None:
     """The bot itself was promoted, demoted, added or removed: its rights must be read again."""
     Ops.of(context).forget_admins(update.my_chat_member.chat.id)
 
 
-async def service_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def service_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     ops = Ops.of(context)
     for user in message.new_chat_members or ():
@@ -934,7 +932,7 @@ async def service_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await ops.left(message.chat, message.left_chat_member)
 
 
-async def scan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def scan(update: Update, context: BotContext) -> None:
     message = update.effective_message
     try:
         await Ops.of(context).scan(message, edited=update.edited_message is not None)
@@ -944,11 +942,11 @@ async def scan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # --- jobs ------------------------------------------------------------------------------------------
 
-async def night_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def night_job(context: BotContext) -> None:
     await Ops.of(context).night_tick()
 
 
-async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def prune_job(context: BotContext) -> None:
     counts = await Ops.of(context).prune()
     log.info("moderation data pruned: %s", counts)
 
@@ -958,7 +956,7 @@ ADMIN_MENU = ("faq", "ban", "mute", "warn", "kick", "unban", "unmute", "unwarn",
 MEMBER_MENU = ("ask", "report", "warns")
 
 
-async def commands_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def commands_job(context: BotContext) -> None:
     """Command menus for group admins and members, in each language (the private menu is set in app.py)."""
     for lang in LANGUAGES:
         code = None if lang == "ru" else lang
@@ -971,31 +969,19 @@ async def commands_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 log.warning("could not register the group commands (%s): %s", lang, exc.message)
 
 
-def _load_words(application: Application) -> BlockedWords:
-    path = application.bot_data[KEY].config.knowledge_dir / "blocked_words.yaml"
-    try:
-        words = load_blocked_words(path)
-    except BlockedWordsError as exc:
-        log.error("the blocked words list is not used: %s", exc)
-        return BlockedWords()
-    log.info("blocked words: %d entries from %s", len(words), path)
-    return words
-
-
 def register(application: Application) -> None:
-    application.bot_data[MOD_KEY] = Moderation(words=_load_words(application))
-    application.add_handler(TypeHandler(Update, gate), group=GATE_GROUP)
+    application.add_handler(TypeHandler(Update, gate), group=Group.GATE)
     for name, spec in SPECS.items():
         chats = (GROUPS | PRIVATE) if spec.private else GROUPS
-        application.add_handler(CommandHandler(name, _command(name), filters=chats & NEW_MESSAGE), group=COMMAND_GROUP)
+        application.add_handler(CommandHandler(name, _command(name), filters=chats & NEW_MESSAGE), group=Group.MODERATION_COMMANDS)
     group_only_names = [name for name, spec in SPECS.items() if not spec.private]
     application.add_handler(CommandHandler(group_only_names, group_only, filters=PRIVATE & NEW_MESSAGE),
-                            group=COMMAND_GROUP)
-    application.add_handler(CallbackQueryHandler(anonymous_button, pattern=r"^mod:"), group=COMMAND_GROUP)
-    application.add_handler(ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER), group=EVENTS_GROUP)
-    application.add_handler(ChatMemberHandler(bot_member_update, ChatMemberHandler.MY_CHAT_MEMBER), group=EVENTS_GROUP)
-    application.add_handler(MessageHandler(SERVICE_MESSAGES.filters, service_message), group=EVENTS_GROUP)
-    application.add_handler(MessageHandler(SCANNED_MESSAGES.filters, scan), group=SCAN_GROUP)
+                            group=Group.MODERATION_COMMANDS)
+    application.add_handler(CallbackQueryHandler(anonymous_button, pattern=r"^mod:"), group=Group.MODERATION_COMMANDS)
+    application.add_handler(ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER), group=Group.MEMBER_EVENTS)
+    application.add_handler(ChatMemberHandler(bot_member_update, ChatMemberHandler.MY_CHAT_MEMBER), group=Group.MEMBER_EVENTS)
+    application.add_handler(MessageHandler(SERVICE_MESSAGES.filters, service_message), group=Group.MEMBER_EVENTS)
+    application.add_handler(MessageHandler(SCANNED_MESSAGES.filters, scan), group=Group.SCAN)
     if application.job_queue is not None:
         application.job_queue.run_repeating(night_job, interval=60, first=5, name="moderation-night")
         application.job_queue.run_repeating(prune_job, interval=6 * 3600, first=600, name="moderation-prune")

@@ -6,11 +6,12 @@ import logging
 import time
 
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import render
+from bot.context import BotContext, BotData
+from bot.handlers.registry import Group
 from bot.i18n import LANGUAGES, t
-from bot.services import Services, services
 from bot.storage import utcnow
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def reply_language(detected: str, preferred: str) -> str:
     return detected
 
 
-def previous_answer(context: ContextTypes.DEFAULT_TYPE) -> str | None:
+def previous_answer(context: BotContext) -> str | None:
     """The entry answered in this private chat in the last FOLLOW_UP_SECONDS, for reading a short follow-up."""
     found = (context.user_data or {}).get(LAST_ANSWER)
     if found and time.monotonic() - found[1] <= FOLLOW_UP_SECONDS:
@@ -37,8 +38,8 @@ def previous_answer(context: ContextTypes.DEFAULT_TYPE) -> str | None:
     return None
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def start(update: Update, context: BotContext) -> None:
+    svc = context.bot_data
     lang = await svc.user_language(update.effective_user)
     if context.args and context.args[0] in svc.knowledge.entries:
         await send_entry(update, context, context.args[0], lang)
@@ -46,19 +47,19 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(t(lang, "start"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await services(context).user_language(update.effective_user)
+async def help_command(update: Update, context: BotContext) -> None:
+    lang = await context.bot_data.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "help"))
 
 
-async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def topics_command(update: Update, context: BotContext) -> None:
+    svc = context.bot_data
     lang = await svc.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def lang_command(update: Update, context: BotContext) -> None:
+    svc = context.bot_data
     choice = (context.args[0].lower() if context.args else "")
     if choice in LANGUAGES:
         await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), choice)
@@ -68,22 +69,22 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_text(t(lang, "choose_language"), reply_markup=render.language_keyboard())
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: BotContext) -> None:
     await answer_question(update, context, update.effective_message.text)
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: BotContext) -> None:
     """/ask QUESTION works in a private chat too, as in groups."""
     text = " ".join(context.args or ())
     if not text.strip():
-        lang = await services(context).user_language(update.effective_user)
+        lang = await context.bot_data.user_language(update.effective_user)
         await update.effective_message.reply_text(t(lang, "ask_usage"))
         return
     await answer_question(update, context, text)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    svc = services(context)
+async def answer_question(update: Update, context: BotContext, text: str) -> None:
+    svc = context.bot_data
     message = update.effective_message
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(text[:MATCH_INPUT_LIMIT], previous_answer(context))
@@ -106,8 +107,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
                                  reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-async def send_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_id: str, lang: str, ref: str | None = None) -> None:
-    svc = services(context)
+async def send_entry(update: Update, context: BotContext, entry_id: str, lang: str, ref: str | None = None) -> None:
+    svc = context.bot_data
     entry = svc.knowledge.entries.get(entry_id)
     if entry is None:
         await update.effective_message.reply_text(t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
@@ -121,11 +122,11 @@ async def send_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_i
     await update.effective_message.reply_text(parts[-1], reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref))
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: BotContext) -> None:
     """Every button press that reaches here (moderation takes its own first): read strictly by
     `render.parse_callback`; anything the bot did not write, or a private chat's button pressed on a
     group message, gets a quiet answer and changes nothing."""
-    svc = services(context)
+    svc = context.bot_data
     query = update.callback_query
     press = render.parse_callback(query.data)
     message = query.message if isinstance(query.message, Message) else None  # None: inline or inaccessible
@@ -161,7 +162,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-def _listing(svc: Services, press: render.Press, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+def _listing(svc: BotData, press: render.Press, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
     """A topic's families, or a page of a family's entries; None for any other press."""
     if press.kind == render.TOPIC:
         return render.topic_families(svc.knowledge, press.value, lang)
@@ -179,20 +180,21 @@ def _without_feedback(markup):
     return InlineKeyboardMarkup(rows)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await services(context).user_language(update.effective_user)
+async def not_text(update: Update, context: BotContext) -> None:
+    lang = await context.bot_data.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "non_text"))
 
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("start", start, filters=private))
-    application.add_handler(CommandHandler("help", help_command, filters=private))
-    application.add_handler(CommandHandler("topics", topics_command, filters=private))
-    application.add_handler(CommandHandler("lang", lang_command, filters=private))
-    application.add_handler(CommandHandler("ask", ask_command, filters=private))
-    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
-    application.add_handler(MessageHandler(private & filters.COMMAND, help_command))
-    application.add_handler(CallbackQueryHandler(button))  # every press, so a forged one is answered too
-    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
+    application.add_handler(CommandHandler("start", start, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("help", help_command, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("topics", topics_command, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("lang", lang_command, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("ask", ask_command, filters=private), group=Group.FAQ)
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question), group=Group.FAQ)
+    # the catch-all: any other private command gets the help (why earlier groups stop the update: bot.handlers.registry)
+    application.add_handler(MessageHandler(private & filters.COMMAND, help_command), group=Group.FAQ)
+    application.add_handler(CallbackQueryHandler(button), group=Group.FAQ)  # every press, so a forged one is answered too
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text), group=Group.FAQ)
 
