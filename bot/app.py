@@ -11,25 +11,28 @@ from telegram.ext import Application, ContextTypes, Defaults
 
 from bot import health, network, render
 from bot.config import Config
+from bot.context import BotContext, BotData
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import Matcher
+from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_blocked_words
 from bot.handlers import admin, groups, inline, moderation, questions
 from bot.i18n import LANGUAGES, t
 from bot.matchworker import MatchWorker, worker_wanted
 from bot.querylog import QueryLog
-from bot.services import KEY, Services, services
-from bot.storage import Storage, UserKeys
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "topics", "ask", "lang", "privacy", "forgetme")
 QUERY_LOG_LINGER = 0.25  # seconds the query-log writer gathers rows before one transaction (a kill loses at most that)
 
 
-def build_application(config: Config, knowledge: Knowledge, matcher: Matcher | None = None) -> Application:
-    """The bot's Application; `matcher`: one already built for this knowledge (else built here)."""
+def build_application(config: Config, knowledge: Knowledge, matcher: Matcher | None = None,
+                      words: BlockedWords | None = None) -> Application:
+    """The bot's Application; `matcher` and `words`: already built for this knowledge folder (else built here)."""
     builder = (
         Application.builder()
         .token(config.token)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=render.NO_LINK_PREVIEWS))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -41,12 +44,9 @@ def build_application(config: Config, knowledge: Knowledge, matcher: Matcher | N
     builder = network.configure(builder, rate_limit=config.rate_limit, concurrency=config.concurrent_updates,
                                 timeout=config.api_timeout)
     application = builder.build()
-    application.bot_data[KEY] = Services(
-        config=config,
-        knowledge=knowledge,
-        matcher=matcher or Matcher(knowledge),
-        user_keys=UserKeys.from_config(config.user_key_secret, config.data_dir),
-    )
+    application.bot_data.setup(config, knowledge, matcher or Matcher(knowledge),
+                               words if words is not None else load_words(config))
+    # the order of the groups is bot.handlers.registry's; within one group the first registered that matches runs
     questions.register(application)
     moderation.register(application)
     groups.register(application)
@@ -56,8 +56,20 @@ def build_application(config: Config, knowledge: Knowledge, matcher: Matcher | N
     return application
 
 
+def load_words(config: Config) -> BlockedWords:
+    """The moderation word list; a broken one is logged and left out rather than stopping the bot."""
+    path = config.knowledge_dir / "blocked_words.yaml"
+    try:
+        words = load_blocked_words(path)
+    except BlockedWordsError as exc:
+        log.error("the blocked words list is not used: %s", exc)
+        return BlockedWords()
+    log.info("blocked words: %d entries from %s", len(words), path)
+    return words
+
+
 async def _post_init(application: Application) -> None:
-    svc: Services = application.bot_data[KEY]
+    svc = application.bot_data
     svc.storage = await Storage.open(svc.config.db_path)
     svc.query_log = QueryLog(svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl", linger=QUERY_LOG_LINGER)
     svc.query_log.start()
@@ -80,7 +92,7 @@ async def _register_commands(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    svc: Services = application.bot_data[KEY]
+    svc = application.bot_data
     health.stop(svc.config.heartbeat_file)
     try:
         if svc.match_worker is not None:
@@ -92,7 +104,7 @@ async def _post_shutdown(application: Application) -> None:
             await svc.storage.close()
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: BotContext) -> None:
     """Log the failure (never the context: its repr holds the token) and tell the user briefly."""
     log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
@@ -100,7 +112,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             lang = "ru"
             user = update.effective_user
             if user is not None:
-                lang = await questions.user_language(services(context), user)
+                lang = await context.bot_data.user_language(user)
             await context.bot.send_message(update.effective_chat.id, t(lang, "error"))
         except Exception:  # noqa: BLE001 - the error reply itself must never raise
             log.warning("could not send the error reply")

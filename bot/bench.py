@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import platform
 import random
 import resource
+import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -32,10 +35,17 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+from rapidfuzz import process
 
 from bot.benchdata import synthetic_knowledge, targeted_questions, typo
-from bot.config import DEFAULT_KNOWLEDGE_DIR, PROJECT_ROOT
+from bot.config import DEFAULT_KNOWLEDGE_DIR, PROJECT_ROOT, load_config
 from bot.core.knowledge import Knowledge, load_knowledge
+from bot.core.matcher import Matcher
+from bot.core.text import normalise
+from bot.memory import settle_memory
+
+# Telegram, the Application and the storage are imported inside the functions that measure them: the memory
+# child (`--memory-child`, a fresh process) must hold the matcher alone, as its figures claim.
 
 TOKEN = "7000001:AAFakeTokenForBenchmarksOnly_abcdefghijk"
 TELEGRAM_RATE = 30  # messages per second Telegram allows a bot overall
@@ -82,13 +92,6 @@ def _base(args) -> Knowledge:
 # --- matcher -----------------------------------------------------------------------------------
 
 def bench_matcher(base: Knowledge, size: int, questions: list[str], baseline_questions: int) -> dict:
-    from rapidfuzz import process
-
-    from bot.core.matcher import Matcher
-    from bot.core.text import normalise
-
-    from bot.cli import settle_memory
-
     knowledge = synthetic_knowledge(base, size)
     started = time.perf_counter()
     matcher = Matcher(knowledge)
@@ -163,10 +166,6 @@ def _peak_rss_mb() -> float:
 
 def _memory_child(size: int, knowledge_dir: str | None) -> None:
     """Runs in its own process: peak RSS after building the matcher for `size` entries and answering."""
-    import gc
-
-    from bot.core.matcher import Matcher
-
     base = load_knowledge(Path(knowledge_dir) if knowledge_dir else DEFAULT_KNOWLEDGE_DIR)
     before = _peak_rss_mb()
     knowledge = synthetic_knowledge(base, size)
@@ -205,8 +204,6 @@ class _Fake:
 
 def bench_startup(knowledge_dir: str | None) -> dict:
     """`python -m bot run` from launch to its first getUpdates, and from SIGTERM to exit."""
-    import signal
-
     fake = _Fake()
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -290,8 +287,6 @@ def _echo_application(fake: _Fake, concurrency: int):
 
 def bench_e2e(base_dir: str | None, questions: list[str], count: int, rounds: int, unique: bool = True) -> dict:
     from bot.app import build_application
-    from bot.cli import settle_memory
-    from bot.config import load_config
 
     updates = _updates(questions, count, unique=unique)
     fake = _Fake()
@@ -308,8 +303,6 @@ def bench_e2e(base_dir: str | None, questions: list[str], count: int, rounds: in
                 application = build_application(config, load_knowledge(config.knowledge_dir))
                 settle_memory()  # as `python -m bot run` does
                 bot_rates.append(asyncio.run(_drive(application, fake, updates)))
-                import sqlite3
-
                 with sqlite3.connect(config.db_path) as connection:
                     logged.append(connection.execute("SELECT COUNT(*) FROM query_log").fetchone()[0])
     finally:

@@ -12,46 +12,42 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import DEFAULT_KNOWLEDGE_DIR, ConfigError, load_config, require_webhook
+from bot import bench, cli_data
+from bot.cli_common import EXIT_CONFIG, EXIT_ERROR, fail, knowledge_dir
+from bot.config import ConfigError, load_config, require_webhook
+from bot.core.collisions import find_collisions
+from bot.core.evaluate import conversation_match, cross_validate, evaluate, format_report, load_items
 from bot.core.knowledge import KnowledgeError, load_knowledge
-
-EXIT_ERROR = 1
-EXIT_CONFIG = 2
-
-
-def _fail(message: str, code: int = EXIT_CONFIG) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
-
-
-def _knowledge_dir(args: argparse.Namespace) -> Path:
-    return Path(args.knowledge or os.environ.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
+from bot.core.matcher import Matcher
+from bot.core.validation import check_folder
+from bot.health import MAX_AGE, check
+from bot.logs import setup_logging
+from bot.memory import settle_memory
+from bot.storage import StorageError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # Telegram's library and the Application (half a second to import) only for the command that runs the bot
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
-    from bot.core.validation import check_folder
-    from bot.logs import setup_logging
-    from bot.storage import StorageError
 
     try:
         config = load_config()
         if args.webhook:
             require_webhook(config)
     except ConfigError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     setup_logging(secrets=(config.token or "", config.user_key_secret or "", config.webhook_secret or ""),
                   level=config.log_level)
     checked = check_folder(config.knowledge_dir)
     if not checked.ok:  # the FAQ and the moderation word list alike: never start on half a knowledge base
         print("\n".join(str(p) for p in checked.errors), file=sys.stderr)
-        return _fail(f"the knowledge in {config.knowledge_dir} has errors; fix them or run `python -m bot validate`")
+        return fail(f"the knowledge in {config.knowledge_dir} has errors; fix them or run `python -m bot validate`")
     try:
         asyncio.run(check_token(config))
-        application = build_application(config, checked.knowledge)
+        application = build_application(config, checked.knowledge, words=checked.words)
         settle_memory()
         if args.webhook:  # Telegram posts updates; each request must carry the secret token (else 403)
             application.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=config.webhook_path,
@@ -60,26 +56,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
-        return _fail("Telegram rejected BOT_TOKEN: check the token from @BotFather")
+        return fail("Telegram rejected BOT_TOKEN: check the token from @BotFather")
     except NetworkError as exc:
-        return _fail(f"cannot reach the Telegram Bot API ({config.api_base_url or 'api.telegram.org'}): {exc.message}")
+        return fail(f"cannot reach the Telegram Bot API ({config.api_base_url or 'api.telegram.org'}): {exc.message}")
     except (StorageError, OSError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return 0
-
-
-def settle_memory() -> None:
-    """The knowledge and its index are long-lived objects by the hundred thousand: collected once and then
-    kept out of the garbage collector's full passes, which would otherwise pause answering for milliseconds."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
 
 
 async def check_token(config) -> None:
     """Ask Telegram who we are before starting, so a bad token or address is one line, not a retry loop's traceback."""
-    from telegram import Bot
+    from telegram import Bot  # as in cmd_run: only when the bot runs
 
     bot = Bot(config.token, base_url=config.api_base_url or "https://api.telegram.org/bot",
               base_file_url=config.api_base_file_url or "https://api.telegram.org/file/bot")
@@ -89,8 +76,6 @@ async def check_token(config) -> None:
 
 def cmd_health(args: argparse.Namespace) -> int:
     """The Dockerfile's HEALTHCHECK: is the heartbeat the job queue writes fresh?"""
-    from bot.health import MAX_AGE, check
-
     raw = os.environ.get("BOT_HEARTBEAT_FILE", "").strip()
     healthy, message = check(Path(raw) if raw else None, args.max_age if args.max_age is not None else MAX_AGE)
     print(message, file=sys.stdout if healthy else sys.stderr)
@@ -98,22 +83,17 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.bench import run
-
-    return run(args)
+    return bench.run(args)
 
 
 CONVERSATION_SEPARATOR = " || "
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.core.evaluate import conversation_match
-    from bot.core.matcher import Matcher
-
     try:
-        matcher = Matcher(load_knowledge(_knowledge_dir(args)))
+        matcher = Matcher(load_knowledge(knowledge_dir(args)))
     except KnowledgeError as exc:
-        return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
+        return fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
     questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
     for line in questions:
         *before, question = line.split(CONVERSATION_SEPARATOR)  # "earlier message || the one to answer"
@@ -129,10 +109,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.core.collisions import find_collisions
-    from bot.core.validation import check_folder
-
-    directory = _knowledge_dir(args)
+    directory = knowledge_dir(args)
     checked = check_folder(directory)
     problems = list(checked.problems)
     if checked.knowledge is not None:
@@ -147,25 +124,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.core.evaluate import cross_validate, evaluate, format_report, load_items
-    from bot.core.matcher import Matcher
-
     if (args.file is None) == (args.cv is None):
-        return _fail("give a labelled FILE or --cv K (not both)", EXIT_CONFIG)
+        return fail("give a labelled FILE or --cv K (not both)", EXIT_CONFIG)
     if args.cv is not None and not 2 <= args.cv <= 20:
-        return _fail("--cv takes a number of folds from 2 to 20", EXIT_CONFIG)
+        return fail("--cv takes a number of folds from 2 to 20", EXIT_CONFIG)
     items = []
     if args.file is not None:
         try:
             items = load_items(Path(args.file))
         except (OSError, ValueError) as exc:
-            return _fail(f"cannot read {args.file}: {exc}", EXIT_ERROR)
+            return fail(f"cannot read {args.file}: {exc}", EXIT_ERROR)
         except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
-            return _fail(f"cannot parse {args.file}: {exc}", EXIT_ERROR)
+            return fail(f"cannot parse {args.file}: {exc}", EXIT_ERROR)
     try:
-        knowledge = load_knowledge(_knowledge_dir(args))
+        knowledge = load_knowledge(knowledge_dir(args))
     except KnowledgeError as exc:
-        return _fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
+        return fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
     if args.cv is not None:
         report = cross_validate(knowledge, args.cv, group_by=args.by or "lang")
     else:
@@ -207,8 +181,6 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--by", choices=("style", "lang", "family"), help="group the figures (default: style; lang with --cv)")
     evaluation.add_argument("--misses", action="store_true", help="list the items it got wrong")
     evaluation.set_defaults(func=cmd_eval)
-    from bot import cli_data  # imported here: it builds on this module's helpers
-
     cli_data.add_commands(sub)
     return root
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
 
-from bot.cli import EXIT_CONFIG, EXIT_ERROR, _fail, _knowledge_dir
+from bot.cli_common import EXIT_CONFIG, EXIT_ERROR, fail, knowledge_dir
 from bot.config import Config, ConfigError, load_config
 from bot.core.insights import (ALMATY, CHART_DAYS, STATS_PERIODS, QuestionGroup, chart_png, daily_outcomes,
                                  group_questions, least_helpful, matcher_reading, period_stats)
@@ -75,7 +75,7 @@ def _number(value: str | None, option: str, what: str = "a number of days") -> i
 
 
 def _matcher(args: argparse.Namespace) -> tuple[Path, Knowledge, Matcher]:
-    directory = _knowledge_dir(args)
+    directory = knowledge_dir(args)
     try:
         knowledge = load_knowledge(directory)
     except KnowledgeError as exc:
@@ -88,7 +88,7 @@ def _command(function: Callable[[argparse.Namespace], int]) -> Callable[[argpars
         try:
             return function(args)
         except _Stop as stop:
-            return _fail(str(stop), stop.code)
+            return fail(str(stop), stop.code)
     return run
 
 

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,8 +76,6 @@ def check(path: Path | None, max_age: float = MAX_AGE, now: float | None = None)
 
 def main() -> int:
     """`python -m bot.health`: the check alone, without loading the rest of the bot (the container runs it often)."""
-    import sys
-
     raw = os.environ.get("BOT_HEARTBEAT_FILE", "").strip()
     try:
         max_age = float(os.environ.get("BOT_HEALTH_MAX_AGE", "") or MAX_AGE)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from bot.core.knowledge import Knowledge
 from bot.core.matcher import MATCH_CACHE, Match, Matcher
+from bot.memory import settle_memory
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +240,6 @@ def _serve(source, sink) -> None:
         message = pickle.loads(source.read(size))
         if message[0] == "knowledge":
             matcher = Matcher(message[2])
-            from bot.cli import settle_memory
-
             settle_memory()
             reply: tuple = ("ready", message[1])
         else:

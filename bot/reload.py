@@ -9,22 +9,19 @@ not the bot unusable, so they are reported but do not block.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-
-from telegram.ext import Application
+from typing import Callable
 
 from bot.core.collisions import find_collisions
 from bot.core.knowledge import Knowledge, Problem
 from bot.core.matcher import Matcher
 from bot.core.validation import Checked, check_folder
-from bot.enforcement import MOD_KEY
-from bot.services import KEY, Services
 
 log = logging.getLogger(__name__)
 
-RELOAD_KEY = "reload"
 WATCH_INTERVAL = 2.0  # seconds between looks at the files; an edit is live after two quiet looks
 
 
@@ -74,30 +71,33 @@ def _diff(old: Knowledge, new: Knowledge) -> tuple[tuple[str, ...], tuple[str, .
     return added, changed, removed
 
 
+Swap = Callable[[Checked, Matcher], Knowledge]
+
+
 class Reloader:
-    """One per application (in `bot_data[RELOAD_KEY]`); reloads never overlap. Each version of the files is
-    built once: a failed build is reported once and not tried again until a file changes."""
+    """One per application; reloads never overlap. Each version of the files is built once: a failed build
+    is reported once and not tried again until a file changes.
 
-    def __init__(self, application: Application):
-        self._application = application
+    `swap` puts the new knowledge, word list and matcher in place (with no await, so no update sees half
+    of it) and returns the knowledge it replaced."""
+
+    def __init__(self, directory: Path, today: Callable[[], dt.date], swap: Swap):
+        self._directory = directory
+        self._today = today
+        self._swap = swap
         self._lock = asyncio.Lock()
-        self._applied = files_signature(self._svc.config.knowledge_dir)  # what the running knowledge was read from
+        self._applied = files_signature(directory)  # what the running knowledge was read from
         self._seen = self._applied
-
-    @property
-    def _svc(self) -> Services:
-        return self._application.bot_data[KEY]
 
     async def reload(self) -> ReloadResult:
         async with self._lock:
-            svc = self._svc
-            directory = svc.config.knowledge_dir
+            directory = self._directory
             signature = files_signature(directory)
             # whatever happens below, this version of the files has been tried: a broken one is reported once
             # and tried again only once the files change (the watcher compares with this)
             self._applied = self._seen = signature
             try:  # in a thread: the event loop goes on answering; the loader's size limits bound the work
-                checked, matcher = await asyncio.to_thread(_build, directory, svc.today())
+                checked, matcher = await asyncio.to_thread(_build, directory, self._today())
             except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: the bot must keep its last good knowledge
                 log.error("knowledge not reloaded (the build failed); still serving the previous version", exc_info=exc)
                 return ReloadResult(False, (Problem(directory.name, 1, f"the knowledge could not be built: "
@@ -106,13 +106,7 @@ class Reloader:
                 log.warning("knowledge not reloaded; still serving the previous version:\n%s",
                             "\n".join(str(p) for p in checked.errors))
                 return ReloadResult(False, checked.problems)
-            old = svc.knowledge
-            svc.knowledge, svc.matcher = checked.knowledge, matcher  # together, with no await between
-            if svc.match_worker is not None:
-                svc.match_worker.reload(checked.knowledge)  # until it has built it, questions are matched here
-            moderation = self._application.bot_data.get(MOD_KEY)
-            if moderation is not None:
-                moderation.words = checked.words
+            old = self._swap(checked, matcher)
             added, changed, removed = _diff(old, checked.knowledge)
             log.info("knowledge reloaded: %d entries (added %s, changed %s, removed %s)",
                      len(checked.knowledge.entries), added, changed, removed)
@@ -129,7 +123,7 @@ class Reloader:
 
         Waiting for a quiet look means an editor's or git's half-written set of files is not read.
         """
-        current = files_signature(self._svc.config.knowledge_dir)
+        current = files_signature(self._directory)
         if current == self._applied or current != self._seen:
             self._seen = current
             return None

@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.helpers import create_deep_linked_url
 
-from bot.core.html_check import telegram_html_problems, visible_length
+from bot.core.html_check import strip_tags, telegram_html_problems, visible_length
 from bot.core.knowledge import Entry, Knowledge
-from bot.core.split import split_html
+from bot.core.split import MESSAGE_LIMIT, split_html
 from bot.i18n import LANGUAGE_NAMES, t
 
-_TAGS = re.compile(r"<[^>]+>")
-MESSAGE_LIMIT = 4096
 BUTTON_TEXT_LIMIT = 60
 ECHO_LIMIT = 200
 CALLBACK_LIMIT = 64
@@ -137,11 +136,11 @@ def headline(entry: Entry, lang: str) -> str:
     """The answer's first line (by convention its bold one-sentence answer), still valid HTML."""
     _, answer = entry.answer(lang)
     first = answer.strip().split("\n", 1)[0]
-    return first if not telegram_html_problems(first) else html.escape(_TAGS.sub("", first))
+    return first if not telegram_html_problems(first) else html.escape(strip_tags(first))
 
 
 def plain_headline(entry: Entry, lang: str) -> str:
-    return html.unescape(_TAGS.sub("", headline(entry, lang)))
+    return html.unescape(strip_tags(headline(entry, lang)))
 
 
 def short_answer_text(entry: Entry, lang: str, today: dt.date) -> str:
@@ -153,14 +152,10 @@ def short_answer_text(entry: Entry, lang: str, today: dt.date) -> str:
     return "\n\n".join(parts)
 
 
-def deep_link(bot_username: str, entry_id: str) -> str:
-    return f"https://t.me/{bot_username}?start={entry_id}"
-
-
 def group_answer_keyboard(entry: Entry, lang: str, bot_username: str,
                           not_helpful: str | None = None) -> InlineKeyboardMarkup:
     """"Read more" opens the full entry in a private chat; `not_helpful` is callback data for the asker's 👎."""
-    rows = [[InlineKeyboardButton(t(lang, "more"), url=deep_link(bot_username, entry.id)),
+    rows = [[InlineKeyboardButton(t(lang, "more"), url=create_deep_linked_url(bot_username, entry.id)),
              InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)]]
     if not_helpful:
         rows.append([InlineKeyboardButton(t(lang, "did_not_help"), callback_data=not_helpful)])
@@ -170,13 +165,13 @@ def group_answer_keyboard(entry: Entry, lang: str, bot_username: str,
 def group_choices_keyboard(knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str,
                            bot_username: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), url=deep_link(bot_username, e))]
+        [InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), url=create_deep_linked_url(bot_username, e))]
         for e in entry_ids if e in knowledge.entries
     ])
 
 
 def open_bot_keyboard(lang: str, bot_username: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "open_bot"), url=f"https://t.me/{bot_username}?start=help")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "open_bot"), url=create_deep_linked_url(bot_username, "help"))]])
 
 
 class _Keyboard(InlineKeyboardMarkup):

@@ -7,26 +7,26 @@ reads the same report in both places.
 from __future__ import annotations
 
 import html
-import re
 
+from bot.core.html_check import strip_tags
 from bot.core.insights import PeriodStats, QuestionGroup
 from bot.core.knowledge import Problem
 from bot.core.matcher import OFFTOPIC
+from bot.core.split import MESSAGE_LIMIT
 from bot.i18n import t
 from bot.reload import ReloadResult
 
-MESSAGE_BUDGET = 3800  # under Telegram's 4,096 with room for the closing lines
+MESSAGE_BUDGET = MESSAGE_LIMIT - 296  # room for the closing lines
 PROBLEMS_SHOWN = 15
 PROBLEMS_BUDGET = 3000  # a reload report's problem lines, leaving room for its other lines
 PROBLEM_LIMIT = 300
 WORDINGS_SHOWN = 3
 QUOTE_LIMIT = 120
-_TAG = re.compile(r"<[^>]+>")
 
 
 def plain(text: str) -> str:
     """The report without HTML, for a terminal."""
-    return html.unescape(_TAG.sub("", text))
+    return html.unescape(strip_tags(text))
 
 
 def _quote(text: str, limit: int = QUOTE_LIMIT) -> str:

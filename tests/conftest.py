@@ -15,7 +15,6 @@ from bot.app import build_application
 from bot.config import load_config
 from bot.core.knowledge import load_knowledge
 from bot.core.matcher import Matcher
-from bot.services import KEY
 from tests.fake_bot_api import TOKEN, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +161,7 @@ async def running_bot(api: FakeBotAPI, tmp_path: Path, today: dt.date | None = N
     knowledge, matcher = _shipped_knowledge_and_matcher(config.knowledge_dir)
     application = build_application(config, knowledge, matcher)
     if today is not None:
-        application.bot_data[KEY].today = lambda: today
+        application.bot_data.today = lambda: today
     await application.initialize()
     await application.post_init(application)
     try:

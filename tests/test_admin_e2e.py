@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 
-from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
 from tests.fake_bot_api import parse_html
 from tests.insights_support import NOW, OFF, decode_png, seed, started
@@ -19,7 +18,7 @@ def said(api) -> list[str]:
 
 async def test_stats_give_a_moderator_the_figures_for_7_and_30_days_and_a_chart(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         svc.now = lambda: NOW
         await seed(svc.storage, NOW)
         async with started(app):
@@ -45,7 +44,7 @@ async def test_stats_give_a_moderator_the_figures_for_7_and_30_days_and_a_chart(
 
 async def test_reports_of_one_question_speak_of_one_question_one_person_one_group(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         svc.now = lambda: NOW
         await seed(svc.storage, NOW, rows=[(1, 14, 5, "en", "how to ship a parcel to russia", "none", OFF, None)])
         async with started(app):
@@ -61,7 +60,7 @@ async def test_reports_of_one_question_speak_of_one_question_one_person_one_grou
 
 async def test_moderator_commands_are_plain_unknown_commands_for_everyone_else(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
-        await seed(app.bot_data[KEY].storage, NOW)
+        await seed(app.bot_data.storage, NOW)
         for command in ("/stats", "/unanswered", "/reload"):
             await send(app, api, Chat(user_id=4242, language_code="en").message(command))
     assert all(text.startswith("How to use me") for text in said(api)) and len(said(api)) == 3
@@ -70,7 +69,7 @@ async def test_moderator_commands_are_plain_unknown_commands_for_everyone_else(a
 
 async def test_unanswered_lists_grouped_questions_with_counts_and_the_nearest_entry(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(MODERATOR)) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         svc.now = lambda: NOW
         await seed(svc.storage, NOW)
         async with started(app):
@@ -109,7 +108,7 @@ async def test_privacy_explains_what_is_kept_and_for_how_long_in_each_language(a
 async def test_forgetme_deletes_the_users_questions_and_language_but_not_moderation_records(api, tmp_path):
     anna, other = Chat(user_id=4242, language_code="ru"), Chat(user_id=77)
     async with running_bot(api, tmp_path) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         await send(app, api, anna.message("/lang en"))
         await send(app, api, anna.message("где получить иин"))
         await send(app, api, anna.message("how to open a bank account"))
@@ -133,7 +132,7 @@ async def test_forgetme_deletes_the_users_questions_and_language_but_not_moderat
 
 async def test_the_daily_job_deletes_questions_older_than_the_retention_period(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_RETENTION_DAYS="30") as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         clock = [NOW]
         svc.now = lambda: clock[0]
         await seed(svc.storage, NOW)
@@ -156,7 +155,7 @@ async def test_forgetme_leaves_no_copy_of_the_question_anywhere_on_disk(api, tmp
     data = tmp_path / "data"
     anna = Chat(user_id=4242)
     async with running_bot(api, tmp_path) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         await send(app, api, anna.message(marker))
         for i in range(5):
             await send(app, api, Chat(user_id=77).message(f"как открыть счет {i}"))

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import yaml
 
-from bot.services import KEY
 from tests.conftest import Chat, running_bot
 
 QUESTIONS = [item["q"] for item in yaml.safe_load((Path(__file__).parent / "data" / "questions.yaml").read_text(encoding="utf-8"))]
@@ -32,8 +31,8 @@ async def test_two_thousand_updates_from_two_hundred_users_are_each_answered_and
             await app.updater.stop()
             await app.stop()
         elapsed = time.monotonic() - started
-        await app.bot_data[KEY].query_log.flush()
-        keys = app.bot_data[KEY].user_keys
+        await app.bot_data.query_log.flush()
+        keys = app.bot_data.user_keys
         user_of_key = {keys.key(user): user for user, _ in texts.values()}
     sends = api.calls_to("sendMessage")
     assert len(sends) == len(api.delivered()) == USERS * PER_USER  # nothing failed, nothing sent twice

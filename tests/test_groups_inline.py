@@ -27,7 +27,7 @@ def urls(call: dict) -> list[str]:
 
 
 async def flushed_rows(app) -> list[dict]:
-    svc = app.bot_data["services"]
+    svc = app.bot_data
     await svc.query_log.flush()
     return await svc.storage.queries()
 
@@ -256,7 +256,7 @@ async def test_nothing_a_user_asked_before_forgetme_is_logged_after_it(api, tmp_
     user = {"id": MEMBER, "is_bot": False, "first_name": "Anna", "language_code": "ru"}
     text = f"@{BOT_USERNAME} где получить иин"
     async with running_bot(api, tmp_path) as app:
-        svc = app.bot_data["services"]
+        svc = app.bot_data
         await app.job_queue.start()
         await send(app, api, {"inline_query": {"id": "1", "from": user, "query": "где получить иин", "offset": ""}})
         real_match, matching, release = svc.match, asyncio.Event(), asyncio.Event()

@@ -45,7 +45,7 @@ async def test_the_bot_answers_while_its_worker_is_still_starting(api, tmp_path,
 
     monkeypatch.setattr(MatchWorker, "start", slow_start)
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
-        worker = app.bot_data["services"].match_worker
+        worker = app.bot_data.match_worker
         await send(app, api, Chat(user_id=7).message("где получить иин"))
         assert "ЦОН" in answers_to(api, 7)[-1] and not worker.ready and worker.pid is None
         started.set()
@@ -54,7 +54,7 @@ async def test_the_bot_answers_while_its_worker_is_still_starting(api, tmp_path,
 
 async def test_stopping_the_bot_while_its_worker_starts_stops_the_worker(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
-        worker = app.bot_data["services"].match_worker
+        worker = app.bot_data.match_worker
         await wait_until(lambda: worker.pid is not None)
         pid = worker.pid
     with pytest.raises(ProcessLookupError):
@@ -77,7 +77,7 @@ async def test_the_worker_answers_exactly_as_the_bot_process_would():
 
 async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(api, tmp_path, caplog):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
-        svc = app.bot_data["services"]
+        svc = app.bot_data
         worker = svc.match_worker
         await wait_until(worker_ready(worker), 120)
         await send(app, api, Chat(user_id=1).message("где получить иин"))
@@ -93,7 +93,7 @@ async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tm
     monkeypatch.setattr(matchworker, "ANSWER_TIMEOUT", 0.3)
     monkeypatch.setattr(matchworker, "WATCH_INTERVAL", 0.1)
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
-        worker = app.bot_data["services"].match_worker
+        worker = app.bot_data.match_worker
         await wait_until(worker_ready(worker), 120)
         os.kill(worker.pid, signal.SIGSTOP)  # alive, but answering nothing
         await asyncio.wait_for(send(app, api, Chat(user_id=3).message("где получить иин")), 5)
@@ -104,7 +104,7 @@ async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tm
 async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # noqa: F811
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy),
                            BOT_MODERATOR_IDS=str(MODERATOR)) as app:
-        worker = app.bot_data["services"].match_worker
+        worker = app.bot_data.match_worker
         await wait_until(worker_ready(worker), 120)
         await send(app, api, Chat(user_id=5).message(NEW_PHRASING))
         assert "Бесплатное жилье" not in answers_to(api, 5)[-1]
@@ -119,7 +119,7 @@ async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # no
 
 async def test_stopping_the_bot_stops_the_worker(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
-        worker = app.bot_data["services"].match_worker
+        worker = app.bot_data.match_worker
         await wait_until(worker_ready(worker), 120)
         pid = worker.pid
         os.kill(pid, 0)  # running

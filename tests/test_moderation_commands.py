@@ -4,8 +4,6 @@ import datetime as dt
 import sqlite3
 import time
 
-from bot.enforcement import MOD_KEY
-from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
 from tests.fake_bot_api import BOT_ID, BOT_USERNAME
 from bot.core.moderation.permissions import CHANNEL_BOT_ID
@@ -14,7 +12,7 @@ from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTH
 
 
 async def audit(app, chat_id=GROUP):
-    return list(reversed(await app.bot_data[KEY].storage.mod_audit(chat_id, 100)))
+    return list(reversed(await app.bot_data.storage.mod_audit(chat_id, 100)))
 
 
 def group_with_troll():
@@ -197,7 +195,7 @@ async def test_a_member_warned_to_the_limit_is_banned(api, tmp_path):
             message = g.raw(TROLL, f"insult {n}")
             await send(app, api, g.message(ADMIN, f"/warn insult {n}", reply_to=message))
         rows = await audit(app)
-        left = await app.bot_data[KEY].storage.mod_warnings(GROUP, TROLL, dt.datetime.now(dt.timezone.utc))
+        left = await app.bot_data.storage.mod_warnings(GROUP, TROLL, dt.datetime.now(dt.timezone.utc))
     said = texts(api, GROUP)
     assert "1/3" in said[0] and "2/3" in said[1]
     assert "3/3" in said[2] and "Лимит исчерпан" in said[2] and "заблокирован" in said[2]
@@ -211,7 +209,7 @@ async def test_warnings_expire_and_can_be_removed(api, tmp_path):
     g = group_with_troll()
     async with running_bot(api, tmp_path) as app:
         clock = [dt.datetime.now(dt.timezone.utc)]
-        app.bot_data[MOD_KEY].clock = lambda: clock[0]
+        app.bot_data.moderation.clock = lambda: clock[0]
         await send(app, api, g.message(ADMIN, "/settings warn_expiry 1d"))
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} rude"))
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} rude again"))
@@ -310,7 +308,7 @@ async def test_a_log_channel_the_bot_cannot_post_to_is_refused(api, tmp_path):
         await send(app, api, g.message(ADMIN, "/settings"))  # the admin list is now cached
         api.fail_next.append((400, "Bad Request: chat not found"))  # so the next call is the test post
         await send(app, api, g.message(ADMIN, "/settings log @missing_channel"))
-        assert (await app.bot_data[KEY].storage.mod_chat_settings(GROUP))[0] is None
+        assert (await app.bot_data.storage.mod_chat_settings(GROUP))[0] is None
     assert "Не могу писать в @missing_channel" in texts(api, GROUP)[-1]
 
 
@@ -330,7 +328,7 @@ async def test_the_log_goes_only_to_a_chat_the_admin_controls_and_a_refusal_says
             await send(app, api, g.message(ADMIN, f"/settings log {target}"))
         refused = texts(api, GROUP)
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} https://scam.example"))
-        stored = (await app.bot_data[KEY].storage.mod_chat_settings(GROUP))[0]
+        stored = (await app.bot_data.storage.mod_chat_settings(GROUP))[0]
         assert stored is None or not stored.get("log_channel")
         await send(app, api, g.message(ADMIN, "/settings log @mine"))
         await send(app, api, g.message(ADMIN, "/settings log -1007000000004"))
@@ -405,7 +403,7 @@ async def test_blocked_users_are_ignored_even_in_private(api, tmp_path):
         ignored = len(api.calls_to("sendMessage"))
         await send(app, api, Chat(user_id=moderator).message(f"/unblock {TROLL}"))
         await send(app, api, troll.message("/start"))
-        rows = await app.bot_data[KEY].storage.mod_audit(None, 10)
+        rows = await app.bot_data.storage.mod_audit(None, 10)
     said = texts(api)
     assert answered == 1
     assert said[1] == "⛔ Эта команда только для модераторов бота."
@@ -424,7 +422,7 @@ async def test_a_blocked_user_may_still_read_the_privacy_notice_and_delete_their
         before = len(api.calls_to("sendMessage"))
         for text in ("/start", "/privacy", "где открыть счёт", f"/forgetme@{BOT_USERNAME}", "/help"):
             await send(app, api, troll.message(text))
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         await svc.query_log.flush()
         left = [r for r in await svc.storage.queries() if r["user_key"] == svc.user_keys.key(TROLL)]
     replies = texts(api)[before:]
@@ -514,7 +512,7 @@ async def test_approved_members_are_listed_and_an_old_button_expires(api, tmp_pa
         await send(app, api, g.message(OWNER, "/approved"))
         await send(app, api, g.message(ANONYMOUS_ADMIN, f"/kick {TROLL}"))
         data = api.calls_to("sendMessage")[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        app.bot_data[MOD_KEY].clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)
+        app.bot_data.moderation.clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)
         await send(app, api, {"callback_query": {"id": "9", "chat_instance": "ci", "data": data, "from": g.person(ADMIN),
                                                  "message": {"message_id": 1000, "date": int(time.time()), "chat": g.chat,
                                                              "from": {"id": BOT_ID, "is_bot": True, "first_name": "B"}}}})
@@ -533,7 +531,7 @@ async def test_expired_warnings_are_erased_by_the_pruning_job(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         await send(app, api, g.message(ADMIN, "/settings warn_expiry 1d"))
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} rude"))
-        app.bot_data[MOD_KEY].clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+        app.bot_data.moderation.clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
         await app.job_queue.get_jobs_by_name("moderation-prune")[0].run(app)
     with sqlite3.connect(tmp_path / "data" / "bot.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM mod_warnings").fetchone()[0] == 0

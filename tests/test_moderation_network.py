@@ -2,7 +2,6 @@
 
 import re
 
-from bot.services import KEY
 from tests.conftest import Chat, running_bot, send
 from tests.moderation_support import ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TROLL, Group, setup_group, texts
 
@@ -12,7 +11,7 @@ OWNER_C = 1200
 
 
 async def audit(app, chat_id):
-    return list(reversed(await app.bot_data[KEY].storage.mod_audit(chat_id, 100)))
+    return list(reversed(await app.bot_data.storage.mod_audit(chat_id, 100)))
 
 
 async def make_network(app, api) -> str:
@@ -62,7 +61,7 @@ async def test_a_network_banned_member_who_speaks_is_removed_and_admins_are_skip
         await send(app, api, b.message(OWNER_B, f"/joinnet {network}"))
         await send(app, api, a.message(OWNER, f"/nban {MEMBER} spam"))
         assert api.status(GROUP, MEMBER) == "kicked" and api.status(OTHER_GROUP, MEMBER) == "administrator"
-        await app.bot_data[KEY].storage.mod_add_network_ban(network, 6006, actor_id=OWNER, reason="bot farm")
+        await app.bot_data.storage.mod_add_network_ban(network, 6006, actor_id=OWNER, reason="bot farm")
         api.groups[OTHER_GROUP]["members"][6006] = {"status": "member"}
         spam = b.raw(6006, "hi all")
         await send(app, api, {"message": spam})

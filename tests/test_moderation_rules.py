@@ -3,8 +3,6 @@
 import datetime as dt
 
 from bot.core.moderation.night import ALMATY
-from bot.enforcement import MOD_KEY
-from bot.services import KEY
 from tests.conftest import running_bot, send
 from tests.moderation_support import ADMIN, GROUP, MEMBER, Group, setup_group, texts
 
@@ -18,12 +16,12 @@ def at_almaty(hour: int, minute: int = 0, day: int = 10) -> dt.datetime:
 
 def clock_at(app, moment: dt.datetime) -> list:
     clock = [moment]
-    app.bot_data[MOD_KEY].clock = lambda: clock[0]
+    app.bot_data.moderation.clock = lambda: clock[0]
     return clock
 
 
 async def audit(app, chat_id=GROUP):
-    return list(reversed(await app.bot_data[KEY].storage.mod_audit(chat_id, 100)))
+    return list(reversed(await app.bot_data.storage.mod_audit(chat_id, 100)))
 
 
 def newcomer_group(api, **kwargs):
@@ -44,7 +42,7 @@ async def test_a_newcomers_hidden_telegram_link_is_deleted_and_warned(api, tmp_p
                                                 "url": "https://t.me/+deadgroup"}])
         await send(app, api, {"message": bait})
         rows = await audit(app)
-        warnings = await app.bot_data[KEY].storage.mod_warnings(GROUP, NEWCOMER, at_almaty(14))
+        warnings = await app.bot_data.storage.mod_warnings(GROUP, NEWCOMER, at_almaty(14))
     assert [int(p["message_id"]) for p in api.calls_to("deleteMessage")] == [bait["message_id"]]
     notice = texts(api, GROUP)[-1]
     assert "Fresh Account" in notice and "в течение 24 часов после входа" in notice and "1/3" in notice
@@ -79,7 +77,7 @@ async def test_links_can_be_limited_to_approved_members_and_explained_only_in_th
         spam = g.raw(MEMBER, "cheap flats www.flats-almaty.xyz")
         await send(app, api, {"message": spam})
         rows = await audit(app)
-        warnings = await app.bot_data[KEY].storage.mod_warnings(GROUP, MEMBER, dt.datetime.now(dt.timezone.utc))
+        warnings = await app.bot_data.storage.mod_warnings(GROUP, MEMBER, dt.datetime.now(dt.timezone.utc))
     assert [int(p["message_id"]) for p in api.calls_to("deleteMessage")] == [spam["message_id"]]
     assert len(texts(api, GROUP)) == said_before  # nothing said in the chat…
     assert rows[-1]["action"] == "delete" and rows[-1]["rule"] == "links"  # …but the log has it

@@ -15,7 +15,7 @@ def keyboard_data(call: dict) -> list[str]:
 
 
 async def flushed_rows(application) -> list[dict]:
-    svc = application.bot_data["services"]
+    svc = application.bot_data
     await svc.query_log.flush()
     return await svc.storage.queries()
 
@@ -199,7 +199,7 @@ async def test_an_expired_offer_is_shown_as_ended(api, tmp_path, knowledge):
     import dataclasses
 
     async with running_bot(api, tmp_path, today=dt.date(2026, 11, 22)) as app:
-        svc = app.bot_data["services"]
+        svc = app.bot_data
         entry = knowledge.entries[entry_id]
         svc.knowledge.entries[entry_id] = dataclasses.replace(entry, valid_until=dt.date(2022, 4, 25))
         await send(app, api, Chat().press(f"e:{entry_id}"))

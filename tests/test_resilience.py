@@ -8,7 +8,6 @@ import sqlite3
 import pytest
 
 from bot.querylog import QueryLog
-from bot.services import KEY
 from bot.storage import QueryRecord, Storage, utcnow
 from tests.conftest import Chat, running_bot, send
 
@@ -59,7 +58,7 @@ async def break_disk_full(db, storage):
 async def test_answering_goes_on_while_the_database_fails_and_the_log_catches_up(api, tmp_path, trouble):
     db = tmp_path / "data" / "bot.sqlite3"
     async with running_bot(api, tmp_path) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         svc.query_log._retry_seconds = 0.05
         for i in range(3):  # enough rows that a full disk has nothing left to give
             await send(app, api, Chat(user_id=10 + i).message(QUESTIONS[i]))
@@ -140,7 +139,7 @@ async def test_what_the_database_refuses_at_exit_is_kept_for_the_next_start(tmp_
 async def test_the_bot_stops_cleanly_with_a_broken_database_and_loses_nothing_it_answered(api, tmp_path):
     db = tmp_path / "data" / "bot.sqlite3"
     async with running_bot(api, tmp_path) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         svc.query_log._retry_seconds = 0.05
         svc.query_log._close_timeout = 0.3
         await svc.storage._db.execute("PRAGMA query_only = ON")
@@ -148,7 +147,7 @@ async def test_the_bot_stops_cleanly_with_a_broken_database_and_loses_nothing_it
             await send(app, api, Chat(user_id=200 + i).message(QUESTIONS[i]))
     assert rows(db) == 0 and (tmp_path / "data" / "query-log.pending.jsonl").exists()
     async with running_bot(api, tmp_path) as app:  # restart: the kept rows are written
-        await app.bot_data[KEY].query_log.flush()
+        await app.bot_data.query_log.flush()
     assert rows(db) == 5
 
 
@@ -211,7 +210,7 @@ async def test_a_database_file_deleted_or_replaced_under_the_running_bot_is_noti
     now at that path."""
     db = tmp_path / "data" / "bot.sqlite3"
     async with running_bot(api, tmp_path) as app:
-        svc = app.bot_data[KEY]
+        svc = app.bot_data
         await send(app, api, Chat(user_id=300).message(QUESTIONS[0]))
         await svc.query_log.flush()
         for suffix in ("", "-wal", "-shm"):

@@ -20,6 +20,11 @@ _NAMED_OK = {"lt", "gt", "amp", "quot"}
 _TAG = re.compile(r"<[^>]*>")
 
 
+def strip_tags(text: str) -> str:
+    """The text without its tags (entities left as they are)."""
+    return _TAG.sub("", text)
+
+
 class _Checker(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import html
 import re
 
-MESSAGE_LIMIT = 4096
+from bot.core.html_check import strip_tags
+
+MESSAGE_LIMIT = 4096  # Telegram's limit of one message's text, after entity parsing
 _TOKEN = re.compile(r"(<[^>]*>)|(&#?[A-Za-z0-9]+;)|(\n\n)|(\n)|( )|(.)", re.DOTALL)
 _TAG_NAME = re.compile(r"</?\s*([A-Za-z][\w-]*)")
 _BREAK_RANK = {"\n\n": 3, "\n": 2, " ": 1}
@@ -54,10 +56,10 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     if limit < 2:
         raise ValueError("limit must be at least 2")
     if _units(text) <= limit:  # the markup included it fits: the usual case, decided without parsing
-        return [text] if re.sub(r"<[^>]*>", "", text).strip() else []
+        return [text] if strip_tags(text).strip() else []
     tokens = _tokens(text)
     if sum(size for _, _, size in tokens) <= limit:
-        return [text] if re.sub(r"<[^>]*>", "", text).strip() else []
+        return [text] if strip_tags(text).strip() else []
     parts: list[str] = []
     reopen: list[str] = []  # tags open where the previous part was cut, outermost first
     start = 0
@@ -90,7 +92,7 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             end, stack_at_end, resume = index, stack, index
         body = "".join(raw for _, raw, _ in tokens[start:end])
         part = "".join(reopen) + body + "".join(f"</{_name(tag)}>" for tag in reversed(stack_at_end))
-        if re.sub(r"<[^>]*>", "", part).strip():
+        if strip_tags(part).strip():
             parts.append(part)
         reopen = stack_at_end
         start = resume

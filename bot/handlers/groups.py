@@ -10,20 +10,20 @@ import re
 import time
 
 from telegram import Message, ReplyParameters, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import render
+from bot.context import BotContext, BotData
 from bot.core.matcher import Match
 from bot.enforcement import Ops
 from bot.handlers.questions import MATCH_INPUT_LIMIT, reply_language
+from bot.handlers.registry import Group
 from bot.i18n import t
-from bot.services import Services, services
 from bot.storage import utcnow
 
 ANONYMOUS_ADMIN = 1087968824  # Telegram's "Group" user: an admin posting as the group
 AUTO_ANSWER_MIN_SCORE = 45.0  # unasked answers only for very confident matches
 AUTO_ANSWER_COOLDOWN = 3600.0  # seconds before the same entry is auto-answered again in the same chat
-AUTO_ANSWER_HANDLER_GROUP = 3  # after moderation's scanner (group 2), which may delete the message
 _QUESTION_START = re.compile(
     r"^(где|как|какой|какая|какие|каких|куда|когда|зачем|почему|сколько|можно|нужно|нужна|нужен|надо|есть ли|кто|что|"
     r"подскажите|посоветуйте|how|where|what|which|when|why|can|do|does|is|are|should)\b",
@@ -57,14 +57,14 @@ class _AddressedToBot(filters.MessageFilter):
         return any(e.type == "mention" and message.parse_entity(e).lower() == mention for e in message.entities or ())
 
 
-async def _chat_language(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> str:
+async def _chat_language(context: BotContext, chat_id: int) -> str:
     return (await Ops.of(context).settings(chat_id)).lang
 
 
-async def answer_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, reply_to: Message,
+async def answer_in_group(update: Update, context: BotContext, question: str, reply_to: Message,
                           *, asker_id: int, auto: bool = False) -> Match | None:
     """Match `question` and reply to `reply_to` with a short answer, "perhaps you mean" links or a pointer to the bot."""
-    svc = services(context)
+    svc = context.bot_data
     chat = update.effective_chat
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(question[:MATCH_INPUT_LIMIT])
@@ -94,12 +94,12 @@ async def answer_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     return match
 
 
-def _cooling_down(context: ContextTypes.DEFAULT_TYPE, chat_id: int, entry_id: str | None) -> bool:
+def _cooling_down(context: BotContext, chat_id: int, entry_id: str | None) -> bool:
     last = context.chat_data.get(COOLDOWN_KEY, {}).get(entry_id)
     return last is not None and time.monotonic() - last < AUTO_ANSWER_COOLDOWN
 
 
-async def addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def addressed(update: Update, context: BotContext) -> None:
     message = update.effective_message
     question = _addressed_text(message, context.bot.username)
     if not question:
@@ -109,7 +109,7 @@ async def addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_in_group(update, context, question, message, asker_id=message.from_user.id)
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask(update: Update, context: BotContext) -> None:
     message = update.effective_message
     question = " ".join(context.args or ())
     if not question.strip():
@@ -118,7 +118,7 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_in_group(update, context, question, message, asker_id=message.from_user.id)
 
 
-async def faq(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def faq(update: Update, context: BotContext) -> None:
     """/faq as a reply points a newcomer's message to the FAQ; /faq <id or words> picks the entry."""
     message = update.effective_message
     ops = Ops.of(context)
@@ -128,7 +128,7 @@ async def faq(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     target = message.reply_to_message
     chosen = " ".join(context.args or ()).strip()
-    svc = services(context)
+    svc = context.bot_data
     if chosen in svc.knowledge.entries:
         await _send_entry(context, message, svc, chosen, target or message, settings.lang)
     elif chosen or (target and (target.text or target.caption)):
@@ -153,7 +153,7 @@ async def _may_use_faq(ops: Ops, message: Message, access: str) -> bool:
     return member is not None and member.is_admin
 
 
-async def _send_entry(context: ContextTypes.DEFAULT_TYPE, message: Message, svc: Services, entry_id: str,
+async def _send_entry(context: BotContext, message: Message, svc: BotData, entry_id: str,
                       reply_to: Message, chat_lang: str) -> None:
     entry = svc.knowledge.entries[entry_id]
     lang = chat_lang
@@ -165,7 +165,7 @@ async def _send_entry(context: ContextTypes.DEFAULT_TYPE, message: Message, svc:
                                    reply_markup=render.group_answer_keyboard(entry, lang, context.bot.username))
 
 
-async def auto_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def auto_answer(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message.from_user is None or message.from_user.is_bot or not looks_like_question(message.text):
         return
@@ -176,9 +176,9 @@ async def auto_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def register(application: Application) -> None:
     groups = filters.ChatType.GROUPS
-    application.add_handler(CommandHandler("ask", ask, filters=groups))
-    application.add_handler(CommandHandler("faq", faq, filters=groups))
-    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND & _AddressedToBot(), addressed))
+    application.add_handler(CommandHandler("ask", ask, filters=groups), group=Group.FAQ)
+    application.add_handler(CommandHandler("faq", faq, filters=groups), group=Group.FAQ)
+    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND & _AddressedToBot(), addressed), group=Group.FAQ)
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
-                                           & ~_AddressedToBot(), auto_answer), group=AUTO_ANSWER_HANDLER_GROUP)
+                                           & ~_AddressedToBot(), auto_answer), group=Group.AUTO_ANSWER)
 

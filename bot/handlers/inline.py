@@ -10,26 +10,26 @@ import datetime as dt
 
 from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes, InlineQueryHandler
+from telegram.ext import Application, InlineQueryHandler
 
 from bot import render
+from bot.context import BotContext
 from bot.core.matcher import OFFTOPIC
-from bot.handlers.questions import MATCH_INPUT_LIMIT, reply_language, user_language
+from bot.handlers.questions import MATCH_INPUT_LIMIT, reply_language
+from bot.handlers.registry import Group
 from bot.i18n import t
-from bot.services import services
 from bot.storage import utcnow
 
 RESULTS_LIMIT = 10
 POPULAR_WINDOW = dt.timedelta(days=30)
 INLINE_LOG_DELAY = 2.0  # seconds of quiet after which the user's inline query counts as asked
-PENDING_KEY = "inline_pending_log"
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def inline_query(update: Update, context: BotContext) -> None:
+    svc = context.bot_data
     query = update.inline_query
     text = query.query.strip()[:MATCH_INPUT_LIMIT]
-    preferred = await user_language(svc, query.from_user)
+    preferred = await svc.user_language(query.from_user)
     lang = preferred
     if not text:
         entry_ids = await _most_asked(svc)
@@ -67,9 +67,9 @@ def _article(svc, entry_id: str, lang: str) -> InlineQueryResultArticle:
     )
 
 
-def _log_when_quiet(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_type: str, lang: str, text: str, match) -> None:
+def _log_when_quiet(context: BotContext, user_id: int, chat_type: str, lang: str, text: str, match) -> None:
     """Log the user's query after INLINE_LOG_DELAY unless a newer one replaces it (a keystroke)."""
-    pending = context.bot_data.setdefault(PENDING_KEY, {})
+    pending = context.bot_data.inline_pending
     previous = pending.pop(user_id, None)
     if previous is not None:
         previous.schedule_removal()
@@ -80,21 +80,21 @@ def _log_when_quiet(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_type:
     pending[user_id] = context.job_queue.run_once(_write_log, INLINE_LOG_DELAY, data=data, name=f"inline-log-{user_id}")
 
 
-async def _write_log(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _write_log(context: BotContext) -> None:
     data = context.job.data
-    context.bot_data.get(PENDING_KEY, {}).pop(data["user_id"], None)
+    context.bot_data.inline_pending.pop(data["user_id"], None)
     match = data["match"]
-    services(context).log_question(user_id=data["user_id"], chat_type=f"inline:{data['chat_type']}",
+    context.bot_data.log_question(user_id=data["user_id"], chat_type=f"inline:{data['chat_type']}",
                                    language=data["lang"], question=data["text"], matched_id=match.nearest,
                                    score=match.score, outcome=match.outcome, asked_at=data["asked_at"])
 
 
-def forget_pending(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+def forget_pending(context: BotContext, user_id: int) -> None:
     """/forgetme: the user's inline query still waiting for its pause is not logged."""
-    previous = context.bot_data.get(PENDING_KEY, {}).pop(user_id, None)
+    previous = context.bot_data.inline_pending.pop(user_id, None)
     if previous is not None:
         previous.schedule_removal()
 
 
 def register(application: Application) -> None:
-    application.add_handler(InlineQueryHandler(inline_query))
+    application.add_handler(InlineQueryHandler(inline_query), group=Group.FAQ)

@@ -5,33 +5,19 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import Chat, InlineKeyboardMarkup, Message, Update, User
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import render
-from bot.i18n import LANGUAGES, language_from_telegram, t
-from bot.services import Services, services
+from bot.context import BotContext, BotData
+from bot.handlers.registry import Group
+from bot.i18n import LANGUAGES, t
 from bot.storage import utcnow
 
 log = logging.getLogger(__name__)
 MATCH_INPUT_LIMIT = 500  # questions are short; a 4,096-character paste is matched on its start
 FOLLOW_UP_SECONDS = 600  # a short message this soon after an answer is read with that answer in mind
 LAST_ANSWER = "last_answer"  # user_data key (memory only, never stored): (entry id, monotonic time)
-
-
-async def user_language(svc: Services, user: User | None) -> str:
-    """The language the user chose with /lang, else Telegram's; a database in trouble must not stop the answer."""
-    if user is None:
-        return "ru"
-    if svc.storage is not None:
-        try:
-            stored = await svc.storage.language(svc.user_keys.key(user.id))
-        except Exception as exc:  # noqa: BLE001 - any database failure: answer in the client's language
-            log.warning("could not read the language preference: %s", exc)
-            stored = None
-        if stored:
-            return stored
-    return language_from_telegram(user.language_code)
 
 
 def reply_language(detected: str, preferred: str) -> str:
@@ -44,7 +30,7 @@ def reply_language(detected: str, preferred: str) -> str:
     return detected
 
 
-def previous_answer(context: ContextTypes.DEFAULT_TYPE) -> str | None:
+def previous_answer(context: BotContext) -> str | None:
     """The entry answered in this private chat in the last FOLLOW_UP_SECONDS, for reading a short follow-up."""
     found = (context.user_data or {}).get(LAST_ANSWER)
     if found and time.monotonic() - found[1] <= FOLLOW_UP_SECONDS:
@@ -52,57 +38,57 @@ def previous_answer(context: ContextTypes.DEFAULT_TYPE) -> str | None:
     return None
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
-    lang = await user_language(svc, update.effective_user)
+async def start(update: Update, context: BotContext) -> None:
+    svc = context.bot_data
+    lang = await svc.user_language(update.effective_user)
     if context.args and context.args[0] in svc.knowledge.entries:
         await send_entry(update, context, context.args[0], lang)
         return
     await update.effective_message.reply_text(t(lang, "start"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await user_language(services(context), update.effective_user)
+async def help_command(update: Update, context: BotContext) -> None:
+    lang = await context.bot_data.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "help"))
 
 
-async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
-    lang = await user_language(svc, update.effective_user)
+async def topics_command(update: Update, context: BotContext) -> None:
+    svc = context.bot_data
+    lang = await svc.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def lang_command(update: Update, context: BotContext) -> None:
+    svc = context.bot_data
     choice = (context.args[0].lower() if context.args else "")
     if choice in LANGUAGES:
         await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), choice)
         await update.effective_message.reply_text(t(choice, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, choice))
         return
-    lang = await user_language(svc, update.effective_user)
+    lang = await svc.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "choose_language"), reply_markup=render.language_keyboard())
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: BotContext) -> None:
     await answer_question(update, context, update.effective_message.text)
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: BotContext) -> None:
     """/ask QUESTION works in a private chat too, as in groups."""
     text = " ".join(context.args or ())
     if not text.strip():
-        lang = await user_language(services(context), update.effective_user)
+        lang = await context.bot_data.user_language(update.effective_user)
         await update.effective_message.reply_text(t(lang, "ask_usage"))
         return
     await answer_question(update, context, text)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    svc = services(context)
+async def answer_question(update: Update, context: BotContext, text: str) -> None:
+    svc = context.bot_data
     message = update.effective_message
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(text[:MATCH_INPUT_LIMIT], previous_answer(context))
-    lang = reply_language(match.language, await user_language(svc, update.effective_user))
+    lang = reply_language(match.language, await svc.user_language(update.effective_user))
     ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
                            question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome,
                            asked_at=asked_at)
@@ -121,8 +107,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
                                  reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-async def send_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_id: str, lang: str, ref: str | None = None) -> None:
-    svc = services(context)
+async def send_entry(update: Update, context: BotContext, entry_id: str, lang: str, ref: str | None = None) -> None:
+    svc = context.bot_data
     entry = svc.knowledge.entries.get(entry_id)
     if entry is None:
         await update.effective_message.reply_text(t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
@@ -136,11 +122,11 @@ async def send_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_i
     await update.effective_message.reply_text(parts[-1], reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref))
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: BotContext) -> None:
     """Every button press that reaches here (moderation takes its own first): read strictly by
     `render.parse_callback`; anything the bot did not write, or a private chat's button pressed on a
     group message, gets a quiet answer and changes nothing."""
-    svc = services(context)
+    svc = context.bot_data
     query = update.callback_query
     press = render.parse_callback(query.data)
     message = query.message if isinstance(query.message, Message) else None  # None: inline or inaccessible
@@ -148,7 +134,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None or message is None or press.kind == render.ANONYMOUS or press.private_only != private:
         await query.answer()
         return
-    lang = await user_language(svc, update.effective_user)
+    lang = await svc.user_language(update.effective_user)
     if press.kind == render.FEEDBACK:
         if press.asker is not None and press.asker != update.effective_user.id:  # an auto-answer's 👎 belongs to whoever asked
             await query.answer(t(lang, "only_asker"), show_alert=True)
@@ -176,7 +162,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
 
 
-def _listing(svc: Services, press: render.Press, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+def _listing(svc: BotData, press: render.Press, lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
     """A topic's families, or a page of a family's entries; None for any other press."""
     if press.kind == render.TOPIC:
         return render.topic_families(svc.knowledge, press.value, lang)
@@ -194,20 +180,21 @@ def _without_feedback(markup):
     return InlineKeyboardMarkup(rows)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await user_language(services(context), update.effective_user)
+async def not_text(update: Update, context: BotContext) -> None:
+    lang = await context.bot_data.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "non_text"))
 
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("start", start, filters=private))
-    application.add_handler(CommandHandler("help", help_command, filters=private))
-    application.add_handler(CommandHandler("topics", topics_command, filters=private))
-    application.add_handler(CommandHandler("lang", lang_command, filters=private))
-    application.add_handler(CommandHandler("ask", ask_command, filters=private))
-    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
-    application.add_handler(MessageHandler(private & filters.COMMAND, help_command))
-    application.add_handler(CallbackQueryHandler(button))  # every press, so a forged one is answered too
-    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
+    application.add_handler(CommandHandler("start", start, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("help", help_command, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("topics", topics_command, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("lang", lang_command, filters=private), group=Group.FAQ)
+    application.add_handler(CommandHandler("ask", ask_command, filters=private), group=Group.FAQ)
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question), group=Group.FAQ)
+    # the catch-all: any other private command gets the help (why earlier groups stop the update: bot.handlers.registry)
+    application.add_handler(MessageHandler(private & filters.COMMAND, help_command), group=Group.FAQ)
+    application.add_handler(CallbackQueryHandler(button), group=Group.FAQ)  # every press, so a forged one is answered too
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text), group=Group.FAQ)
 

@@ -1,5 +1,5 @@
 """Pure moderation decisions: no Telegram imports, no I/O, every clock injected.
 
-The Telegram side (`bot/enforcement.py`, `bot/handlers/moderation.py`) asks these modules what to
+The Telegram side (`bot/enforcement/`, `bot/handlers/moderation/`) asks these modules what to
 do and then does it; the tests in `tests/test_moderation_core.py` pin every decision down.
 """

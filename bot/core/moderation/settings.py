@@ -7,10 +7,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from bot.core.knowledge import LANGUAGES  # a chat is moderated in a language the answers are written in
 from bot.core.moderation.durations import DurationError, parse_duration
 from bot.core.moderation.night import NightHoursError, format_hours, parse_hours
 
-LANGUAGES = ("ru", "en", "kk")
 RULE_ACTIONS = ("off", "delete", "warn", "mute", "ban")
 FLOOD_ACTIONS = ("off", "delete", "warn", "mute", "kick", "ban")
 WARN_ACTIONS = ("ban", "kick", "mute")

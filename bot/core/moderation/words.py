@@ -14,9 +14,10 @@ from pathlib import Path
 
 import yaml
 
+# a word list for each language the answers are written in; the knowledge files' loader (no aliases, no links, bounded)
+from bot.core.knowledge import LANGUAGES, load_yaml, read_limited
 from bot.core.text import normalise
 
-LANGUAGES = ("ru", "en", "kk")
 
 # Latin letters that look like (or stand in for) Cyrillic ones, after lower-casing.
 _LOOKALIKES = str.maketrans({
@@ -137,8 +138,6 @@ def load_blocked_words(path: Path) -> BlockedWords:
     path = Path(path)
     if not path.is_file():
         return BlockedWords()
-    from bot.core.knowledge import load_yaml, read_limited  # the knowledge files' loader: no aliases, no links, bounded
-
     try:
         data = load_yaml(read_limited(path))
     except OSError as exc:
