@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.services import KEY
-from tests.conftest import Chat, running_bot
+from tests.support.app import Chat, running_bot
 
 QUESTIONS = [item["q"] for item in yaml.safe_load((Path(__file__).parent / "data" / "questions.yaml").read_text(encoding="utf-8"))]
 USERS, PER_USER = 200, 10

@@ -10,7 +10,8 @@ import time
 
 from bot import health
 from bot.logs import setup_logging
-from tests.conftest import ROOT, running_bot
+from tests.support import ROOT
+from tests.support.app import running_bot
 
 
 def check_command(path) -> subprocess.CompletedProcess:

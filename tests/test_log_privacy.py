@@ -3,8 +3,9 @@ process against the fake Bot API, through answers, an API failure, /stats with i
 
 import signal
 
-from tests.conftest import Chat, start_bot_process
-from tests.fake_bot_api import TOKEN
+from tests.support.app import Chat
+from tests.support.fake_bot_api import TOKEN
+from tests.support.process import start_bot_process
 
 MODERATOR = 9001
 SECRET = "user-key-secret-for-the-leak-test-0123456789"

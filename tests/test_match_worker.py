@@ -14,9 +14,12 @@ from bot.config import ConfigError, load_config
 from bot.core.knowledge import load_knowledge
 from bot.core.matcher import Matcher
 from bot.matchworker import MatchWorker, worker_wanted
-from tests.conftest import KNOWLEDGE_DIR, TOKEN, Chat, running_bot, send
-from tests.test_reload import MODERATOR, knowledge as knowledge_copy, reload, replies_to as answers_to  # noqa: F401 - a fixture
-from tests.test_validate import edit
+from tests.support import KNOWLEDGE_DIR
+from tests.support.app import Chat, running_bot, send
+from tests.support.fake_bot_api import TOKEN
+from tests.support.knowledge_files import edit
+from tests.support.process import start_bot
+from tests.support.reload import MODERATOR, reload, replies_to as answers_to
 
 HELD_OUT = KNOWLEDGE_DIR.parent / "tests" / "data" / "questions.yaml"
 NEW_PHRASING = "зеленый жираф танцует на крыше"  # no entry knows these words until the reload adds them
@@ -68,7 +71,7 @@ async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tm
         assert not worker.ready
 
 
-async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # noqa: F811
+async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy),
                            BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         worker = app.bot_data["services"].match_worker
@@ -111,8 +114,6 @@ def test_the_worker_setting_is_checked_and_auto_follows_the_cpus(monkeypatch, tm
 
 def test_a_killed_bot_leaves_no_worker_running(api_thread, tmp_path):
     """`kill -9` on the bot closes the worker's pipe: the worker exits by itself (no orphan matching away)."""
-    from tests.test_crash import start_bot
-
     bot = start_bot(api_thread, tmp_path / "data" / "bot.sqlite3")  # BOT_MATCH_WORKER unset: auto, two CPUs here
     try:
         api_thread.wait_for("setMyCommands", count=3)

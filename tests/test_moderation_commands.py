@@ -6,10 +6,10 @@ import time
 
 from bot.enforcement import MOD_KEY
 from bot.services import KEY
-from tests.conftest import Chat, running_bot, send
-from tests.fake_bot_api import BOT_ID, BOT_USERNAME
+from tests.support.app import Chat, running_bot, send
+from tests.support.fake_bot_api import BOT_ID, BOT_USERNAME
 from bot.core.moderation.permissions import CHANNEL_BOT_ID
-from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TELEGRAM, TROLL, Group, setup_group,
+from tests.support.moderation import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TELEGRAM, TROLL, Group, setup_group,
                                       texts)
 
 

@@ -5,8 +5,8 @@ import datetime as dt
 from bot.core.moderation.night import ALMATY
 from bot.enforcement import MOD_KEY
 from bot.services import KEY
-from tests.conftest import running_bot, send
-from tests.moderation_support import ADMIN, GROUP, MEMBER, Group, setup_group, texts
+from tests.support.app import running_bot, send
+from tests.support.moderation import ADMIN, GROUP, MEMBER, Group, setup_group, texts
 
 NEWCOMER = 5005
 PHOTO = {"photo": [{"file_id": "AgAD", "file_unique_id": "uniq", "width": 90, "height": 90}]}

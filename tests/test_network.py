@@ -10,8 +10,9 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from bot import render
 from bot.core.html_check import telegram_html_problems
 from bot.network import BotRateLimiter, ChatOrderedProcessor
-from tests.conftest import Chat, running_bot, send
-from tests.fake_bot_api import FakeBotAPI, parse_html
+from tests.support.app import Chat, running_bot, send
+from tests.support.fake_bot_api import FakeBotAPI, parse_html
+from tests.support.process import ThreadedAPI, start_bot_process
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PTB 22 on RetryAfter's int seconds
 
@@ -201,8 +202,6 @@ async def test_long_polling_waits_while_many_updates_are_in_flight():
 def test_a_bot_whose_api_is_gone_still_stops_promptly_on_sigterm(tmp_path):
     import signal
     import subprocess
-
-    from tests.conftest import ThreadedAPI, start_bot_process
 
     api_thread = ThreadedAPI()
     bot = start_bot_process(stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "bot.sqlite3")

@@ -11,8 +11,10 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.conftest import ROOT, Chat, bot_env, start_bot_process
-from tests.fake_bot_api import TOKEN
+from tests.support import ROOT
+from tests.support.app import Chat
+from tests.support.fake_bot_api import TOKEN
+from tests.support.process import bot_env, start_bot_process
 
 SECRET = "s3cret-token_for-the-webhook"
 PATH = "telegram-hook"
