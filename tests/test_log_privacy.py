@@ -20,7 +20,7 @@ def test_debug_logs_never_contain_the_token_or_the_user_key_secret(api_thread, t
         api_thread.wait_for("setMyCommands", count=3)
         api_thread.push_update(user.message("/start"))
         api_thread.wait_for("sendMessage", count=1)
-        api_thread.loop.call_soon_threadsafe(api_thread.server.fail_next.append, (400, "Bad Request: chat not found"))
+        api_thread.fail_next("sendMessage", 400, "Bad Request: chat not found")
         api_thread.push_update(user.message("где получить иин"))  # refused by the API: an error with a traceback
         api_thread.wait_for("sendMessage", count=3)
         for text in ("/stats", "/reload", "/forgetme"):

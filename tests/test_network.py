@@ -62,7 +62,7 @@ async def test_failed_sends_are_retried_with_backoff_until_the_answer_goes_throu
 async def test_a_refusal_is_never_retried(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         limiter = limiter_of(app)
-        api.fail_next.append((400, "Bad Request: chat not found"))
+        api.fail_next("sendMessage", 400, "Bad Request: chat not found")
         await send(app, api, Chat().message("где получить иин"))
     assert limiter.retried == 0
     assert len(api.calls_to("sendMessage")) == 2  # the answer (refused), then the error reply

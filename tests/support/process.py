@@ -64,10 +64,15 @@ class ThreadedAPI:
     def push_update(self, update: dict) -> None:
         self.loop.call_soon_threadsafe(self.server.push_update, update)
 
+    def fail_next(self, method: str, code: int, description: str) -> None:
+        self.loop.call_soon_threadsafe(self.server.fail_next, method, code, description)
+
     def calls_to(self, method: str) -> list[dict]:
         return list(self.server.calls_to(method))
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[dict]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 120.0) -> list[dict]:
+        """The calls to `method` once there are `count`; the long default covers a bot process that starts
+        (trains its classifier) on a loaded machine: seen taking 45 s on two busy cores."""
         deadline = time.monotonic() + timeout
         while len(self.calls_to(method)) < count:
             if time.monotonic() > deadline:
