@@ -4,8 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import KNOWLEDGE_DIR, ROOT
 from tests.support.process import run
+
+pytestmark = pytest.mark.slow  # each test runs `python -m bot`
 
 
 def test_ask_json_for_one_question():

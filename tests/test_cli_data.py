@@ -16,6 +16,8 @@ from tests.support import KNOWLEDGE_DIR
 from tests.support.insights import decode_png, seeded_database
 from tests.support.process import run
 
+pytestmark = pytest.mark.slow  # each test runs `python -m bot`
+
 FIELDS = ["created_at", "language", "chat_type", "question", "matched_id", "score", "outcome", "feedback"]
 
 

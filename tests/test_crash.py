@@ -5,8 +5,12 @@ import signal
 import sqlite3
 import time
 
+import pytest
+
 from tests.support.app import Chat
 from tests.support.process import start_bot
+
+pytestmark = pytest.mark.slow  # the bot as its own process, a burst, a kill and a restart
 
 BURST, USERS = 600, 60
 

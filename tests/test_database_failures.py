@@ -138,6 +138,7 @@ async def test_the_bot_stops_cleanly_with_a_broken_database_and_loses_nothing_it
     assert rows(db) == 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("last_exit", ["clean", "killed"])
 def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, tmp_path, last_exit):
     """A restart on a read-only data folder (a volume mounted :ro, a wrong owner): no answering with a log that

@@ -6,8 +6,12 @@ import sqlite3
 import time
 from collections import Counter
 
+import pytest
+
 from tests.support.app import Chat
 from tests.support.process import start_bot
+
+pytestmark = pytest.mark.slow  # the bot as its own process, a burst, SIGTERM and a restart
 
 BURST, USERS = 600, 30
 

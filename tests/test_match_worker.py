@@ -33,6 +33,7 @@ async def wait_until(condition, seconds: float = 10.0) -> None:
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 async def test_the_worker_answers_exactly_as_the_bot_process_would():
     knowledge = load_knowledge(KNOWLEDGE_DIR)
     questions = [item["q"] for item in yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))]
@@ -46,6 +47,7 @@ async def test_the_worker_answers_exactly_as_the_bot_process_would():
     assert answers == [matcher.match(q) for q in questions]
 
 
+@pytest.mark.slow
 async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(api, tmp_path, caplog):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
         svc = app.bot_data["services"]
@@ -60,6 +62,7 @@ async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(
     assert "matching worker exited" in caplog.text
 
 
+@pytest.mark.slow
 async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tmp_path, monkeypatch):
     monkeypatch.setattr(matchworker, "ANSWER_TIMEOUT", 0.3)
     monkeypatch.setattr(matchworker, "WATCH_INTERVAL", 0.1)
@@ -71,6 +74,7 @@ async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tm
         assert not worker.ready
 
 
+@pytest.mark.slow
 async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy),
                            BOT_MODERATOR_IDS=str(MODERATOR)) as app:
@@ -86,6 +90,7 @@ async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):
         assert worker._answers[(NEW_PHRASING + "!", None)].entry_id == "shelter"
 
 
+@pytest.mark.slow
 async def test_stopping_the_bot_stops_the_worker(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
         pid = app.bot_data["services"].match_worker.pid
@@ -112,6 +117,7 @@ def test_the_worker_setting_is_checked_and_auto_follows_the_cpus(monkeypatch, tm
     assert worker_wanted("auto", tmp_path / "missing")  # no cgroup file: the CPUs decide
 
 
+@pytest.mark.slow
 def test_a_killed_bot_leaves_no_worker_running(api_thread, tmp_path):
     """`kill -9` on the bot closes the worker's pipe: the worker exits by itself (no orphan matching away)."""
     bot = start_bot(api_thread, tmp_path / "data" / "bot.sqlite3")  # BOT_MATCH_WORKER unset: auto, two CPUs here

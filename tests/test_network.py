@@ -199,6 +199,7 @@ async def test_long_polling_waits_while_many_updates_are_in_flight():
     assert queue.in_flight == 2
 
 
+@pytest.mark.slow
 def test_a_bot_whose_api_is_gone_still_stops_promptly_on_sigterm(tmp_path):
     import signal
     import subprocess

@@ -5,9 +5,13 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
+
 from tests.support.app import Chat
 from tests.support.fake_bot_api import TOKEN
 from tests.support.process import start_bot_process
+
+pytestmark = pytest.mark.slow  # the bot as its own process
 
 
 def test_the_bot_process_answers_over_long_polling_and_flushes_its_log_on_sigterm(api_thread, tmp_path):
