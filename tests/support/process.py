@@ -28,10 +28,11 @@ def bot_env(**settings) -> dict[str, str]:
     return env
 
 
-def start_bot_process(*args: str, stdout=subprocess.PIPE, **settings) -> subprocess.Popen:
-    """`python -m bot run [args]` as its own process, as the Bot API emulator starts it (stderr piped)."""
+def start_bot_process(*args: str, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **settings) -> subprocess.Popen:
+    """`python -m bot run [args]` as its own process, as the Bot API emulator starts it (its output piped unless
+    given: a pipe nobody reads stalls the bot once it holds 64 KB of log)."""
     return subprocess.Popen([sys.executable, "-m", "bot", "run", *args], cwd=ROOT, env=bot_env(**settings),
-                            stdout=stdout, stderr=subprocess.PIPE, text=True)
+                            stdout=stdout, stderr=stderr, text=True)
 
 
 def start_bot(api_thread: ThreadedAPI, db) -> subprocess.Popen:
