@@ -4,12 +4,16 @@ seconds; a broken one is reported to the moderator as file:line and users keep t
 import asyncio
 import time
 
+import pytest
+
 from bot.core.knowledge import load_knowledge
 from bot.handlers import admin
 from tests.support.app import Chat, running_bot, send
 from tests.support.knowledge_files import alias_bomb, edit, line_of
 from tests.support.moderation import MEMBER, Group, setup_group
 from tests.support.reload import MODERATOR, reload, replies_to, wait_until
+
+pytestmark = pytest.mark.slow  # each reload loads the knowledge and trains the classifier again
 
 OLD_HEADLINE = "В ЦОНе (центре обслуживания населения) по месту вашего пребывания — лично."
 NEW_HEADLINE = "В ЦОНе (центре обслуживания населения) там, где вы живёте, — лично."
