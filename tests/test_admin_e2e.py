@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import Chat, running_bot, send
-from tests.fake_bot_api import parse_html
-from tests.insights_support import NOW, OFF, decode_png, seed, started
-from tests.moderation_support import GROUP
+from tests.support.app import Chat, running_bot, send, started
+from tests.support.fake_bot_api import parse_html
+from tests.support.insights import NOW, OFF, decode_png, seed
+from tests.support.moderation import GROUP
 
 MODERATOR = 9001
 

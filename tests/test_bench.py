@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+
 from bot import bench
 from bot.benchdata import synthetic_knowledge, targeted_questions, typo
 
@@ -18,11 +20,13 @@ def test_generated_knowledge_has_the_validators_shape_and_its_questions_find_the
     assert sum(found.match(q).entry_id == e for q, e in questions) >= 18
 
 
+@pytest.mark.slow
 def test_the_matcher_benchmark_reports_latency_and_the_plain_baseline(knowledge):
     result = bench.bench_matcher(knowledge, 20, ["где получить иин", "kak otkryt schet"], baseline_questions=3)
     assert result["questions"] == 302 and result["p50_ms"] > 0 and result["plain_p50_ms"] > 0
 
 
+@pytest.mark.slow
 def test_the_end_to_end_benchmark_answers_and_logs_every_update():
     questions = ["где получить иин", "как открыть счет в банке", "привет"]
     result = bench.bench_e2e(None, questions, count=60, rounds=1)

@@ -6,9 +6,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.conftest import Chat, running_bot
+from tests.support.app import Chat, running_bot
+
+pytestmark = pytest.mark.slow  # 2,000 updates
 
 QUESTIONS = [item["q"] for item in yaml.safe_load((Path(__file__).parent / "data" / "questions.yaml").read_text(encoding="utf-8"))]
 USERS, PER_USER = 200, 10

@@ -1,18 +1,15 @@
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import KNOWLEDGE_DIR, ROOT
+import pytest
 
+from tests.support import KNOWLEDGE_DIR, ROOT
+from tests.support.process import run
 
-def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, env=full_env, timeout=60)
+pytestmark = pytest.mark.slow  # each test runs `python -m bot`
 
 
 def test_ask_json_for_one_question():

@@ -12,9 +12,11 @@ import pytest
 from bot.core.knowledge import load_knowledge
 from bot.core.moderation.night import ALMATY
 from bot.storage import utcnow
-from tests.conftest import KNOWLEDGE_DIR
-from tests.insights_support import decode_png, seeded_database
-from tests.test_cli import run
+from tests.support import KNOWLEDGE_DIR
+from tests.support.insights import decode_png, seeded_database
+from tests.support.process import run
+
+pytestmark = pytest.mark.slow  # each test runs `python -m bot`
 
 FIELDS = ["created_at", "language", "chat_type", "question", "matched_id", "score", "outcome", "feedback"]
 

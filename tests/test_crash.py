@@ -3,16 +3,16 @@ PRAGMA integrity_check, every row whose write was committed is there, and the bo
 
 import signal
 import sqlite3
-import subprocess
 import time
 
-from tests.conftest import Chat, start_bot_process
+import pytest
+
+from tests.support.app import Chat
+from tests.support.process import start_bot
+
+pytestmark = pytest.mark.slow  # the bot as its own process, a burst, a kill and a restart
 
 BURST, USERS = 600, 60
-
-
-def start_bot(api_thread, db):
-    return start_bot_process(stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=db, BOT_RATE_LIMIT=0)
 
 
 def committed(db) -> set[str]:

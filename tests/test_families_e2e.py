@@ -2,7 +2,7 @@
 
 from bot.i18n import t
 from bot.render import ENTRIES_PER_PAGE
-from tests.conftest import Chat, running_bot, send
+from tests.support.app import Chat, running_bot, send
 
 
 def keyboard(call: dict) -> list[dict]:

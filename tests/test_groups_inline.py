@@ -8,9 +8,9 @@ import yaml
 
 from bot.handlers import groups
 from bot.i18n import LANGUAGES, LOCALES_DIR
-from tests.conftest import Chat, running_bot, send
-from tests.fake_bot_api import BOT_ID, BOT_USERNAME
-from tests.moderation_support import ADMIN, GROUP, MEMBER, OWNER, Group, setup_group
+from tests.support.app import Chat, running_bot, send
+from tests.support.fake_bot_api import BOT_ID, BOT_USERNAME
+from tests.support.moderation import ADMIN, GROUP, MEMBER, OWNER, Group, setup_group
 
 
 def mention(text: str) -> list[dict]:

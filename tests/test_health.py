@@ -8,9 +8,12 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from bot import health
 from bot.logs import setup_logging
-from tests.conftest import ROOT, running_bot
+from tests.support import ROOT
+from tests.support.app import running_bot
 
 
 def check_command(path) -> subprocess.CompletedProcess:
@@ -60,6 +63,7 @@ async def test_the_heartbeat_job_is_not_logged_at_every_run_unless_debugging(api
         logging.getLogger("apscheduler").setLevel(logging.NOTSET)
 
 
+@pytest.mark.slow
 def test_the_health_command_passes_on_a_fresh_heartbeat_only(tmp_path):
     beat = tmp_path / "heartbeat"
     health.write(beat, query_log_pending=0)

@@ -12,8 +12,8 @@ from bot.core.knowledge import load_knowledge
 from bot.core.matcher import Matcher
 from bot.core.phrasing_writer import WriteError, add_to_file, insert_item
 from bot.storage import Storage
-from tests.conftest import KNOWLEDGE_DIR
-from tests.insights_support import NOW, OFF, decode_png, seed
+from tests.support import KNOWLEDGE_DIR
+from tests.support.insights import NOW, OFF, decode_png, seed
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from bot import render
 from bot.core.collisions import find_collisions
 from bot.core.knowledge import KnowledgeError, load_knowledge
-from tests.conftest import KNOWLEDGE_DIR
+from tests.support.knowledge_files import copy_knowledge, edit, line_of
 
 SHARED_FAMILIES = Path(__file__).resolve().parents[2] / "shared" / "families.yaml"
 BIG_FAMILIES = ("iin", "bank-account", "visa-free-entry", "housing", "work", "phone")
@@ -76,26 +76,10 @@ def test_the_shipped_knowledge_has_no_collisions(knowledge, matcher):
     assert [str(p) for p in find_collisions(knowledge, matcher)] == []
 
 
-def copy_knowledge(tmp_path: Path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE_DIR, target)
-    return target
-
-
 def problems_for(directory: Path) -> list[str]:
     with pytest.raises(KnowledgeError) as error:
         load_knowledge(directory)
     return [str(p) for p in error.value.problems if p.severity == "error"]
-
-
-def edit(path: Path, old: str, new: str, count: int = 1) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, count), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 def test_yaml_syntax_error_is_reported_with_file_and_line(tmp_path):

@@ -14,9 +14,12 @@ from bot.config import ConfigError, load_config
 from bot.core.knowledge import load_knowledge
 from bot.core.matcher import Matcher
 from bot.matchworker import MatchWorker, worker_wanted
-from tests.conftest import KNOWLEDGE_DIR, TOKEN, Chat, running_bot, send
-from tests.test_reload import MODERATOR, knowledge as knowledge_copy, reload, replies_to as answers_to  # noqa: F401 - a fixture
-from tests.test_validate import edit
+from tests.support import KNOWLEDGE_DIR
+from tests.support.app import Chat, running_bot, send
+from tests.support.fake_bot_api import TOKEN
+from tests.support.knowledge_files import edit
+from tests.support.process import start_bot
+from tests.support.reload import MODERATOR, reload, replies_to as answers_to
 
 HELD_OUT = KNOWLEDGE_DIR.parent / "tests" / "data" / "questions.yaml"
 NEW_PHRASING = "зеленый жираф танцует на крыше"  # no entry knows these words until the reload adds them
@@ -62,6 +65,7 @@ async def test_stopping_the_bot_while_its_worker_starts_stops_the_worker(api, tm
     assert not worker.ready
 
 
+@pytest.mark.slow
 async def test_the_worker_answers_exactly_as_the_bot_process_would():
     knowledge = load_knowledge(KNOWLEDGE_DIR)
     questions = [item["q"] for item in yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))]
@@ -75,6 +79,7 @@ async def test_the_worker_answers_exactly_as_the_bot_process_would():
     assert answers == [matcher.match(q) for q in questions]
 
 
+@pytest.mark.slow
 async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(api, tmp_path, caplog):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
         svc = app.bot_data
@@ -89,6 +94,7 @@ async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(
     assert "matching worker exited" in caplog.text
 
 
+@pytest.mark.slow
 async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tmp_path, monkeypatch):
     monkeypatch.setattr(matchworker, "ANSWER_TIMEOUT", 0.3)
     monkeypatch.setattr(matchworker, "WATCH_INTERVAL", 0.1)
@@ -101,7 +107,8 @@ async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tm
         assert not worker.ready
 
 
-async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # noqa: F811
+@pytest.mark.slow
+async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy),
                            BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         worker = app.bot_data.match_worker
@@ -117,6 +124,7 @@ async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):  # no
         assert worker._answers[(NEW_PHRASING + "!", None)].entry_id == "shelter"
 
 
+@pytest.mark.slow
 async def test_stopping_the_bot_stops_the_worker(api, tmp_path):
     async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on") as app:
         worker = app.bot_data.match_worker
@@ -145,10 +153,9 @@ def test_the_worker_setting_is_checked_and_auto_follows_the_cpus(monkeypatch, tm
     assert worker_wanted("auto", tmp_path / "missing")  # no cgroup file: the CPUs decide
 
 
+@pytest.mark.slow
 def test_a_killed_bot_leaves_no_worker_running(api_thread, tmp_path):
     """`kill -9` on the bot closes the worker's pipe: the worker exits by itself (no orphan matching away)."""
-    from tests.test_crash import start_bot
-
     bot = start_bot(api_thread, tmp_path / "data" / "bot.sqlite3")  # BOT_MATCH_WORKER unset: auto, two CPUs here
     try:
         api_thread.wait_for("setMyCommands", count=3)

@@ -75,6 +75,7 @@ def test_ambiguous_question_offers_two_or_three_choices(matcher):
     assert len(set(match.alternatives)) == len(match.alternatives)
 
 
+@pytest.mark.slow  # cross-validation: the classifier trained once per fold
 def test_phrasings_hidden_from_the_matcher_still_find_their_family(knowledge):
     """Cross-validation over the knowledge's own phrasings: generalisation, not memory."""
     report = cross_validate(knowledge, 5)

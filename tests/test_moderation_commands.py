@@ -4,10 +4,10 @@ import datetime as dt
 import sqlite3
 import time
 
-from tests.conftest import Chat, running_bot, send
-from tests.fake_bot_api import BOT_ID, BOT_USERNAME
+from tests.support.app import Chat, running_bot, send
+from tests.support.fake_bot_api import BOT_ID, BOT_USERNAME
 from bot.core.moderation.permissions import CHANNEL_BOT_ID
-from tests.moderation_support import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TELEGRAM, TROLL, Group, setup_group,
+from tests.support.moderation import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TELEGRAM, TROLL, Group, setup_group,
                                       texts)
 
 
@@ -130,11 +130,11 @@ async def test_telegram_refusals_are_explained_and_audited_as_failed(api, tmp_pa
     setup_group(api)
     g = group_with_troll()
     async with running_bot(api, tmp_path) as app:
-        api.refuse("banChatMember", 400, "Bad Request: user is an administrator of the chat")
+        api.fail_next("banChatMember", 400, "Bad Request: user is an administrator of the chat")
         await send(app, api, g.message(ADMIN, f"/ban {TROLL} spam"))
-        api.refuse("restrictChatMember", 429, "Too Many Requests: retry after 17", retry_after=17)
+        api.fail_next("restrictChatMember", 429, "Too Many Requests: retry after 17", retry_after=17)
         await send(app, api, g.message(ADMIN, f"/mute {TROLL} 1h"))
-        api.refuse("banChatMember", 400, "Bad Request: not enough rights to restrict/unrestrict chat member")
+        api.fail_next("banChatMember", 400, "Bad Request: not enough rights to restrict/unrestrict chat member")
         await send(app, api, g.message(ADMIN, f"/kick {TROLL}"))
         rows = await audit(app)
     said = texts(api, GROUP)
@@ -306,7 +306,7 @@ async def test_a_log_channel_the_bot_cannot_post_to_is_refused(api, tmp_path):
     g = group_with_troll()
     async with running_bot(api, tmp_path) as app:
         await send(app, api, g.message(ADMIN, "/settings"))  # the admin list is now cached
-        api.fail_next.append((400, "Bad Request: chat not found"))  # so the next call is the test post
+        api.fail_next("getChat", 400, "Bad Request: chat not found")
         await send(app, api, g.message(ADMIN, "/settings log @missing_channel"))
         assert (await app.bot_data.storage.mod_chat_settings(GROUP))[0] is None
     assert "Не могу писать в @missing_channel" in texts(api, GROUP)[-1]

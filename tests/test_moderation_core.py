@@ -266,6 +266,7 @@ def test_the_linear_telegram_pattern_finds_what_the_old_one_found(text):
     assert [m.span() for m in links._TELEGRAM.finditer(text)] == [m.span() for m in OLD_TELEGRAM.finditer(text)]
 
 
+@pytest.mark.slow
 def test_link_scanning_takes_linear_time_on_long_runs():
     """A 200,000-character run of each troublesome kind: linear matching takes milliseconds, the old
     quadratic pattern minutes. Run in a child process so a regression fails on the timeout, not by hanging."""

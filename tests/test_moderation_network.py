@@ -2,8 +2,8 @@
 
 import re
 
-from tests.conftest import Chat, running_bot, send
-from tests.moderation_support import ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TROLL, Group, setup_group, texts
+from tests.support.app import Chat, running_bot, send
+from tests.support.moderation import ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TROLL, Group, setup_group, texts
 
 OWNER_B = 1100
 THIRD_GROUP = -1001000000003

@@ -3,8 +3,8 @@
 import datetime as dt
 
 from bot.core.moderation.night import ALMATY
-from tests.conftest import running_bot, send
-from tests.moderation_support import ADMIN, GROUP, MEMBER, Group, setup_group, texts
+from tests.support.app import running_bot, send
+from tests.support.moderation import ADMIN, GROUP, MEMBER, Group, setup_group, texts
 
 NEWCOMER = 5005
 PHOTO = {"photo": [{"file_id": "AgAD", "file_unique_id": "uniq", "width": 90, "height": 90}]}
@@ -187,7 +187,7 @@ async def test_night_lock_refused_by_telegram_is_audited_and_retried_later(api, 
         clock = clock_at(app, at_almaty(1))
         await send(app, api, g.message(ADMIN, "/settings night lock"))
         night_job = app.job_queue.get_jobs_by_name("moderation-night")[0]
-        api.refuse("setChatPermissions", 400, "Bad Request: not enough rights to change chat permissions")
+        api.fail_next("setChatPermissions", 400, "Bad Request: not enough rights to change chat permissions")
         await night_job.run(app)
         await night_job.run(app)  # not hammering Telegram every minute
         clock[0] += dt.timedelta(minutes=31)

@@ -11,8 +11,9 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from bot import render
 from bot.core.html_check import telegram_html_problems
 from bot.network import BotRateLimiter, ChatOrderedProcessor
-from tests.conftest import Chat, running_bot, send
-from tests.fake_bot_api import FakeBotAPI, parse_html
+from tests.support.app import Chat, running_bot, send
+from tests.support.fake_bot_api import FakeBotAPI, parse_html
+from tests.support.process import ThreadedAPI, start_bot_process
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PTB 22 on RetryAfter's int seconds
 
@@ -62,7 +63,7 @@ async def test_failed_sends_are_retried_with_backoff_until_the_answer_goes_throu
 async def test_a_refusal_is_never_retried(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         limiter = limiter_of(app)
-        api.fail_next.append((400, "Bad Request: chat not found"))
+        api.fail_next("sendMessage", 400, "Bad Request: chat not found")
         await send(app, api, Chat().message("где получить иин"))
     assert limiter.retried == 0
     assert len(api.calls_to("sendMessage")) == 2  # the answer (refused), then the error reply
@@ -237,11 +238,10 @@ async def test_long_polling_waits_while_many_updates_are_in_flight():
     assert queue.in_flight == 2
 
 
+@pytest.mark.slow
 def test_a_bot_whose_api_is_gone_still_stops_promptly_on_sigterm(tmp_path):
     import signal
     import subprocess
-
-    from tests.conftest import ThreadedAPI, start_bot_process
 
     api_thread = ThreadedAPI()
     bot = start_bot_process(stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "bot.sqlite3")

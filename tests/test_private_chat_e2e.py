@@ -3,7 +3,7 @@
 import datetime as dt
 import sqlite3
 
-from tests.conftest import Chat, running_bot, send
+from tests.support.app import Chat, running_bot, send
 
 
 def buttons(call: dict) -> list[dict]:

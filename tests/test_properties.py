@@ -18,8 +18,8 @@ from bot.core.matcher import Matcher
 from bot.core.moderation.commands import parse_target_args
 from bot.core.moderation.durations import MAX_DURATION, MIN_DURATION, DurationError, looks_like_duration, parse_duration, split_duration
 from bot.core.split import split_html, visible_units
-from tests.conftest import KNOWLEDGE_DIR
-from tests.fake_bot_api import parse_html
+from tests.support import KNOWLEDGE_DIR
+from tests.support.fake_bot_api import parse_html
 
 OUTCOMES = {"answer", "clarify", "none", "smalltalk"}
 EMOJI = "😀🙏🇰🇿👍🏽❤️‍🔥👨‍👩‍👧"

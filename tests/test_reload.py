@@ -2,46 +2,21 @@
 seconds; a broken one is reported to the moderator as file:line and users keep the last good version."""
 
 import asyncio
-import shutil
 import time
 
 import pytest
 
 from bot.core.knowledge import load_knowledge
 from bot.handlers import admin
-from tests.conftest import KNOWLEDGE_DIR, Chat, running_bot, send
-from tests.fake_bot_api import parse_html
-from tests.insights_support import started
-from tests.moderation_support import MEMBER, Group, setup_group
-from tests.test_validate import edit, line_of
+from tests.support.app import Chat, running_bot, send
+from tests.support.knowledge_files import alias_bomb, edit, line_of
+from tests.support.moderation import MEMBER, Group, setup_group
+from tests.support.reload import MODERATOR, reload, replies_to, wait_until
 
-MODERATOR = 9001
+pytestmark = pytest.mark.slow  # each reload loads the knowledge and trains the classifier again
+
 OLD_HEADLINE = "В ЦОНе (центре обслуживания населения) по месту вашего пребывания — лично."
 NEW_HEADLINE = "В ЦОНе (центре обслуживания населения) там, где вы живёте, — лично."
-
-
-@pytest.fixture
-def knowledge(tmp_path):
-    target = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE_DIR, target)
-    return target
-
-
-def replies_to(api, chat_id: int) -> list[str]:
-    return [parse_html(str(c["text"]))[1] for c in api.calls_to("sendMessage") if int(c["chat_id"]) == chat_id]
-
-
-async def reload(app, api, language: str = "en") -> str:
-    """/reload from the moderator; its report comes from a task beside the update loop, so wait for it."""
-    before = len(replies_to(api, MODERATOR))
-    async with started(app):
-        await send(app, api, Chat(user_id=MODERATOR, language_code=language).message("/reload"))
-        await wait_until(lambda: _said_to_moderator_more_than(api, before))
-    return replies_to(api, MODERATOR)[-1]
-
-
-async def _said_to_moderator_more_than(api, count: int) -> bool:
-    return len(replies_to(api, MODERATOR)) > count
 
 
 async def ask_iin(app, api) -> str:
@@ -49,18 +24,18 @@ async def ask_iin(app, api) -> str:
     return replies_to(api, 4242)[-1]
 
 
-async def test_reload_makes_a_good_edit_live_and_says_what_changed(api, tmp_path, knowledge):
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+async def test_reload_makes_a_good_edit_live_and_says_what_changed(api, tmp_path, knowledge_copy):
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         assert OLD_HEADLINE in await ask_iin(app, api)
-        edit(knowledge / "faq/iin/iin-where.yaml", OLD_HEADLINE, NEW_HEADLINE)
+        edit(knowledge_copy / "faq/iin/iin-where.yaml", OLD_HEADLINE, NEW_HEADLINE)
         report = await reload(app, api)
         assert NEW_HEADLINE in await ask_iin(app, api)
-    assert report.splitlines()[:2] == [f"✅ Knowledge reloaded: {len(load_knowledge(knowledge).entries)} entries.", "Changed: iin-where"]
+    assert report.splitlines()[:2] == [f"✅ Knowledge reloaded: {len(load_knowledge(knowledge_copy).entries)} entries.", "Changed: iin-where"]
 
 
-async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_last_good_knowledge(api, tmp_path, knowledge):
-    path = knowledge / "faq/iin/iin-where.yaml"
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_last_good_knowledge(api, tmp_path, knowledge_copy):
+    path = knowledge_copy / "faq/iin/iin-where.yaml"
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         edit(path, OLD_HEADLINE, NEW_HEADLINE)
         edit(path, "family: iin", "family: iin: papers")
         failed = await reload(app, api)
@@ -73,11 +48,11 @@ async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_l
     assert fixed.startswith("✅ Knowledge reloaded")
 
 
-async def test_reload_applies_the_blocked_words_and_refuses_a_broken_list(api, tmp_path, knowledge):
-    words = knowledge / "blocked_words.yaml"
+async def test_reload_applies_the_blocked_words_and_refuses_a_broken_list(api, tmp_path, knowledge_copy):
+    words = knowledge_copy / "blocked_words.yaml"
     setup_group(api)
     group = Group()
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         first = group.raw(MEMBER, "тут один спамслово пишет")
         await send(app, api, {"message": first})
         edit(words, "ru:\n", "ru:\n  - спамслово\n")
@@ -93,17 +68,10 @@ async def test_reload_applies_the_blocked_words_and_refuses_a_broken_list(api, t
     assert f"knowledge/blocked_words.yaml:{line_of(words, 'ново*слово')}: ru: 'ново*слово': '*' is allowed once" in refused
 
 
-async def wait_until(condition, timeout: float = 60.0) -> None:  # a reload retrains the classifier: seconds on a busy machine
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.1)
-
-
-async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_one(api, tmp_path, knowledge, monkeypatch):
+async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_one(api, tmp_path, knowledge_copy, monkeypatch):
     monkeypatch.setattr(admin, "WATCH_INTERVAL", 0.2)
-    path = knowledge / "faq/iin/iin-where.yaml"
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR),
+    path = knowledge_copy / "faq/iin/iin-where.yaml"
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR),
                            BOT_WATCH_KNOWLEDGE="1") as app:
         await app.start()  # the job queue runs, as under run_polling
         try:
@@ -131,25 +99,24 @@ async def _said_to_moderator(api, mark: str) -> bool:
     return any(mark in text for text in replies_to(api, MODERATOR))
 
 
-async def test_a_flood_of_problems_still_reaches_the_moderator_in_one_message(api, tmp_path, knowledge):
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
-        for path in (knowledge / "faq").rglob("*.yaml"):
+async def test_a_flood_of_problems_still_reaches_the_moderator_in_one_message(api, tmp_path, knowledge_copy):
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+        for path in (knowledge_copy / "faq").rglob("*.yaml"):
             edit(path, "reviewed:", "".join(f"unexpected_field_number_{i}: 1\n" for i in range(10)) + "reviewed:")
         await reload(app, api)
     (report,) = replies_to(api, MODERATOR)  # the fake API refuses anything over Telegram's 4,096 characters
     shown = [line for line in report.splitlines() if ": entry: unknown field" in line]
-    total = 10 * len(list((knowledge / "faq").rglob("*.yaml")))
+    total = 10 * len(list((knowledge_copy / "faq").rglob("*.yaml")))
     assert 10 <= len(shown) < total
     assert report.splitlines()[-1] == f"…and {total - len(shown)} more."
 
 
-async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_change(api, tmp_path, knowledge, monkeypatch):
+async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_change(api, tmp_path, knowledge_copy, monkeypatch):
     """Whatever makes the build fail (a refused file, or the build itself raising, as memory running out
     does), the watcher tells the moderators once, off the event loop, and tries again only after the next edit."""
     import threading
 
     from bot import reload as reload_module
-    from tests.test_validate import alias_bomb
 
     monkeypatch.setattr(admin, "WATCH_INTERVAL", 0.2)
     builds, on_loop, real_build = [], [], reload_module._build
@@ -160,9 +127,9 @@ async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_
             raise MemoryError()
         return real_build(directory, today)
     monkeypatch.setattr(reload_module, "_build", build)
-    path = knowledge / "faq/iin/iin-where.yaml"
+    path = knowledge_copy / "faq/iin/iin-where.yaml"
     original = path.read_text(encoding="utf-8")
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR),
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR),
                            BOT_WATCH_KNOWLEDGE="1") as app:
         await app.start()
         try:
@@ -183,13 +150,13 @@ async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_
     assert on_loop and not any(on_loop)  # never on the event loop's thread
 
 
-async def test_a_build_that_raises_is_reported_to_the_moderator_on_reload(api, tmp_path, knowledge, monkeypatch):
+async def test_a_build_that_raises_is_reported_to_the_moderator_on_reload(api, tmp_path, knowledge_copy, monkeypatch):
     from bot import reload as reload_module
 
     def build(directory, today):
         raise MemoryError()
     monkeypatch.setattr(reload_module, "_build", build)
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
         report = await reload(app, api)
         assert OLD_HEADLINE in await ask_iin(app, api)
     assert report.splitlines()[0].startswith("❌ Not reloaded: users still get the previous version.")

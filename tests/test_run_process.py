@@ -1,12 +1,17 @@
 """`python -m bot run` as its own process, as the Bot API emulator starts it: BOT_TOKEN + BOT_API_BASE_URL, long polling."""
 
 import signal
+import sqlite3
 import subprocess
 import time
-import sqlite3
 
-from tests.conftest import Chat, start_bot_process
-from tests.fake_bot_api import TOKEN
+import pytest
+
+from tests.support.app import Chat
+from tests.support.fake_bot_api import TOKEN
+from tests.support.process import start_bot_process
+
+pytestmark = pytest.mark.slow  # the bot as its own process
 
 
 def test_the_bot_process_answers_over_long_polling_and_flushes_its_log_on_sigterm(api_thread, tmp_path):

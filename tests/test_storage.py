@@ -7,6 +7,7 @@ import pytest
 
 from bot.querylog import QueryLog
 from bot.storage import SCHEMA_VERSION, QueryRecord, Storage, StorageError, UserKeys, utcnow
+from tests.support.storage import Failing
 
 
 def record(ref: str, question: str = "где получить иин") -> QueryRecord:
@@ -196,8 +197,6 @@ async def test_a_lone_surrogate_is_stored_replaced_and_the_writer_goes_on(tmp_pa
 
 
 async def test_a_lone_surrogate_in_rows_kept_at_exit_neither_raises_nor_loses_them(tmp_path):
-    from tests.test_resilience import Failing
-
     spill = tmp_path / "query-log.pending.jsonl"
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     log = QueryLog(Failing(storage), retry_seconds=0.02, spill_path=spill, close_timeout=0.2)

@@ -9,20 +9,8 @@ import yaml
 
 from bot.cli import main
 from bot.core.html_check import visible_length
-from tests.conftest import KNOWLEDGE_DIR
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str, after: str | None = None) -> int:
-    """The 1-based line of the first `needle` (after the first `after`, when given)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
-    return next(i for i, line in enumerate(lines[start:], start + 1) if needle in line)
+from tests.support import KNOWLEDGE_DIR
+from tests.support.knowledge_files import alias_bomb, append_top_level, edit, line_of
 
 
 def drop_block(path: Path, start: str, end: str) -> None:
@@ -134,13 +122,6 @@ def validate(directory: Path, capsys, *extra: str) -> tuple[int, list[str]]:
     return code, capsys.readouterr().out.splitlines()
 
 
-@pytest.fixture
-def knowledge_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE_DIR, target)
-    return target
-
-
 @pytest.mark.parametrize("case", ERRORS, ids=lambda case: case.__name__)
 def test_each_kind_of_error_is_reported_at_its_line_and_exits_1(case, knowledge_copy, capsys):
     expected = case(knowledge_copy)
@@ -220,23 +201,6 @@ def test_a_recursive_schema_still_checks_its_file(knowledge_copy):
 
 EVERY_FILE = ["topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml", "offtopic.yaml", "blocked_words.yaml",
               "faq/iin/iin.yaml"]
-
-
-def append_top_level(path: Path, key: str, value: str) -> int:
-    """Add `key: value` at the top level of a mapping file (a `- ` item of a list file); returns its line."""
-    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n"
-    is_list = yaml.safe_load(text).__class__ is list
-    addition = f"- {{{key}: {value}}}\n" if is_list else f"{key}: {value}\n"
-    path.write_text(text + addition, encoding="utf-8")
-    return len(text.splitlines()) + 1
-
-
-def alias_bomb(path: Path) -> int:
-    """A small "billion laughs": each level lists the previous one six times (6**6 items once expanded)."""
-    first = append_top_level(path, "lol0", "&l0 [lol, lol, lol, lol, lol, lol]")
-    for level in range(1, 7):
-        append_top_level(path, f"lol{level}", f"&l{level} [" + ", ".join([f"*l{level - 1}"] * 6) + "]")
-    return first
 
 
 def lone_alias(path: Path) -> int:

@@ -11,8 +11,14 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.conftest import ROOT, Chat, bot_env, start_bot_process
-from tests.fake_bot_api import TOKEN
+import pytest
+
+from tests.support import ROOT
+from tests.support.app import Chat
+from tests.support.fake_bot_api import TOKEN
+from tests.support.process import bot_env, start_bot_process
+
+pytestmark = pytest.mark.slow  # the bot as its own process
 
 SECRET = "s3cret-token_for-the-webhook"
 PATH = "telegram-hook"

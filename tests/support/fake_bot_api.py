@@ -64,7 +64,6 @@ class FakeBotAPI:
     port: int = 0
     calls: list[Call] = field(default_factory=list)
     updates: list[dict] = field(default_factory=list)
-    fail_next: list[tuple[int, str]] = field(default_factory=list)
 
     def __post_init__(self):
         self._message_ids = itertools.count(1000)
@@ -140,9 +139,8 @@ class FakeBotAPI:
             self.calls.append(call)
         if (injected := await self._injected(method)) is not None:
             return injected
-        if self.fail_next and method != "getUpdates":
-            code, description = self.fail_next.pop(0)
-            return self._error(code, description)
+        if (refused := self._refusal(method)) is not None:
+            return refused
         handler = getattr(self, f"_api_{method}", None)
         if handler is not None:
             return await handler(params)
@@ -250,7 +248,7 @@ class FakeBotAPI:
 
     @property
     def refusals(self) -> dict:
-        """method -> [(code, description, retry_after)] answered (once each) before the method acts."""
+        """method -> [(code, description, retry_after)] answered (once each) instead of the method (fail_next)."""
         return self.__dict__.setdefault("_refusals", {})
 
     def add_group(self, chat_id: int, *, title: str = "Relocation chat", owner: int | None = None,
@@ -290,7 +288,9 @@ class FakeBotAPI:
     def status(self, chat_id: int, user_id: int) -> str:
         return self.groups[chat_id]["members"].get(user_id, {"status": "left"})["status"]
 
-    def refuse(self, method: str, code: int, description: str, retry_after: int | None = None) -> None:
+    def fail_next(self, method: str, code: int, description: str, retry_after: int | None = None) -> None:
+        """The next call of `method` (only that method: the bot's own calls in the background go through) is
+        answered with Telegram's error `code` and `description` instead of acting."""
         self.refusals.setdefault(method, []).append((code, description, retry_after))
 
     def _refusal(self, method: str):
@@ -354,8 +354,6 @@ class FakeBotAPI:
                                                  "gifts_from_channels": False}})
 
     async def _api_getChatAdministrators(self, params):
-        if (refused := self._refusal("getChatAdministrators")) is not None:
-            return refused
         group = self._group(params)
         if group is None:
             return self._error(400, "Bad Request: chat not found")
@@ -363,8 +361,6 @@ class FakeBotAPI:
                          if m["status"] in ("creator", "administrator")])
 
     async def _api_getChatMember(self, params):
-        if (refused := self._refusal("getChatMember")) is not None:
-            return refused
         group = self._group(params)
         if group is None:
             return self._error(400, "Bad Request: chat not found")
@@ -384,8 +380,6 @@ class FakeBotAPI:
         return None
 
     async def _api_banChatMember(self, params):
-        if (refused := self._refusal("banChatMember")) is not None:
-            return refused
         if (missing := self._no_group(params)) is not None:
             return missing
         group = self._group(params)
@@ -397,8 +391,6 @@ class FakeBotAPI:
         return self._ok(True)
 
     async def _api_unbanChatMember(self, params):
-        if (refused := self._refusal("unbanChatMember")) is not None:
-            return refused
         if (missing := self._no_group(params)) is not None:
             return missing
         group = self._group(params)
@@ -413,8 +405,6 @@ class FakeBotAPI:
         return self._ok(True)
 
     async def _api_restrictChatMember(self, params):
-        if (refused := self._refusal("restrictChatMember")) is not None:
-            return refused
         if (missing := self._no_group(params)) is not None:
             return missing
         group = self._group(params)
@@ -434,8 +424,6 @@ class FakeBotAPI:
         return self._ok(True)
 
     async def _api_setChatPermissions(self, params):
-        if (refused := self._refusal("setChatPermissions")) is not None:
-            return refused
         if (missing := self._no_group(params)) is not None:
             return missing
         group = self._group(params)
@@ -464,8 +452,6 @@ class FakeBotAPI:
         return None
 
     async def _api_deleteMessage(self, params):
-        if (refused := self._refusal("deleteMessage")) is not None:
-            return refused
         group = self._group(params)
         if group is None:
             return self._ok(True)
@@ -473,8 +459,6 @@ class FakeBotAPI:
         return self._error(400, problem) if problem else self._ok(True)
 
     async def _api_deleteMessages(self, params):
-        if (refused := self._refusal("deleteMessages")) is not None:
-            return refused
         if (missing := self._no_group(params)) is not None:
             return missing
         group = self._group(params)

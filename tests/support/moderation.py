@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from tests.fake_bot_api import BOT_ID, FakeBotAPI
+from tests.support.fake_bot_api import BOT_ID, FakeBotAPI, parse_html
 
 GROUP = -1001000000001
 OTHER_GROUP = -1001000000002
@@ -72,8 +72,6 @@ class Group:
 
 def texts(api: FakeBotAPI, chat_id: int | None = None) -> list[str]:
     """What the bot said, as people read it (HTML tags removed by the fake API)."""
-    from tests.fake_bot_api import parse_html
-
     said = []
     for params in api.calls_to("sendMessage"):
         if chat_id is None or str(params["chat_id"]) == str(chat_id):

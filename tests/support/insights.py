@@ -10,7 +10,6 @@ import datetime as dt
 import secrets
 import struct
 import zlib
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.core.moderation.night import ALMATY
@@ -74,17 +73,6 @@ async def seeded_database(path: Path, now: dt.datetime) -> Path:
     finally:
         await storage.close()
     return path
-
-
-@asynccontextmanager
-async def started(application):
-    """The application running as under run_polling (job queue on, tasks tracked and awaited on stop),
-    for the moderators' commands, which make their reports in tasks beside the update loop."""
-    await application.start()
-    try:
-        yield application
-    finally:
-        await application.stop()
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int]]]]:

@@ -9,7 +9,10 @@ import pytest
 
 from bot.querylog import QueryLog
 from bot.storage import QueryRecord, Storage, utcnow
-from tests.conftest import Chat, running_bot, send
+from tests.support import ROOT
+from tests.support.app import Chat, running_bot, send
+from tests.support.process import bot_env, start_bot_process
+from tests.support.storage import Failing
 
 QUESTIONS = ["где получить иин", "как открыть счет в банке", "сколько можно находиться без визы",
              "где снять квартиру в алматы", "как найти работу"]
@@ -82,23 +85,6 @@ async def test_answering_goes_on_while_the_database_fails_and_the_log_catches_up
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-class Failing:
-    """A storage that fails until `healthy` is set."""
-
-    def __init__(self, storage):
-        self.storage, self.healthy = storage, False
-
-    async def add_queries(self, records):
-        if not self.healthy:
-            raise sqlite3.OperationalError("database or disk is full")
-        await self.storage.add_queries(records)
-
-    async def set_feedback(self, ref, helpful):
-        if not self.healthy:
-            raise sqlite3.OperationalError("database or disk is full")
-        return await self.storage.set_feedback(ref, helpful)
-
-
 async def test_the_buffer_has_a_bound_and_refuses_rather_than_forgets(tmp_path):
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     failing = Failing(storage)
@@ -151,6 +137,7 @@ async def test_the_bot_stops_cleanly_with_a_broken_database_and_loses_nothing_it
     assert rows(db) == 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("last_exit", ["clean", "killed"])
 def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, tmp_path, last_exit):
     """A restart on a read-only data folder (a volume mounted :ro, a wrong owner): no answering with a log that
@@ -161,8 +148,6 @@ def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, t
     import stat
     import subprocess
     import sys
-
-    from tests.conftest import ROOT, bot_env, start_bot_process
 
     data = tmp_path / "data"
     first = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=data / "bot.sqlite3")
