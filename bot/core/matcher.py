@@ -479,6 +479,7 @@ class Matcher:
         kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
         language = self._language(text, kind)
         # the previous question is read too, and its family favoured; the entry still comes from the message
+        answered = context if context and context not in (e for e, _, _ in ranking) else None  # the message asks on
         if context:
             previous = self.knowledge.entries[context].text(language).question
             parts = [*parts, (previous, CONTEXT_WEIGHT)]
@@ -496,7 +497,7 @@ class Matcher:
         top_lexical = ranking[0][1] if ranking else 0.0
         if family == OFFTOPIC or top_lexical < t.evidence or probability < t.clarify:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
-        entry = self._best_in_family(ranking, family)
+        entry = self._best_in_family(ranking, family, answered)
         if probability >= t.answer and entry is not None:
             others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
             return Match(question, "answer", entry, score, others, language, ranking=self._short(ranking),
@@ -525,10 +526,12 @@ class Matcher:
                 shift[place] = LEXICAL_WEIGHT * score / 10.0
         return shift
 
-    def _best_in_family(self, ranking: list[tuple[str, float, str]], family: str) -> str | None:
-        """The family's entry the lexical ranking puts first, else the family's overview."""
-        found = next((e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family), None)
-        return found or (family if family in self.knowledge.entries else None)
+    def _best_in_family(self, ranking: list[tuple[str, float, str]], family: str, answered: str | None = None) -> str | None:
+        """The family's entry the lexical ranking puts first, else the family's overview. `answered`: the entry a
+        follow-up follows, which the asker has already read: another one is chosen when the ranking has one."""
+        found = next((e for e, _, _ in ranking if e not in (OFFTOPIC, answered) and self._family_of(e) == family), None)
+        overview = family if family in self.knowledge.entries and family != answered else None
+        return found or overview or (answered if answered and self._family_of(answered) == family else None)
 
     def _family_of(self, entry_id: str) -> str:
         return self.knowledge.entries[entry_id].family
