@@ -26,8 +26,9 @@ COMMANDS = ("start", "help", "topics", "ask", "lang", "privacy", "forgetme")
 QUERY_LOG_LINGER = 0.25  # seconds the query-log writer gathers rows before one transaction (a kill loses at most that)
 
 
-def build_application(config: Config, knowledge: Knowledge, matcher: Matcher | None = None,
-                      words: BlockedWords | None = None) -> Application:
+def build_application(
+    config: Config, knowledge: Knowledge, matcher: Matcher | None = None, words: BlockedWords | None = None
+) -> Application:
     """The bot's Application; `matcher` and `words`: already built for this knowledge folder (else built here)."""
     builder = (
         Application.builder()
@@ -41,11 +42,13 @@ def build_application(config: Config, knowledge: Knowledge, matcher: Matcher | N
         builder = builder.base_url(config.api_base_url)
     if config.api_base_file_url:
         builder = builder.base_file_url(config.api_base_file_url)
-    builder = network.configure(builder, rate_limit=config.rate_limit, concurrency=config.concurrent_updates,
-                                timeout=config.api_timeout)
+    builder = network.configure(
+        builder, rate_limit=config.rate_limit, concurrency=config.concurrent_updates, timeout=config.api_timeout
+    )
     application = builder.build()
-    application.bot_data.setup(config, knowledge, matcher or Matcher(knowledge),
-                               words if words is not None else load_words(config))
+    application.bot_data.setup(
+        config, knowledge, matcher or Matcher(knowledge), words if words is not None else load_words(config)
+    )
     # the order of the groups is bot.handlers.registry's; within one group the first registered that matches runs
     questions.register(application)
     moderation.register(application)
@@ -71,7 +74,9 @@ def load_words(config: Config) -> BlockedWords:
 async def _post_init(application: Application) -> None:
     svc = application.bot_data
     svc.storage = await Storage.open(svc.config.db_path)
-    svc.query_log = QueryLog(svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl", linger=QUERY_LOG_LINGER)
+    svc.query_log = QueryLog(
+        svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl", linger=QUERY_LOG_LINGER
+    )
     svc.query_log.start()
     if worker_wanted(svc.config.match_worker):
         svc.match_worker = MatchWorker()

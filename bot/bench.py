@@ -54,6 +54,7 @@ FLOORS = {"p99_1000": 1.0, "p99_10000": 5.0, "e2e_ratio": 0.8, "e2e_telegram": 1
 
 # --- helpers -----------------------------------------------------------------------------------
 
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -70,8 +71,10 @@ def _machine() -> str:
         pass
     import telegram
 
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"python-telegram-bot {telegram.__version__}, {platform.system()} {platform.release()}")
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"python-telegram-bot {telegram.__version__}, {platform.system()} {platform.release()}"
+    )
 
 
 def _questions(base: Knowledge) -> list[str]:
@@ -85,11 +88,13 @@ def _questions(base: Knowledge) -> list[str]:
 
 
 def _base(args) -> Knowledge:
-    return load_knowledge(Path(getattr(args, "knowledge", None) or os.environ.get("BOT_KNOWLEDGE_DIR")
-                               or DEFAULT_KNOWLEDGE_DIR))
+    return load_knowledge(
+        Path(getattr(args, "knowledge", None) or os.environ.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
+    )
 
 
 # --- matcher -----------------------------------------------------------------------------------
+
 
 def bench_matcher(base: Knowledge, size: int, questions: list[str], baseline_questions: int) -> dict:
     knowledge = synthetic_knowledge(base, size)
@@ -111,8 +116,9 @@ def bench_matcher(base: Knowledge, size: int, questions: list[str], baseline_que
         latencies.append((time.perf_counter_ns() - started) / 1e6)
     right = sum(matcher.match(q).entry_id == expected for q, expected in targeted)
 
-    phrasings = [normalise(p) for e in knowledge.entries.values() for t in e.texts.values()
-                 for p in (t.question, *t.phrasings)]
+    phrasings = [
+        normalise(p) for e in knowledge.entries.values() for t in e.texts.values() for p in (t.question, *t.phrasings)
+    ]
     sample = random.Random(3).sample(asked, min(baseline_questions, len(asked)))
     plain = []
     for question in sample:
@@ -121,14 +127,23 @@ def bench_matcher(base: Knowledge, size: int, questions: list[str], baseline_que
         process.extractOne(query, phrasings)
         plain.append((time.perf_counter_ns() - started) / 1e6)
     return {
-        "entries": size, "phrasings": len(phrasings), "load_s": load,
-        "p50_ms": statistics.median(latencies), "p99_ms": _percentile(latencies, 0.99), "max_ms": max(latencies),
-        "questions": len(asked), "targeted_right": right, "targeted": len(targeted),
-        "plain_p50_ms": statistics.median(plain), "plain_p99_ms": _percentile(plain, 0.99), "plain_questions": len(sample),
+        "entries": size,
+        "phrasings": len(phrasings),
+        "load_s": load,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": _percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+        "questions": len(asked),
+        "targeted_right": right,
+        "targeted": len(targeted),
+        "plain_p50_ms": statistics.median(plain),
+        "plain_p99_ms": _percentile(plain, 0.99),
+        "plain_questions": len(sample),
     }
 
 
 # --- query log ---------------------------------------------------------------------------------
+
 
 async def _log_rate(records: int) -> float:
     from bot.querylog import QueryLog
@@ -141,7 +156,9 @@ async def _log_rate(records: int) -> float:
         now = utcnow()
         started = time.perf_counter()
         for i in range(records):
-            log.add(QueryRecord(f"b{i:08d}", now, "ru", "private", "k" * 32, f"вопрос номер {i}", "iin", 42.0, "answer"))
+            log.add(
+                QueryRecord(f"b{i:08d}", now, "ru", "private", "k" * 32, f"вопрос номер {i}", "iin", 42.0, "answer")
+            )
         await log.close()
         elapsed = time.perf_counter() - started
         written = len(await storage.queries(limit=records + 1))
@@ -152,6 +169,7 @@ async def _log_rate(records: int) -> float:
 
 
 # --- memory and start-up (fresh processes) -----------------------------------------------------
+
 
 def _peak_rss_mb() -> float:
     """This process's peak RSS (VmHWM: unlike ru_maxrss it does not carry over the parent's across exec)."""
@@ -178,7 +196,9 @@ def _memory_child(size: int, knowledge_dir: str | None) -> None:
 
 
 def bench_memory(size: int, knowledge_dir: str | None) -> dict:
-    command = [sys.executable, "-m", "bot.bench", "--memory-child", str(size)] + ([knowledge_dir] if knowledge_dir else [])
+    command = [sys.executable, "-m", "bot.bench", "--memory-child", str(size)] + (
+        [knowledge_dir] if knowledge_dir else []
+    )
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
     return {"entries": size, **json.loads(done.stdout.strip().splitlines()[-1])}
 
@@ -187,8 +207,9 @@ class _Fake:
     """bot/benchapi.py in its own process."""
 
     def __init__(self):
-        self.process = subprocess.Popen([sys.executable, "-m", "bot.benchapi"], stdout=subprocess.PIPE, text=True,
-                                        cwd=PROJECT_ROOT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.benchapi"], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT
+        )
         self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
 
     def control(self, path: str, data=None) -> dict:
@@ -208,12 +229,20 @@ def bench_startup(knowledge_dir: str | None) -> dict:
     try:
         with tempfile.TemporaryDirectory() as folder:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-            env.update({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": fake.url + "/bot", "BOT_DB_PATH": f"{folder}/bot.sqlite3"})
+            env.update(
+                {"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": fake.url + "/bot", "BOT_DB_PATH": f"{folder}/bot.sqlite3"}
+            )
             if knowledge_dir:
                 env["BOT_KNOWLEDGE_DIR"] = knowledge_dir
             started = time.monotonic()
-            bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             deadline = started + 60
             first_poll = 0.0
             while not first_poll and time.monotonic() < deadline and bot.poll() is None:
@@ -232,6 +261,7 @@ def bench_startup(knowledge_dir: str | None) -> dict:
 
 # --- end to end ---------------------------------------------------------------------------------
 
+
 def _updates(questions: list[str], count: int, users: int = 200, unique: bool = True) -> list[dict]:
     """`count` private messages from `users` users in turns: every text different (a typo here and there,
     so that nothing is answered from memory) or, with unique=False, the questions asked over and over."""
@@ -243,10 +273,17 @@ def _updates(questions: list[str], count: int, users: int = 200, unique: bool = 
         while unique and text in seen:
             text = typo(rng, questions[rng.randrange(len(questions))]) + rng.choice(("", "?", " пожалуйста", "!"))
         seen.add(text)
-        out.append({"message": {"message_id": i + 1, "date": int(time.time()),
-                                "chat": {"id": user, "type": "private"},
-                                "from": {"id": user, "is_bot": False, "first_name": "U", "language_code": "ru"},
-                                "text": text}})
+        out.append(
+            {
+                "message": {
+                    "message_id": i + 1,
+                    "date": int(time.time()),
+                    "chat": {"id": user, "type": "private"},
+                    "from": {"id": user, "is_bot": False, "first_name": "U", "language_code": "ru"},
+                    "text": text,
+                }
+            }
+        )
     return out
 
 
@@ -278,8 +315,9 @@ def _echo_application(fake: _Fake, concurrency: int):
     async def echo(update, context):
         await update.effective_message.reply_text(update.effective_message.text)
 
-    builder = network.configure(Application.builder().token(TOKEN).base_url(fake.url + "/bot"),
-                                rate_limit=False, concurrency=concurrency)
+    builder = network.configure(
+        Application.builder().token(TOKEN).base_url(fake.url + "/bot"), rate_limit=False, concurrency=concurrency
+    )
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     return application
@@ -294,12 +332,18 @@ def bench_e2e(base_dir: str | None, questions: list[str], count: int, rounds: in
     try:
         for _ in range(rounds):
             with tempfile.TemporaryDirectory() as folder:
-                env = {"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": fake.url + "/bot", "BOT_DB_PATH": f"{folder}/bot.sqlite3",
-                       "BOT_RATE_LIMIT": "0"}
+                env = {
+                    "BOT_TOKEN": TOKEN,
+                    "BOT_API_BASE_URL": fake.url + "/bot",
+                    "BOT_DB_PATH": f"{folder}/bot.sqlite3",
+                    "BOT_RATE_LIMIT": "0",
+                }
                 if base_dir:
                     env["BOT_KNOWLEDGE_DIR"] = base_dir
                 config = load_config(env)
-                echo_rates.append(asyncio.run(_drive(_echo_application(fake, config.concurrent_updates), fake, updates)))
+                echo_rates.append(
+                    asyncio.run(_drive(_echo_application(fake, config.concurrent_updates), fake, updates))
+                )
                 application = build_application(config, load_knowledge(config.knowledge_dir))
                 settle_memory()  # as `python -m bot run` does
                 bot_rates.append(asyncio.run(_drive(application, fake, updates)))
@@ -308,14 +352,23 @@ def bench_e2e(base_dir: str | None, questions: list[str], count: int, rounds: in
     finally:
         fake.close()
     ratios = [b / e for b, e in zip(bot_rates, echo_rates)]
-    return {"updates": count, "rounds": rounds, "unique": unique, "distinct": len({u["message"]["text"] for u in updates}),
-            "echo_ups": statistics.median(echo_rates),
-            "bot_ups": statistics.median(bot_rates), "ratio": statistics.median(ratios),
-            "telegram_multiple": statistics.median(bot_rates) / TELEGRAM_RATE, "logged": logged,
-            "echo_all": echo_rates, "bot_all": bot_rates}
+    return {
+        "updates": count,
+        "rounds": rounds,
+        "unique": unique,
+        "distinct": len({u["message"]["text"] for u in updates}),
+        "echo_ups": statistics.median(echo_rates),
+        "bot_ups": statistics.median(bot_rates),
+        "ratio": statistics.median(ratios),
+        "telegram_multiple": statistics.median(bot_rates) / TELEGRAM_RATE,
+        "logged": logged,
+        "echo_all": echo_rates,
+        "bot_all": bot_rates,
+    }
 
 
 # --- report --------------------------------------------------------------------------------------
+
 
 def _ok(value: float, floor: float, higher: bool) -> str:
     met = value >= floor if higher else value <= floor
@@ -325,33 +378,62 @@ def _ok(value: float, floor: float, higher: bool) -> str:
 def report(results: dict, command: str) -> str:
     lines = [f"Measured {results['date']} on {results['machine']}, with `{command}`.", ""]
     if "matcher" in results:
-        lines += ["| matcher | phrasings | build | p50 / question | p99 / question | plain extractOne p50 / p99 | ratio p50 / p99 | generated entries found |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "| matcher | phrasings | build | p50 / question | p99 / question | plain extractOne p50 / p99 | ratio p50 / p99 | generated entries found |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for m in results["matcher"]:
             floor = {1000: FLOORS["p99_1000"], 10000: FLOORS["p99_10000"]}.get(m["entries"])
-            p99 = f"{m['p99_ms']:.2f} ms" + (f" (floor {floor:g} ms: {_ok(m['p99_ms'], floor, False)})" if floor else "")
+            p99 = f"{m['p99_ms']:.2f} ms" + (
+                f" (floor {floor:g} ms: {_ok(m['p99_ms'], floor, False)})" if floor else ""
+            )
             lines.append(
                 f"| {m['entries']:,} entries | {m['phrasings']:,} | {m['load_s']:.2f} s | {m['p50_ms']:.2f} ms | {p99} "
                 f"| {m['plain_p50_ms']:.1f} / {m['plain_p99_ms']:.1f} ms ({m['plain_questions']} questions) "
                 f"| {m['p50_ms'] / m['plain_p50_ms']:.3f} / {m['p99_ms'] / m['plain_p99_ms']:.3f} "
-                f"| {m['targeted_right']}/{m['targeted']} |")
+                f"| {m['targeted_right']}/{m['targeted']} |"
+            )
         lines.append("")
     rows = []
     for e in results.get("e2e", []):
-        what = ("every text different" if e["unique"] else f"{e['distinct']} questions asked over and over")
+        what = "every text different" if e["unique"] else f"{e['distinct']} questions asked over and over"
         rows += [
-            (f"end to end, updates/s ({what})", f"bot {e['bot_ups']:.0f}, echo bot {e['echo_ups']:.0f} (median of {e['rounds']} alternating runs of {e['updates']:,} updates from 200 users)"),
-            (f"bot / echo bot ({what})", f"{e['ratio']:.2f} (floor {FLOORS['e2e_ratio']}: {_ok(e['ratio'], FLOORS['e2e_ratio'], True)})"),
-            (f"bot / Telegram's 30 messages/s ({what})", f"{e['telegram_multiple']:.1f}x (floor {FLOORS['e2e_telegram']:g}x: {_ok(e['telegram_multiple'], FLOORS['e2e_telegram'], True)})"),
-            (f"query-log rows per bot run ({what})", ", ".join(str(n) for n in e["logged"]) + f" (of {e['updates']:,} each)"),
+            (
+                f"end to end, updates/s ({what})",
+                f"bot {e['bot_ups']:.0f}, echo bot {e['echo_ups']:.0f} (median of {e['rounds']} alternating runs of {e['updates']:,} updates from 200 users)",
+            ),
+            (
+                f"bot / echo bot ({what})",
+                f"{e['ratio']:.2f} (floor {FLOORS['e2e_ratio']}: {_ok(e['ratio'], FLOORS['e2e_ratio'], True)})",
+            ),
+            (
+                f"bot / Telegram's 30 messages/s ({what})",
+                f"{e['telegram_multiple']:.1f}x (floor {FLOORS['e2e_telegram']:g}x: {_ok(e['telegram_multiple'], FLOORS['e2e_telegram'], True)})",
+            ),
+            (
+                f"query-log rows per bot run ({what})",
+                ", ".join(str(n) for n in e["logged"]) + f" (of {e['updates']:,} each)",
+            ),
         ]
     if "log" in results:
-        rows.append(("query log writes/s", f"{results['log']:,.0f} (background writer, batches of up to 500, SQLite WAL)"))
+        rows.append(
+            ("query log writes/s", f"{results['log']:,.0f} (background writer, batches of up to 500, SQLite WAL)")
+        )
     for m in results.get("memory", []):
-        rows.append((f"peak memory, {m['entries']:,} entries", f"{m['peak_mb']:.0f} MB RSS: the process with the knowledge loaded took {m['before_mb']:.0f} MB, the generated entries {m['generated_mb'] - m['before_mb']:.0f} MB more, building and using the matcher the rest"))
+        rows.append(
+            (
+                f"peak memory, {m['entries']:,} entries",
+                f"{m['peak_mb']:.0f} MB RSS: the process with the knowledge loaded took {m['before_mb']:.0f} MB, the generated entries {m['generated_mb'] - m['before_mb']:.0f} MB more, building and using the matcher the rest",
+            )
+        )
     if "startup" in results:
         s = results["startup"]
-        rows.append(("start-up, `python -m bot run` to first getUpdates", f"{s['startup_s']:.2f} s (stop on SIGTERM: {s['shutdown_s']:.2f} s)"))
+        rows.append(
+            (
+                "start-up, `python -m bot run` to first getUpdates",
+                f"{s['startup_s']:.2f} s (stop on SIGTERM: {s['shutdown_s']:.2f} s)",
+            )
+        )
     if rows:
         lines += ["| measure | result |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
     return "\n".join(lines)
@@ -362,7 +444,7 @@ def run(args) -> int:
     knowledge_dir = getattr(args, "knowledge", None) or os.environ.get("BOT_KNOWLEDGE_DIR") or None
     base = _base(args)
     questions = _questions(base)
-    results: dict = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"), "machine": _machine()}
+    results: dict = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "machine": _machine()}
     say = (lambda *a: None) if args.markdown else (lambda *a: print(*a, file=sys.stderr, flush=True))
     if "matcher" in parts:
         results["matcher"] = []
@@ -382,8 +464,10 @@ def run(args) -> int:
         results["startup"] = bench_startup(knowledge_dir)
     if "e2e" in parts:
         say("end to end …")
-        results["e2e"] = [bench_e2e(knowledge_dir, questions, args.updates, args.rounds, unique=True),
-                          bench_e2e(knowledge_dir, questions, args.updates, args.rounds, unique=False)]
+        results["e2e"] = [
+            bench_e2e(knowledge_dir, questions, args.updates, args.rounds, unique=True),
+            bench_e2e(knowledge_dir, questions, args.updates, args.rounds, unique=False),
+        ]
     command = "python -m bot bench" + "".join(f" {a}" for a in sys.argv[2:] if a != "--markdown")
     print(report(results, command))
     if not args.markdown:

@@ -20,8 +20,15 @@ import sys
 import time
 from urllib.parse import parse_qsl
 
-BOT = {"id": 7000001, "is_bot": True, "first_name": "Bench", "username": "bench_bot",
-       "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT = {
+    "id": 7000001,
+    "is_bot": True,
+    "first_name": "Bench",
+    "username": "bench_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 class FakeTelegram:
@@ -60,9 +67,15 @@ class FakeTelegram:
             self.progress.set()
             self.message_id += 1
             chat_id = int(params.get("chat_id", 0))
-            return _ok({"message_id": self.message_id, "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-                        "from": BOT, "text": str(params.get("text", ""))[:100]})
+            return _ok(
+                {
+                    "message_id": self.message_id,
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                    "from": BOT,
+                    "text": str(params.get("text", ""))[:100],
+                }
+            )
         return _ok(True)
 
     async def get_updates(self, params: dict) -> bytes:
@@ -74,9 +87,9 @@ class FakeTelegram:
             self.new_updates.clear()
             try:
                 await asyncio.wait_for(self.new_updates.wait(), min(timeout, 1.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
-        chunk = self.updates[start:start + limit]
+        chunk = self.updates[start : start + limit]
         return b'{"ok":true,"result":[' + b",".join(chunk) + b"]}"
 
     async def control(self, path: str, body: bytes) -> bytes:
@@ -87,17 +100,27 @@ class FakeTelegram:
                 self.progress.clear()
                 try:
                     await asyncio.wait_for(self.progress.wait(), 1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         if path == "/control/load":  # replaces what was loaded before; update ids keep growing
             base = self.first_id = self.first_id + len(self.updates)
-            self.updates = [json.dumps({"update_id": base + index, **update}, ensure_ascii=False).encode()
-                            for index, update in enumerate(json.loads(body))]
+            self.updates = [
+                json.dumps({"update_id": base + index, **update}, ensure_ascii=False).encode()
+                for index, update in enumerate(json.loads(body))
+            ]
             self.sent, self.first, self.last, self.calls = 0, 0.0, 0.0, {}
             self.new_updates.set()
             return _ok(base)
-        return json.dumps({"sent": self.sent, "first": self.first, "last": self.last, "calls": self.calls,
-                           "connections": self.connections, "first_poll": self.first_poll}).encode()
+        return json.dumps(
+            {
+                "sent": self.sent,
+                "first": self.first,
+                "last": self.last,
+                "calls": self.calls,
+                "connections": self.connections,
+                "first_poll": self.first_poll,
+            }
+        ).encode()
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -115,8 +138,12 @@ class FakeTelegram:
                         headers[key.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 payload = await self.handle(method, path, body, headers.get("content-type", ""))
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(payload)).encode()
+                    + b"\r\n\r\n"
+                    + payload
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass

@@ -21,10 +21,10 @@ from bot.core.text import is_stopword, normalise
 
 _SYLLABLES = {
     "cyr": "ба ва га да жа за ка ла ма на па ра са та фа ха ца ча ша бо во го до жо зо ко ло мо но по ро со то "
-           "бу ву гу ду зу ку лу му ну пу ру су ту бе ве ге де же зе ке ле ме не пе ре се те би ви ги ди зи ки ли "
-           "ми ни пи ри си ти ян ёл юр эн ой ай ей".split(),
+    "бу ву гу ду зу ку лу му ну пу ру су ту бе ве ге де же зе ке ле ме не пе ре се те би ви ги ди зи ки ли "
+    "ми ни пи ри си ти ян ёл юр эн ой ай ей".split(),
     "lat": "ba da ga ka la ma na pa ra sa ta va za bo do go ko lo mo no po ro so to bu du gu ku lu mu nu pu ru "
-           "su tu be de ge ke le me ne pe re se te bi di gi ki li mi ni pi ri si ti an en on in ar er or".split(),
+    "su tu be de ge ke le me ne pe re se te bi di gi ki li mi ni pi ri si ti an en on in ar er or".split(),
 }
 _PER_LANGUAGE = {"ru": 6, "en": 3, "kk": 3}  # phrasings besides the question, as the validator requires
 
@@ -47,8 +47,12 @@ def synthetic_knowledge(base: Knowledge, size: int, seed: int = 20221) -> Knowle
     """`size` generated entries (ids g00000, g00001, …) on the real topics, synonyms, small talk and off-topic list."""
     rng = random.Random(seed)
     templates = list(base.entries.values())
-    vocabulary = {lang: sorted({w for e in templates if lang in e.texts for p in e.texts[lang].phrasings
-                                for w in p.split() if len(w) > 3}) for lang in _PER_LANGUAGE}
+    vocabulary = {
+        lang: sorted(
+            {w for e in templates if lang in e.texts for p in e.texts[lang].phrasings for w in p.split() if len(w) > 3}
+        )
+        for lang in _PER_LANGUAGE
+    }
     used: set[str] = set()
     entries: dict[str, Entry] = {}
     for number in range(size):
@@ -74,8 +78,14 @@ def synthetic_knowledge(base: Knowledge, size: int, seed: int = 20221) -> Knowle
                 answer=f"<b>{topic}</b>: generated answer {number}." if lang != "kk" else None,
             )
         entry_id = f"g{number:05d}"
-        entries[entry_id] = Entry(entry_id, template.family, template.topic, dt.date(2026, 1, 1),
-                                  (Source({"ru": "generated"}, url="https://example.org/generated"),), texts)
+        entries[entry_id] = Entry(
+            entry_id,
+            template.family,
+            template.topic,
+            dt.date(2026, 1, 1),
+            (Source({"ru": "generated"}, url="https://example.org/generated"),),
+            texts,
+        )
     return dataclasses.replace(base, entries=entries, warnings=())
 
 
@@ -90,11 +100,11 @@ def typo(rng: random.Random, text: str) -> str:
     j = rng.randrange(1, len(word) - 2)
     kind = rng.randrange(3)
     if kind == 0:
-        word = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+        word = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
     elif kind == 1:
         word = word[:j] + word[j] + word[j:]
     else:
-        word = word[:j] + word[j + 1:]
+        word = word[:j] + word[j + 1 :]
     words[i] = word
     return " ".join(words)
 

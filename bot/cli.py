@@ -39,8 +39,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             require_webhook(config)
     except ConfigError as exc:
         return fail(str(exc))
-    setup_logging(secrets=(config.token or "", config.user_key_secret or "", config.webhook_secret or ""),
-                  level=config.log_level)
+    setup_logging(
+        secrets=(config.token or "", config.user_key_secret or "", config.webhook_secret or ""), level=config.log_level
+    )
     checked = check_folder(config.knowledge_dir)
     if not checked.ok:  # the FAQ and the moderation word list alike: never start on half a knowledge base
         print("\n".join(str(p) for p in checked.errors), file=sys.stderr)
@@ -50,9 +51,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         application = build_application(config, checked.knowledge, words=checked.words)
         settle_memory()
         if args.webhook:  # Telegram posts updates; each request must carry the secret token (else 403)
-            application.run_webhook(listen=config.webhook_listen, port=config.webhook_port, url_path=config.webhook_path,
-                                    webhook_url=config.webhook_url, secret_token=config.webhook_secret,
-                                    allowed_updates=Update.ALL_TYPES)
+            application.run_webhook(
+                listen=config.webhook_listen,
+                port=config.webhook_port,
+                url_path=config.webhook_path,
+                webhook_url=config.webhook_url,
+                secret_token=config.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
@@ -68,8 +74,11 @@ async def check_token(config) -> None:
     """Ask Telegram who we are before starting, so a bad token or address is one line, not a retry loop's traceback."""
     from telegram import Bot  # as in cmd_run: only when the bot runs
 
-    bot = Bot(config.token, base_url=config.api_base_url or "https://api.telegram.org/bot",
-              base_file_url=config.api_base_file_url or "https://api.telegram.org/file/bot")
+    bot = Bot(
+        config.token,
+        base_url=config.api_base_url or "https://api.telegram.org/bot",
+        base_file_url=config.api_base_file_url or "https://api.telegram.org/file/bot",
+    )
     async with bot:
         await bot.get_me()
 
@@ -153,9 +162,12 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--knowledge", help="knowledge folder (default: $BOT_KNOWLEDGE_DIR or the project's knowledge/)")
     sub = root.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot with long polling, or a webhook (needs BOT_TOKEN)")
-    run.add_argument("--webhook", action="store_true",
-                     help="receive updates on a webhook (BOT_WEBHOOK_URL, BOT_WEBHOOK_SECRET; listens on "
-                          "BOT_WEBHOOK_LISTEN:BOT_WEBHOOK_PORT) instead of long polling")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on a webhook (BOT_WEBHOOK_URL, BOT_WEBHOOK_SECRET; listens on "
+        "BOT_WEBHOOK_LISTEN:BOT_WEBHOOK_PORT) instead of long polling",
+    )
     run.set_defaults(func=cmd_run)
     health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat (BOT_HEARTBEAT_FILE) is fresh")
     health.add_argument("--max-age", type=float, default=None, help="seconds (default 60)")
@@ -164,8 +176,12 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--sizes", default="100,1000,10000", help="generated knowledge sizes (entries), comma-separated")
     bench.add_argument("--updates", type=int, default=2000, help="updates per end-to-end run (default 2000)")
     bench.add_argument("--rounds", type=int, default=5, help="end-to-end runs of each bot, alternating (default 5)")
-    bench.add_argument("--only", choices=("matcher", "e2e", "log", "memory", "startup"), action="append",
-                       help="run only these parts (repeatable)")
+    bench.add_argument(
+        "--only",
+        choices=("matcher", "e2e", "log", "memory", "startup"),
+        action="append",
+        help="run only these parts (repeatable)",
+    )
     bench.add_argument("--markdown", action="store_true", help="print the README table only")
     bench.set_defaults(func=cmd_bench)
     ask = sub.add_parser("ask", help="match questions without Telegram (one per stdin line if none given)")
@@ -176,9 +192,15 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     validate.set_defaults(func=cmd_validate)
     evaluation = sub.add_parser("eval", help="accuracy on a labelled question file")
-    evaluation.add_argument("file", nargs="?", help="a labelled question file (q, expect: family, entry or none, style)")
-    evaluation.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation over the knowledge's own phrasings")
-    evaluation.add_argument("--by", choices=("style", "lang", "family"), help="group the figures (default: style; lang with --cv)")
+    evaluation.add_argument(
+        "file", nargs="?", help="a labelled question file (q, expect: family, entry or none, style)"
+    )
+    evaluation.add_argument(
+        "--cv", type=int, metavar="K", help="K-fold cross-validation over the knowledge's own phrasings"
+    )
+    evaluation.add_argument(
+        "--by", choices=("style", "lang", "family"), help="group the figures (default: style; lang with --cv)"
+    )
     evaluation.add_argument("--misses", action="store_true", help="list the items it got wrong")
     evaluation.set_defaults(func=cmd_eval)
     cli_data.add_commands(sub)

@@ -13,13 +13,24 @@ import datetime as dt
 import json
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 from bot.cli_common import EXIT_CONFIG, EXIT_ERROR, fail, knowledge_dir
 from bot.config import Config, ConfigError, load_config
-from bot.core.insights import (ALMATY, CHART_DAYS, STATS_PERIODS, QuestionGroup, chart_png, daily_outcomes,
-                                 group_questions, least_helpful, matcher_reading, period_stats)
+from bot.core.insights import (
+    ALMATY,
+    CHART_DAYS,
+    STATS_PERIODS,
+    QuestionGroup,
+    chart_png,
+    daily_outcomes,
+    group_questions,
+    least_helpful,
+    matcher_reading,
+    period_stats,
+)
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.matcher import OFFTOPIC, Matcher
 from bot.core.phrasing_writer import WriteError, add_to_file
@@ -51,7 +62,9 @@ def _config() -> Config:
 def _with_storage(config: Config, work: Callable[[Storage], Awaitable[T]]) -> T:
     """Run `work` on the bot's database; a missing database is an error rather than a new empty one."""
     if not config.db_path.is_file():
-        raise _Stop(f"no database at {config.db_path} (BOT_DB_PATH): the bot has not logged anything there yet", EXIT_CONFIG)
+        raise _Stop(
+            f"no database at {config.db_path} (BOT_DB_PATH): the bot has not logged anything there yet", EXIT_CONFIG
+        )
 
     async def run() -> T:
         storage = await Storage.open(config.db_path)
@@ -89,10 +102,12 @@ def _command(function: Callable[[argparse.Namespace], int]) -> Callable[[argpars
             return function(args)
         except _Stop as stop:
             return fail(str(stop), stop.code)
+
     return run
 
 
 # --- stats -----------------------------------------------------------------------------------------
+
 
 @_command
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -110,6 +125,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 # --- suggest ---------------------------------------------------------------------------------------
+
 
 @_command
 def cmd_suggest(args: argparse.Namespace) -> int:
@@ -199,17 +215,20 @@ def _accept(directory: Path, knowledge: Knowledge, groups: list[QuestionGroup], 
         winner = ranking[0][0] if ranking else None
         if winner != (OFFTOPIC if target == OFFTOPIC_TARGET else target):
             print(f"note: «{phrasing}» still matches {winner} better than {target}; see `python -m bot validate`")
-    print(f"added {len(added)} phrasing(s); the running bot takes them with /reload "
-          "(or by itself with BOT_WATCH_KNOWLEDGE=1)")
+    print(
+        f"added {len(added)} phrasing(s); the running bot takes them with /reload "
+        "(or by itself with BOT_WATCH_KNOWLEDGE=1)"
+    )
     return 0
 
 
 # --- export and purge ------------------------------------------------------------------------------
 
+
 def _since(value: str | None) -> dt.datetime:
     """The start of that day in Almaty (where the users are), or the beginning of the log."""
     if value is None:
-        return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
@@ -253,19 +272,26 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    stats = sub.add_parser("stats", help="questions, outcomes, feedback, top entries, languages, busiest hours for 7 and 30 days")
+    stats = sub.add_parser(
+        "stats", help="questions, outcomes, feedback, top entries, languages, busiest hours for 7 and 30 days"
+    )
     stats.add_argument("--chart", metavar="FILE", help="also write a PNG of questions per day by outcome (30 days)")
     stats.add_argument("--lang", choices=LANGUAGES, default="en")
     stats.set_defaults(func=cmd_stats)
     suggest = sub.add_parser("suggest", help="unmatched and not-helpful questions, grouped, with the nearest entry")
     suggest.add_argument("--days", default="30", help="look this many days back (default 30)")
     suggest.add_argument("--limit", default="30", help="show at most this many groups (default 30)")
-    suggest.add_argument("--write", action="store_true",
-                         help="for each group ask whether to add its question as a phrasing, and write it into the YAML")
+    suggest.add_argument(
+        "--write",
+        action="store_true",
+        help="for each group ask whether to add its question as a phrasing, and write it into the YAML",
+    )
     suggest.add_argument("--lang", choices=LANGUAGES, default="en")
     suggest.set_defaults(func=cmd_suggest)
     export = sub.add_parser("export", help="the query log as CSV or JSON lines (without the pseudonymous user keys)")
-    export.add_argument("--since", metavar="DATE", help="from this day on (YYYY-MM-DD, Almaty time); default: all that is kept")
+    export.add_argument(
+        "--since", metavar="DATE", help="from this day on (YYYY-MM-DD, Almaty time); default: all that is kept"
+    )
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("--output", metavar="FILE", help="write here instead of standard output")
     export.set_defaults(func=cmd_export)

@@ -132,18 +132,26 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
 def _webhook(env: Mapping[str, str]) -> dict:
     url = env.get("BOT_WEBHOOK_URL", "").strip() or None
     if url is not None and not re.match(r"^https://[^\s/?#]+(/[^\s?#]*)?$", url):
-        raise ConfigError("BOT_WEBHOOK_URL must be the public https:// URL Telegram posts updates to, "
-                          f"such as https://bot.example.org/telegram, got {url!r}")
+        raise ConfigError(
+            "BOT_WEBHOOK_URL must be the public https:// URL Telegram posts updates to, "
+            f"such as https://bot.example.org/telegram, got {url!r}"
+        )
     listen = env.get("BOT_WEBHOOK_LISTEN", "").strip() or "0.0.0.0"
     if not re.fullmatch(r"[0-9A-Za-z.:\[\]-]{1,253}", listen):
         raise ConfigError(
-            f"BOT_WEBHOOK_LISTEN must be an address to listen on, such as 0.0.0.0 or 127.0.0.1, got {listen!r}")
+            f"BOT_WEBHOOK_LISTEN must be an address to listen on, such as 0.0.0.0 or 127.0.0.1, got {listen!r}"
+        )
     secret = env.get("BOT_WEBHOOK_SECRET", "").strip() or None
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
         raise ConfigError(
-            "BOT_WEBHOOK_SECRET must be 16 to 256 characters of letters, digits, _ and - (Telegram's rule)")
-    return {"webhook_url": url, "webhook_listen": listen, "webhook_secret": secret,
-            "webhook_port": int(_number(env, "BOT_WEBHOOK_PORT", 8443, 1, 65535))}
+            "BOT_WEBHOOK_SECRET must be 16 to 256 characters of letters, digits, _ and - (Telegram's rule)"
+        )
+    return {
+        "webhook_url": url,
+        "webhook_listen": listen,
+        "webhook_secret": secret,
+        "webhook_port": int(_number(env, "BOT_WEBHOOK_PORT", 8443, 1, 65535)),
+    }
 
 
 def require_webhook(config: Config) -> None:
@@ -151,8 +159,10 @@ def require_webhook(config: Config) -> None:
     if not config.webhook_url:
         raise ConfigError("BOT_WEBHOOK_URL is not set: webhook mode needs the public https:// URL of this bot")
     if not config.webhook_secret:
-        raise ConfigError("BOT_WEBHOOK_SECRET is not set: webhook mode needs a secret (16+ letters, digits, _ or -) "
-                          "to check every request")
+        raise ConfigError(
+            "BOT_WEBHOOK_SECRET is not set: webhook mode needs a secret (16+ letters, digits, _ or -) "
+            "to check every request"
+        )
 
 
 def load_config(env: Mapping[str, str] | None = None, require_token: bool = True) -> Config:
@@ -161,8 +171,10 @@ def load_config(env: Mapping[str, str] | None = None, require_token: bool = True
     if require_token and token is None:
         raise ConfigError("BOT_TOKEN is not set: get a token from @BotFather and run BOT_TOKEN=... python -m bot run")
     if token is not None and not _TOKEN.match(token):
-        raise ConfigError("BOT_TOKEN does not look like a bot token (digits, a colon, then letters, digits, - or _), "
-                          "as @BotFather gives it")
+        raise ConfigError(
+            "BOT_TOKEN does not look like a bot token (digits, a colon, then letters, digits, - or _), "
+            "as @BotFather gives it"
+        )
     knowledge_dir = Path(env.get("BOT_KNOWLEDGE_DIR", "").strip() or DEFAULT_KNOWLEDGE_DIR)
     if not knowledge_dir.is_dir():
         raise ConfigError(f"BOT_KNOWLEDGE_DIR: folder {str(knowledge_dir)!r} does not exist")
@@ -173,7 +185,8 @@ def load_config(env: Mapping[str, str] | None = None, require_token: bool = True
     secret = env.get("BOT_USER_KEY_SECRET", "").strip() or None
     if secret is not None and len(secret) < 16:
         raise ConfigError(
-            "BOT_USER_KEY_SECRET must be at least 16 characters (or unset, to generate one in the data folder)")
+            "BOT_USER_KEY_SECRET must be at least 16 characters (or unset, to generate one in the data folder)"
+        )
     return Config(
         token=token,
         api_base_url=_url(env, "BOT_API_BASE_URL"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from telegram import User
 from telegram.ext import CallbackContext, ExtBot, Job
@@ -43,7 +43,7 @@ class _Refs:
         if self._at >= len(self._pool):
             self._pool, self._at = secrets.token_bytes(REF_BYTES * self._batch), 0
         self._at += REF_BYTES
-        return self._pool[self._at - REF_BYTES:self._at].hex()
+        return self._pool[self._at - REF_BYTES : self._at].hex()
 
 
 @dataclass
@@ -62,7 +62,9 @@ class Moderation:
     recent_joins: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
     seen: dict[int, tuple[str | None, dt.datetime]] = field(default_factory=dict)
     night_failures: dict[int, dt.datetime] = field(default_factory=dict)
-    notices: dict[int, list[float]] = field(default_factory=dict)  # recent automatic notices per chat (a raid stays quiet)
+    notices: dict[int, list[float]] = field(
+        default_factory=dict
+    )  # recent automatic notices per chat (a raid stays quiet)
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -129,18 +131,38 @@ class BotData:
                 pass
         return self.matcher.match(text, follows)
 
-    def log_question(self, *, user_id: int, chat_type: str, language: str, question: str,
-                     matched_id: str | None, score: float, outcome: str, asked_at: dt.datetime | None = None) -> str:
+    def log_question(
+        self,
+        *,
+        user_id: int,
+        chat_type: str,
+        language: str,
+        question: str,
+        matched_id: str | None,
+        score: float,
+        outcome: str,
+        asked_at: dt.datetime | None = None,
+    ) -> str:
         """Queue a query-log row and return its reference (used by the feedback buttons).
 
         `asked_at`: when the question came in, if it was handled or logged later; a row dated before the
         user's /forgetme is never written."""
         ref = self._refs.next()
         if self.query_log is not None:
-            self.query_log.add(QueryRecord(ref, asked_at or utcnow(), language, chat_type, self.user_keys.key(user_id),
-                                           question, matched_id, round(score, 2), outcome))
+            self.query_log.add(
+                QueryRecord(
+                    ref,
+                    asked_at or utcnow(),
+                    language,
+                    chat_type,
+                    self.user_keys.key(user_id),
+                    question,
+                    matched_id,
+                    round(score, 2),
+                    outcome,
+                )
+            )
         return ref
-
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, BotData]):

@@ -34,7 +34,9 @@ from bot.memory import settle_memory
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct(">I")
-START_TIMEOUT = 120.0  # seconds for the worker to build its matcher before the bot gives up on it (it matches itself meanwhile)
+START_TIMEOUT = (
+    120.0  # seconds for the worker to build its matcher before the bot gives up on it (it matches itself meanwhile)
+)
 ANSWER_TIMEOUT = 5.0  # a match that takes longer means the worker is stuck: the bot matches itself from then on
 WATCH_INTERVAL = 1.0  # seconds between looks for a stuck request
 
@@ -72,7 +74,9 @@ class MatchWorker:
         self._generation = 0
         self._ready_generation = -1
         self._ready = asyncio.Event()
-        self._answers: dict[tuple[str, str | None], Match] = {}  # the same text asked again is answered here, as Matcher.match does
+        self._answers: dict[
+            tuple[str, str | None], Match
+        ] = {}  # the same text asked again is answered here, as Matcher.match does
         self._sent_at: dict[int, float] = {}  # request -> loop time sent, in order: the oldest first
         self._watchdog: asyncio.Task | None = None
         self._given_up = False  # stuck: killed, never used again
@@ -91,7 +95,8 @@ class MatchWorker:
         """Start the worker and wait until it has built its matcher; False (and matching in the bot) if it cannot."""
         try:
             self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.matchworker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                sys.executable, "-m", "bot.matchworker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+            )
         except OSError as exc:
             log.warning("could not start the matching worker (%s); matching in the bot process", exc)
             return False
@@ -100,7 +105,7 @@ class MatchWorker:
         self._send_knowledge(knowledge)
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("the matching worker did not start within %.0f s; matching in the bot process", timeout)
             await self.stop()
             return False
@@ -158,7 +163,7 @@ class MatchWorker:
             process.stdin.close()
         try:
             await asyncio.wait_for(process.wait(), 3.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
         if self._reader is not None:
@@ -185,8 +190,10 @@ class MatchWorker:
         try:
             while chunk := await stdout.read(1 << 16):  # whatever has arrived: often several answers at once
                 buffer += chunk
-                while len(buffer) >= HEADER.size and len(buffer) >= (end := HEADER.size + HEADER.unpack_from(buffer)[0]):
-                    self._receive(pickle.loads(buffer[HEADER.size:end]))
+                while len(buffer) >= HEADER.size and len(buffer) >= (
+                    end := HEADER.size + HEADER.unpack_from(buffer)[0]
+                ):
+                    self._receive(pickle.loads(buffer[HEADER.size : end]))
                     buffer = buffer[end:]
         except ConnectionError:
             pass
@@ -212,8 +219,10 @@ class MatchWorker:
             await asyncio.sleep(WATCH_INTERVAL)
             oldest = next(iter(self._sent_at.values()), None)
             if oldest is not None and loop.time() - oldest > ANSWER_TIMEOUT:
-                log.warning("the matching worker did not answer within %.0f s; matching in the bot process from now on",
-                            ANSWER_TIMEOUT)
+                log.warning(
+                    "the matching worker did not answer within %.0f s; matching in the bot process from now on",
+                    ANSWER_TIMEOUT,
+                )
                 self._abandon()
 
     def _fail_waiting(self) -> None:
@@ -230,13 +239,14 @@ class MatchWorker:
 
 # --- the worker process ---------------------------------------------------------------------------
 
+
 def _serve(source, sink) -> None:
     matcher: Matcher | None = None
     while True:
         header = source.read(HEADER.size)
         if len(header) < HEADER.size:
             return  # the bot closed our input: stop
-        size, = HEADER.unpack(header)
+        (size,) = HEADER.unpack(header)
         message = pickle.loads(source.read(size))
         if message[0] == "knowledge":
             matcher = Matcher(message[2])

@@ -27,7 +27,8 @@ import json
 import logging
 import random
 import warnings
-from typing import Any, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -44,10 +45,17 @@ GROUP_PER_MINUTE = 20  # ... 20 per minute in one group
 CHAT_PER_SECOND = 1  # ... about 1 per second in one private chat
 FLOOD_RETRIES = 3  # flood waits obeyed for one request before giving up
 MAX_FLOOD_WAIT = 60.0  # longer flood waits are reported to the caller instead
-FLOOD_WAIT_ENDPOINTS = frozenset({  # what the bot says (waited for); other methods report a flood wait to the caller
-    "sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "answerInlineQuery",
-    "setMyCommands", "sendChatAction",
-})
+FLOOD_WAIT_ENDPOINTS = frozenset(
+    {  # what the bot says (waited for); other methods report a flood wait to the caller
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "answerInlineQuery",
+        "setMyCommands",
+        "sendChatAction",
+    }
+)
 NETWORK_RETRIES = 5  # transient failures retried: 0.5 + 1 + 2 + 4 + 8 s at most, with jitter
 NO_RETRY_ENDPOINTS = frozenset({"getUpdates"})  # the updater has its own retry loop for long polling
 UPLOAD_WRITE_TIMEOUT = 20.0  # seconds to send a file, as PTB's HTTPXRequest allows
@@ -63,8 +71,10 @@ class JsonRequest(BaseRequest):
     def __init__(self, connection_pool_size: int, timeout: float):
         self.update_queue: BoundedUpdateQueue | None = None
         # httpcore checks every pooled connection for each request: a pool no larger than needed is cheaper
-        self._client_kwargs = {"timeout": httpx.Timeout(timeout),
-                               "limits": httpx.Limits(max_connections=connection_pool_size)}
+        self._client_kwargs = {
+            "timeout": httpx.Timeout(timeout),
+            "limits": httpx.Limits(max_connections=connection_pool_size),
+        }
         self._client = httpx.AsyncClient(**self._client_kwargs)
 
     @property
@@ -79,9 +89,16 @@ class JsonRequest(BaseRequest):
         if not self._client.is_closed:
             await self._client.aclose()
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
-                         connect_timeout=BaseRequest.DEFAULT_NONE, pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout=BaseRequest.DEFAULT_NONE,
+        write_timeout=BaseRequest.DEFAULT_NONE,
+        connect_timeout=BaseRequest.DEFAULT_NONE,
+        pool_timeout=BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if self.update_queue is not None and request_data is not None:
             await hold_while_full(self.update_queue, request_data.parameters)
         if self._client.is_closed:
@@ -98,7 +115,9 @@ class JsonRequest(BaseRequest):
         timeout = httpx.Timeout(
             connect=defaults.connect if connect_timeout is self.DEFAULT_NONE else connect_timeout,
             read=defaults.read if read_timeout is self.DEFAULT_NONE else read_timeout,
-            write=(UPLOAD_WRITE_TIMEOUT if upload else defaults.write) if write_timeout is self.DEFAULT_NONE else write_timeout,
+            write=(UPLOAD_WRITE_TIMEOUT if upload else defaults.write)
+            if write_timeout is self.DEFAULT_NONE
+            else write_timeout,
             pool=defaults.pool if pool_timeout is self.DEFAULT_NONE else pool_timeout,
         )
         try:
@@ -146,10 +165,17 @@ class BotRateLimiter(BaseRateLimiter[int]):
     so that whoever asked can be told to wait.
     """
 
-    def __init__(self, overall_per_second: float = OVERALL_PER_SECOND, group_per_minute: float = GROUP_PER_MINUTE,
-                 chat_per_second: float = CHAT_PER_SECOND, flood_retries: int = FLOOD_RETRIES,
-                 max_flood_wait: float = MAX_FLOOD_WAIT, network_retries: int = NETWORK_RETRIES,
-                 backoff: float = 0.5, max_backoff: float = 8.0):
+    def __init__(
+        self,
+        overall_per_second: float = OVERALL_PER_SECOND,
+        group_per_minute: float = GROUP_PER_MINUTE,
+        chat_per_second: float = CHAT_PER_SECOND,
+        flood_retries: int = FLOOD_RETRIES,
+        max_flood_wait: float = MAX_FLOOD_WAIT,
+        network_retries: int = NETWORK_RETRIES,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+    ):
         self.overall = AsyncLimiter(max_rate=overall_per_second, time_period=1) if overall_per_second else None
         self.paid_broadcast = AsyncLimiter(max_rate=FloodLimit.PAID_MESSAGES_PER_SECOND, time_period=1)
         self.group_per_minute = group_per_minute
@@ -210,8 +236,15 @@ class BotRateLimiter(BaseRateLimiter[int]):
             limits.append(self.overall)
         return limits
 
-    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any],
-                              endpoint: str, data: dict[str, Any], rate_limit_args: int | None) -> Any:
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
         chat_id = data.get("chat_id")
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id) if chat_id is not None else None
@@ -226,22 +259,37 @@ class BotRateLimiter(BaseRateLimiter[int]):
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
-                if (endpoint not in FLOOD_WAIT_ENDPOINTS or wait > self.max_flood_wait or floods >= self.flood_retries
-                        or self.stopping):
+                if (
+                    endpoint not in FLOOD_WAIT_ENDPOINTS
+                    or wait > self.max_flood_wait
+                    or floods >= self.flood_retries
+                    or self.stopping
+                ):
                     raise
                 floods += 1
                 self.flood_waits += 1
                 log.warning("%s: Telegram asks to wait %.0f s (flood control); every request waits", endpoint, wait)
                 self._flood_until = max(self._flood_until, asyncio.get_running_loop().time() + wait + 0.1)
             except NetworkError as exc:
-                if (not transient(exc) or endpoint in NO_RETRY_ENDPOINTS or failures >= self.network_retries
-                        or self.stopping):
+                if (
+                    not transient(exc)
+                    or endpoint in NO_RETRY_ENDPOINTS
+                    or failures >= self.network_retries
+                    or self.stopping
+                ):
                     raise
-                delay = min(self.max_backoff, self.backoff * 2 ** failures) * random.uniform(0.8, 1.2)
+                delay = min(self.max_backoff, self.backoff * 2**failures) * random.uniform(0.8, 1.2)
                 failures += 1
                 self.retried += 1
-                log.warning("%s failed (%s: %s); retry %d of %d in %.1f s", endpoint, type(exc).__name__, exc,
-                            failures, self.network_retries, delay)
+                log.warning(
+                    "%s failed (%s: %s); retry %d of %d in %.1f s",
+                    endpoint,
+                    type(exc).__name__,
+                    exc,
+                    failures,
+                    self.network_retries,
+                    delay,
+                )
                 await self._pause(delay)
                 if self.stopping:
                     raise
@@ -284,7 +332,7 @@ class BoundedUpdateQueue(asyncio.Queue):
             await self._room.wait()
 
 
-async def hold_while_full(queue: "BoundedUpdateQueue", parameters: dict) -> None:
+async def hold_while_full(queue: BoundedUpdateQueue, parameters: dict) -> None:
     """A long poll (timeout > 0) fetches, and so confirms the last batch at Telegram, only with room for more."""
     if parameters.get("timeout"):
         await queue.room()
@@ -350,13 +398,19 @@ class BotApplication(Application):
         await super().stop()
 
 
-def configure(builder: ApplicationBuilder, *, rate_limit: bool = True, concurrency: int = 8,
-              timeout: float = 10.0) -> ApplicationBuilder:
+def configure(
+    builder: ApplicationBuilder, *, rate_limit: bool = True, concurrency: int = 8, timeout: float = 10.0
+) -> ApplicationBuilder:
     """Requests (JSON bodies, timeouts), the rate limiter and the update processor for the bot."""
     request = JsonRequest(connection_pool_size=concurrency + 4, timeout=timeout)
     updates = JsonRequest(connection_pool_size=1, timeout=timeout)
     limiter = BotRateLimiter() if rate_limit else BotRateLimiter(0, 0, 0)
     updates.update_queue = BoundedUpdateQueue(limit=max(16, concurrency * 4))
-    return (builder.application_class(BotApplication).request(request).get_updates_request(updates).rate_limiter(limiter)
-            .update_queue(updates.update_queue)
-            .concurrent_updates(ChatOrderedProcessor(concurrency) if concurrency > 1 else False))
+    return (
+        builder.application_class(BotApplication)
+        .request(request)
+        .get_updates_request(updates)
+        .rate_limiter(limiter)
+        .update_queue(updates.update_queue)
+        .concurrent_updates(ChatOrderedProcessor(concurrency) if concurrency > 1 else False)
+    )

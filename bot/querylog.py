@@ -37,8 +37,15 @@ class _Feedback:
 
 
 class QueryLog:
-    def __init__(self, storage: Storage, max_pending: int = 10_000, retry_seconds: float = 2.0,
-                 spill_path: Path | None = None, close_timeout: float = 5.0, linger: float = 0.0):
+    def __init__(
+        self,
+        storage: Storage,
+        max_pending: int = 10_000,
+        retry_seconds: float = 2.0,
+        spill_path: Path | None = None,
+        close_timeout: float = 5.0,
+        linger: float = 0.0,
+    ):
         self._storage = storage
         self._pending: deque[QueryRecord | _Feedback] = deque()
         self._max_pending = max_pending
@@ -77,15 +84,23 @@ class QueryLog:
         return self._push(_Feedback(clean_text(ref), helpful))
 
     def _push(self, item: QueryRecord | _Feedback) -> bool:
-        if isinstance(item, QueryRecord) and item.user_key in self._forgotten \
-                and item.created_at <= self._forgotten[item.user_key]:
-            return False  # asked before the user's /forgetme (a delayed inline log, a question in flight): never written
+        if (
+            isinstance(item, QueryRecord)
+            and item.user_key in self._forgotten
+            and item.created_at <= self._forgotten[item.user_key]
+        ):
+            return (
+                False  # asked before the user's /forgetme (a delayed inline log, a question in flight): never written
+            )
         if len(self._pending) >= self._max_pending:
             self.refused += 1
             if time.monotonic() - self._warned_at > 60:
                 self._warned_at = time.monotonic()
-                log.warning("query log: %d records wait for the database; refusing new ones (%d so far)",
-                            len(self._pending), self.refused)
+                log.warning(
+                    "query log: %d records wait for the database; refusing new ones (%d so far)",
+                    len(self._pending),
+                    self.refused,
+                )
             return False
         self._pending.append(item)
         self._wake.set()
@@ -144,12 +159,13 @@ class QueryLog:
         """/forgetme: delete the user's rows and language, drop their queued records, and refuse any record
         of theirs dated before now that arrives later: nothing of the user is written after this returns."""
         async with self._write_lock:  # no batch of theirs is half-way to the database meanwhile
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             if len(self._forgotten) > 10_000:  # in flight for an hour: long gone
                 self._forgotten = {k: v for k, v in self._forgotten.items() if now - v < dt.timedelta(hours=1)}
             self._forgotten[user_key] = now
-            kept = deque(item for item in self._pending
-                         if not (isinstance(item, QueryRecord) and item.user_key == user_key))
+            kept = deque(
+                item for item in self._pending if not (isinstance(item, QueryRecord) and item.user_key == user_key)
+            )
             dropped = len(self._pending) - len(kept)
             self._pending = kept
             deleted = await self._storage.forget_user(user_key)
@@ -191,12 +207,19 @@ class QueryLog:
                     if isinstance(item, QueryRecord):
                         data["created_at"] = item.created_at.isoformat()
                     handle.write(json.dumps({"kind": type(item).__name__, **data}, ensure_ascii=False) + "\n")
-            log.error("query log: the database would not take %d records at exit; kept in %s for the next start",
-                      len(self._pending), self._spill_path)
+            log.error(
+                "query log: the database would not take %d records at exit; kept in %s for the next start",
+                len(self._pending),
+                self._spill_path,
+            )
             self._pending.clear()
         except (OSError, ValueError) as exc:  # ValueError: text that cannot be encoded (cleaned on the way in)
-            log.error("query log: %d records could not be written at exit, nor kept in %s: %s",
-                      len(self._pending), self._spill_path, exc)
+            log.error(
+                "query log: %d records could not be written at exit, nor kept in %s: %s",
+                len(self._pending),
+                self._spill_path,
+                exc,
+            )
 
     def _unspill(self) -> None:
         if self._spill_path is None or not self._spill_path.exists():

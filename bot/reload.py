@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bot.core.collisions import find_collisions
 from bot.core.knowledge import Knowledge, Problem
@@ -98,25 +98,39 @@ class Reloader:
             self._applied = self._seen = signature
             try:  # in a thread: the event loop goes on answering; the loader's size limits bound the work
                 checked, matcher = await asyncio.to_thread(_build, directory, self._today())
-            except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: the bot must keep its last good knowledge
+            except Exception as exc:
                 log.error("knowledge not reloaded (the build failed); still serving the previous version", exc_info=exc)
-                return ReloadResult(False, (Problem(directory.name, 1, f"the knowledge could not be built: "
-                                                                       f"{type(exc).__name__} {exc}".rstrip()),))
+                return ReloadResult(
+                    False,
+                    (
+                        Problem(
+                            directory.name, 1, f"the knowledge could not be built: {type(exc).__name__} {exc}".rstrip()
+                        ),
+                    ),
+                )
             if matcher is None:
-                log.warning("knowledge not reloaded; still serving the previous version:\n%s",
-                            "\n".join(str(p) for p in checked.errors))
+                log.warning(
+                    "knowledge not reloaded; still serving the previous version:\n%s",
+                    "\n".join(str(p) for p in checked.errors),
+                )
                 return ReloadResult(False, checked.problems)
             old = self._swap(checked, matcher)
             added, changed, removed = _diff(old, checked.knowledge)
-            log.info("knowledge reloaded: %d entries (added %s, changed %s, removed %s)",
-                     len(checked.knowledge.entries), added, changed, removed)
+            log.info(
+                "knowledge reloaded: %d entries (added %s, changed %s, removed %s)",
+                len(checked.knowledge.entries),
+                added,
+                changed,
+                removed,
+            )
             try:
                 collisions = await asyncio.to_thread(find_collisions, checked.knowledge, matcher)
-            except Exception as exc:  # noqa: BLE001 - the reload itself succeeded
+            except Exception as exc:
                 log.error("the collision check after a reload failed", exc_info=exc)
                 collisions = []
-            return ReloadResult(True, checked.problems, len(checked.knowledge.entries), added, changed, removed,
-                                tuple(collisions))
+            return ReloadResult(
+                True, checked.problems, len(checked.knowledge.entries), added, changed, removed, tuple(collisions)
+            )
 
     async def poll(self) -> ReloadResult | None:
         """For the watcher: reload once the files have changed and then stayed the same for one more look.

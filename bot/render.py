@@ -44,6 +44,7 @@ _CALLBACK_FORMS = re.compile(
 @dataclass(frozen=True)
 class Press:
     """Callback data read strictly: `kind` is TOPIC, FAMILY, ENTRY, LANGUAGE, MENU, FEEDBACK or ANONYMOUS."""
+
     kind: str
     value: str = ""  # the topic, family, entry, language, feedback reference or anonymous-admin token
     page: int = 0  # FAMILY: which page of its entries
@@ -71,7 +72,7 @@ def parse_callback(data: str | None) -> Press | None:
         return Press(MENU)
     if match["ref"]:
         asker = int(match["asker"]) if match["asker"] else None
-        if asker is not None and (match["value"] != "0" or asker >= 2 ** 52):
+        if asker is not None and (match["value"] != "0" or asker >= 2**52):
             return None  # the group button is only ever a 👎, and Telegram's ids have 52 bits
         return Press(FEEDBACK, match["ref"], helpful=match["value"] == "1", asker=asker)
     return Press(ANONYMOUS, match["token"])
@@ -104,7 +105,8 @@ def _date(day: dt.date) -> str:
 
 def _sources_line(entry: Entry, lang: str) -> str:
     sources = "; ".join(
-        f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.title(lang))}</a>' if s.url
+        f'<a href="{html.escape(s.url, quote=True)}">{html.escape(s.title(lang))}</a>'
+        if s.url
         else html.escape(s.title(lang))
         for s in entry.sources
     )
@@ -128,8 +130,11 @@ def answer_text(entry: Entry, lang: str, today: dt.date, limit: int | None = MES
 
 def answer_parts(knowledge: Knowledge, entry: Entry, lang: str, today: dt.date) -> tuple[str, ...]:
     """The whole answer as messages (split when longer than one), worked out once a day per entry and language."""
-    return _per_knowledge(knowledge, ("parts", entry.id, lang, today),
-                          lambda: tuple(split_html(answer_text(entry, lang, today, limit=None))))
+    return _per_knowledge(
+        knowledge,
+        ("parts", entry.id, lang, today),
+        lambda: tuple(split_html(answer_text(entry, lang, today, limit=None))),
+    )
 
 
 def headline(entry: Entry, lang: str) -> str:
@@ -152,26 +157,41 @@ def short_answer_text(entry: Entry, lang: str, today: dt.date) -> str:
     return "\n\n".join(parts)
 
 
-def group_answer_keyboard(entry: Entry, lang: str, bot_username: str,
-                          not_helpful: str | None = None) -> InlineKeyboardMarkup:
-    """"Read more" opens the full entry in a private chat; `not_helpful` is callback data for the asker's 👎."""
-    rows = [[InlineKeyboardButton(t(lang, "more"), url=create_deep_linked_url(bot_username, entry.id)),
-             InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)]]
+def group_answer_keyboard(
+    entry: Entry, lang: str, bot_username: str, not_helpful: str | None = None
+) -> InlineKeyboardMarkup:
+    """ "Read more" opens the full entry in a private chat; `not_helpful` is callback data for the asker's 👎."""
+    rows = [
+        [
+            InlineKeyboardButton(t(lang, "more"), url=create_deep_linked_url(bot_username, entry.id)),
+            InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id),
+        ]
+    ]
     if not_helpful:
         rows.append([InlineKeyboardButton(t(lang, "did_not_help"), callback_data=not_helpful)])
     return InlineKeyboardMarkup(rows)
 
 
-def group_choices_keyboard(knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str,
-                           bot_username: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), url=create_deep_linked_url(bot_username, e))]
-        for e in entry_ids if e in knowledge.entries
-    ])
+def group_choices_keyboard(
+    knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str, bot_username: str
+) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    _short(knowledge.entries[e].text(lang).question), url=create_deep_linked_url(bot_username, e)
+                )
+            ]
+            for e in entry_ids
+            if e in knowledge.entries
+        ]
+    )
 
 
 def open_bot_keyboard(lang: str, bot_username: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "open_bot"), url=create_deep_linked_url(bot_username, "help"))]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(lang, "open_bot"), url=create_deep_linked_url(bot_username, "help"))]]
+    )
 
 
 class _Keyboard(InlineKeyboardMarkup):
@@ -183,8 +203,11 @@ class _Keyboard(InlineKeyboardMarkup):
     def __init__(self, rows, serialised: list | None = None):
         super().__init__(rows)
         with self._unfrozen():
-            self._serialised = serialised if serialised is not None else [
-                [button.to_dict() for button in row] for row in self.inline_keyboard]
+            self._serialised = (
+                serialised
+                if serialised is not None
+                else [[button.to_dict() for button in row] for row in self.inline_keyboard]
+            )
 
     def to_dict(self, recursive: bool = True) -> dict:
         return {"inline_keyboard": list(self._serialised)}  # a new dict, as PTB's own
@@ -215,36 +238,54 @@ def _per_knowledge(knowledge: Knowledge, key: tuple, build):
 
 def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | None) -> InlineKeyboardMarkup:
     """Feedback (this answer's own), share, related entries, back to the topics."""
+
     def fixed_rows() -> _Keyboard:
         rows = [[InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)]]
         for related_id in entry.related:
             related = knowledge.entries.get(related_id)
             if related:
-                rows.append([InlineKeyboardButton(_short("➡️ " + related.text(lang).question),
-                                                  callback_data=callback(ENTRY, related.id))])
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            _short("➡️ " + related.text(lang).question), callback_data=callback(ENTRY, related.id)
+                        )
+                    ]
+                )
         family = knowledge.family(entry.family)
         if family is not None and len(knowledge.entries_in_family(family.id)) > 1:
-            rows.append([InlineKeyboardButton("📚 " + family.titles.get(lang, family.titles["ru"]),
-                                              callback_data=callback(FAMILY, family.id, "0"))])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        "📚 " + family.titles.get(lang, family.titles["ru"]),
+                        callback_data=callback(FAMILY, family.id, "0"),
+                    )
+                ]
+            )
         rows.append([InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU))])
         return _Keyboard(rows)
 
     fixed = _per_knowledge(knowledge, ("answer", entry.id, lang), fixed_rows)
     if not ref:
         return fixed
-    feedback = [(t(lang, "helpful"), callback(FEEDBACK, ref, "1")),
-                (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0"))]
-    return _Keyboard([[InlineKeyboardButton(text, callback_data=data) for text, data in feedback],
-                      *fixed.inline_keyboard],
-                     [[{"text": text, "callback_data": data} for text, data in feedback], *fixed._serialised])
+    feedback = [
+        (t(lang, "helpful"), callback(FEEDBACK, ref, "1")),
+        (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0")),
+    ]
+    return _Keyboard(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in feedback], *fixed.inline_keyboard],
+        [[{"text": text, "callback_data": data} for text, data in feedback], *fixed._serialised],
+    )
 
 
 def topics_keyboard(knowledge: Knowledge, lang: str) -> InlineKeyboardMarkup:
     def build() -> _Keyboard:
-        buttons = [InlineKeyboardButton(topic.titles.get(lang, topic.titles["ru"]),
-                                        callback_data=callback(TOPIC, topic.id))
-                   for topic in knowledge.topics if knowledge.families_in_topic(topic.id)]
-        return _Keyboard([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+        buttons = [
+            InlineKeyboardButton(topic.titles.get(lang, topic.titles["ru"]), callback_data=callback(TOPIC, topic.id))
+            for topic in knowledge.topics
+            if knowledge.families_in_topic(topic.id)
+        ]
+        return _Keyboard([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
     return _per_knowledge(knowledge, ("topics", lang), build)
 
 
@@ -253,16 +294,22 @@ def topic_families(knowledge: Knowledge, topic_id: str, lang: str) -> tuple[str,
     topic = knowledge.topic(topic_id)
     if topic is None or not knowledge.families_in_topic(topic_id):
         return None
-    rows = [[InlineKeyboardButton(family.titles.get(lang, family.titles["ru"]),
-                                  callback_data=callback(FAMILY, family.id, "0"))]
-            for family in knowledge.families_in_topic(topic_id)]
+    rows = [
+        [
+            InlineKeyboardButton(
+                family.titles.get(lang, family.titles["ru"]), callback_data=callback(FAMILY, family.id, "0")
+            )
+        ]
+        for family in knowledge.families_in_topic(topic_id)
+    ]
     rows.append([InlineKeyboardButton(t(lang, "back_to_topics"), callback_data=callback(MENU))])
     title = html.escape(topic.titles.get(lang, topic.titles["ru"]))
     return t(lang, "topic_families", topic=title), InlineKeyboardMarkup(rows)
 
 
-def family_entries(knowledge: Knowledge, family_id: str, page: int,
-                   lang: str) -> tuple[str, InlineKeyboardMarkup] | None:
+def family_entries(
+    knowledge: Knowledge, family_id: str, page: int, lang: str
+) -> tuple[str, InlineKeyboardMarkup] | None:
     """One page of a family's questions: its overview first, then ENTRIES_PER_PAGE specific ones, "more" for the
     rest."""
     family = knowledge.family(family_id)
@@ -274,30 +321,42 @@ def family_entries(knowledge: Knowledge, family_id: str, page: int,
     rows = []
     if page == 0 and entries[0].is_overview:
         rows.append([InlineKeyboardButton(t(lang, "family_overview"), callback_data=callback(ENTRY, family_id))])
-    shown = specific[page * ENTRIES_PER_PAGE:(page + 1) * ENTRIES_PER_PAGE]
-    rows.extend([InlineKeyboardButton(_short(e.text(lang).question), callback_data=callback(ENTRY, e.id))]
-                for e in shown)
+    shown = specific[page * ENTRIES_PER_PAGE : (page + 1) * ENTRIES_PER_PAGE]
+    rows.extend(
+        [InlineKeyboardButton(_short(e.text(lang).question), callback_data=callback(ENTRY, e.id))] for e in shown
+    )
     if page + 1 < pages:
-        rows.append([InlineKeyboardButton(t(lang, "more_entries"),
-                                          callback_data=callback(FAMILY, family_id, str(page + 1)))])
+        rows.append(
+            [InlineKeyboardButton(t(lang, "more_entries"), callback_data=callback(FAMILY, family_id, str(page + 1)))]
+        )
     topic = knowledge.topic(family.topic)
     if topic is not None:
-        rows.append([InlineKeyboardButton(t(lang, "back_to_topic", topic=topic.titles.get(lang, topic.titles["ru"])),
-                                          callback_data=callback(TOPIC, topic.id))])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t(lang, "back_to_topic", topic=topic.titles.get(lang, topic.titles["ru"])),
+                    callback_data=callback(TOPIC, topic.id),
+                )
+            ]
+        )
     title = html.escape(family.titles.get(lang, family.titles["ru"]))
     return t(lang, "topic_entries", topic=title), InlineKeyboardMarkup(rows)
 
 
 def choices_keyboard(knowledge: Knowledge, entry_ids: tuple[str, ...], lang: str) -> InlineKeyboardMarkup:
     def build() -> _Keyboard:
-        rows = [[InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question),
-                                      callback_data=callback(ENTRY, e))]
-                for e in entry_ids if e in knowledge.entries]
+        rows = [
+            [InlineKeyboardButton(_short(knowledge.entries[e].text(lang).question), callback_data=callback(ENTRY, e))]
+            for e in entry_ids
+            if e in knowledge.entries
+        ]
         rows.append([InlineKeyboardButton(t(lang, "none_of_these"), callback_data=callback(MENU))])
         return _Keyboard(rows)
+
     return _per_knowledge(knowledge, ("choices", tuple(entry_ids), lang), build)
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(name, callback_data=callback(LANGUAGE, code))]
-                                 for code, name in LANGUAGE_NAMES.items()])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(name, callback_data=callback(LANGUAGE, code))] for code, name in LANGUAGE_NAMES.items()]
+    )

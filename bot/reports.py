@@ -30,7 +30,7 @@ def plain(text: str) -> str:
 
 
 def _quote(text: str, limit: int = QUOTE_LIMIT) -> str:
-    text = text if len(text) <= limit else text[:limit - 1] + "…"
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
     return html.escape(text)
 
 
@@ -46,12 +46,21 @@ def stats_report(periods: list[PeriodStats], lang: str) -> str:
             lines.append(t(lang, "adm_stats_empty", days=p.days))
             continue
         lines.append(t(lang, "adm_stats_period", days=p.days, questions=p.questions, people=p.people))
-        lines.append(t(lang, "adm_stats_outcomes", answered=_pct(p, p.answered), clarified=_pct(p, p.clarified),
-                       unmatched=_pct(p, p.unmatched)))
+        lines.append(
+            t(
+                lang,
+                "adm_stats_outcomes",
+                answered=_pct(p, p.answered),
+                clarified=_pct(p, p.clarified),
+                unmatched=_pct(p, p.unmatched),
+            )
+        )
         lines.append(t(lang, "adm_stats_feedback", helpful=str(p.helpful), not_helpful=str(p.not_helpful)))
         if p.top_entries:
             lines.append(t(lang, "adm_stats_top", entries=", ".join(f"{html.escape(e)} {n}" for e, n in p.top_entries)))
-        lines.append(t(lang, "adm_stats_languages", languages=", ".join(f"{lg} {_pct(p, n)}%" for lg, n in p.languages)))
+        lines.append(
+            t(lang, "adm_stats_languages", languages=", ".join(f"{lg} {_pct(p, n)}%" for lg, n in p.languages))
+        )
         lines.append(t(lang, "adm_stats_hours", hours=", ".join(f"{h:02d}:00 ({n})" for h, n in p.busiest_hours)))
     return "\n".join(lines)
 
@@ -64,24 +73,38 @@ def _nearest(group: QuestionGroup, lang: str) -> str:
 
 
 def group_lines(number: int, group: QuestionGroup, lang: str) -> list[str]:
-    lines = [t(lang, "adm_unanswered_group", n=str(number), count=str(group.count),
-               question=_quote(group.representative), nearest=_nearest(group, lang))]
-    others = [w for w, _ in group.wordings[1:WORDINGS_SHOWN + 1]]
+    lines = [
+        t(
+            lang,
+            "adm_unanswered_group",
+            n=str(number),
+            count=str(group.count),
+            question=_quote(group.representative),
+            nearest=_nearest(group, lang),
+        )
+    ]
+    others = [w for w, _ in group.wordings[1 : WORDINGS_SHOWN + 1]]
     if others:
         lines.append("    " + t(lang, "adm_unanswered_also", questions=", ".join(f"«{_quote(w)}»" for w in others)))
     return lines
 
 
-def unanswered_report(groups: list[QuestionGroup], unhelpful: list[tuple[str, int]], days: int, lang: str,
-                      budget: int = MESSAGE_BUDGET, limit: int | None = None) -> str:
+def unanswered_report(
+    groups: list[QuestionGroup],
+    unhelpful: list[tuple[str, int]],
+    days: int,
+    lang: str,
+    budget: int = MESSAGE_BUDGET,
+    limit: int | None = None,
+) -> str:
     """The groups, most asked first, as many as fit in `budget` characters (a Telegram message) and `limit`."""
     if not groups and not unhelpful:
         return t(lang, "adm_unanswered_none", days=days)
-    lines = [t(lang, "adm_unanswered_title", days=days, groups=len(groups),
-               count=sum(g.count for g in groups))]
+    lines = [t(lang, "adm_unanswered_title", days=days, groups=len(groups), count=sum(g.count for g in groups))]
     if unhelpful:
-        lines.append(t(lang, "adm_unanswered_unhelpful",
-                       entries=", ".join(f"{html.escape(e)} {n}" for e, n in unhelpful[:10])))
+        lines.append(
+            t(lang, "adm_unanswered_unhelpful", entries=", ".join(f"{html.escape(e)} {n}" for e, n in unhelpful[:10]))
+        )
     lines.append("")
     size = sum(len(line) + 1 for line in lines)
     for number, group in enumerate(groups, 1):
@@ -115,8 +138,11 @@ def reload_report(result: ReloadResult, lang: str) -> str:
     if not result.ok:
         return "\n".join([t(lang, "adm_reload_failed"), *_problem_lines(result.errors, lang)])
     lines = [t(lang, "adm_reload_ok", entries=result.entries)]
-    for key, ids in (("adm_reload_added", result.added), ("adm_reload_changed", result.changed),
-                     ("adm_reload_removed", result.removed)):
+    for key, ids in (
+        ("adm_reload_added", result.added),
+        ("adm_reload_changed", result.changed),
+        ("adm_reload_removed", result.removed),
+    ):
         if ids:
             lines.append(t(lang, key, ids=html.escape(", ".join(ids))))
     if not (result.added or result.changed or result.removed):

@@ -54,7 +54,9 @@ async def test_reports_of_one_question_speak_of_one_question_one_person_one_grou
             await api.wait_for("sendMessage", count=2)
     stats, unanswered = said(api)
     assert [period.splitlines()[0] for period in stats.split("\n\n")[1:]] == [
-        "Last 7 days: 1 question from 1 person", "Last 30 days: 1 question from 1 person"]
+        "Last 7 days: 1 question from 1 person",
+        "Last 30 days: 1 question from 1 person",
+    ]
     assert unanswered.splitlines()[0] == "❔ Unanswered or not helpful, last 30 days: 1 question in 1 group"
 
 
@@ -79,21 +81,27 @@ async def test_unanswered_lists_grouped_questions_with_counts_and_the_nearest_en
     lines = text.splitlines()
     assert lines[0] == "❔ Без ответа или «не помогло», за 30 дней: вопросов — 8, групп — 4"
     assert "👎 по статьям: housing 2, iin 1" in lines
-    assert next(line for line in lines if line.startswith("1. ")).startswith("1. 4× «как отправить посылку в россию» → вне тем (")
+    assert next(line for line in lines if line.startswith("1. ")).startswith(
+        "1. 4× «как отправить посылку в россию» → вне тем ("
+    )
     assert any(line.strip().startswith("ещё: «") and "kak otpravit posylku v rossiyu" in line for line in lines)
     assert next(line for line in lines if line.startswith("3. ")).startswith("3. 1× «где получить иин» → iin-where (")
     assert "python -m bot suggest --write" in lines[-1]
 
 
-@pytest.mark.parametrize("days, ru_days, uk_days, en_days", [
-    ("1", "1 день", "1 день", "1 day"),
-    ("2", "2 дня", "2 дні", "2 days"),
-    ("5", "5 дней", "5 днів", "5 days"),
-    ("21", "21 день", "21 день", "21 days"),
-    ("30", "30 дней", "30 днів", "30 days"),
-])
-async def test_privacy_explains_what_is_kept_and_for_how_long_in_each_language(api, tmp_path, days, ru_days,
-                                                                               uk_days, en_days):
+@pytest.mark.parametrize(
+    "days, ru_days, uk_days, en_days",
+    [
+        ("1", "1 день", "1 день", "1 day"),
+        ("2", "2 дня", "2 дні", "2 days"),
+        ("5", "5 дней", "5 днів", "5 days"),
+        ("21", "21 день", "21 день", "21 days"),
+        ("30", "30 дней", "30 днів", "30 days"),
+    ],
+)
+async def test_privacy_explains_what_is_kept_and_for_how_long_in_each_language(
+    api, tmp_path, days, ru_days, uk_days, en_days
+):
     async with running_bot(api, tmp_path, BOT_RETENTION_DAYS=days) as app:
         for user_id, code in ((1, "ru"), (2, "uk"), (3, "en"), (4, "kk")):
             await send(app, api, Chat(user_id=user_id, language_code=code).message("/privacy"))
@@ -113,8 +121,9 @@ async def test_forgetme_deletes_the_users_questions_and_language_but_not_moderat
         await send(app, api, anna.message("где получить иин"))
         await send(app, api, anna.message("how to open a bank account"))
         await send(app, api, other.message("где получить иин"))
-        await svc.storage.mod_add_warning(GROUP, 4242, actor_id=1, rule=None, reason="spam", when=svc.now(),
-                                          expires_at=None)
+        await svc.storage.mod_add_warning(
+            GROUP, 4242, actor_id=1, rule=None, reason="spam", when=svc.now(), expires_at=None
+        )
         await send(app, api, anna.message("/forgetme"))
         await svc.query_log.flush()
         rows = await svc.storage.queries()
@@ -137,14 +146,16 @@ async def test_the_daily_job_deletes_questions_older_than_the_retention_period(a
         svc.now = lambda: clock[0]
         await seed(svc.storage, NOW)
         job = next(j for j in app.job_queue.jobs() if j.name == "privacy-purge")
-        everything = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+        everything = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         await job.run(app)
         after_first = await svc.storage.queries_since(everything)
         clock[0] = NOW + dt.timedelta(days=12)
         await job.run(app)
         after_second = await svc.storage.queries_since(everything)
     assert "очень старый вопрос" not in {r["question"] for r in after_first}
-    assert len(after_first) == 17 and min(r["created_at"] for r in after_first) > (NOW - dt.timedelta(days=30)).isoformat()
+    assert (
+        len(after_first) == 17 and min(r["created_at"] for r in after_first) > (NOW - dt.timedelta(days=30)).isoformat()
+    )
     assert "ЖСН қалай алуға болады" not in {r["question"] for r in after_second}  # 20 days + 12 > 30
     assert len(after_second) == 16
 

@@ -12,7 +12,11 @@ def test_generated_knowledge_has_the_validators_shape_and_its_questions_find_the
     generated = synthetic_knowledge(knowledge, 30)
     assert len(generated.entries) == 30
     for entry in generated.entries.values():
-        assert len(entry.texts["ru"].phrasings) == 6 and len(entry.texts["en"].phrasings) == 3 and entry.texts["ru"].keywords
+        assert (
+            len(entry.texts["ru"].phrasings) == 6
+            and len(entry.texts["en"].phrasings) == 3
+            and entry.texts["ru"].keywords
+        )
     from bot.core.matcher import Matcher
 
     found = Matcher(generated)

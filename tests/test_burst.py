@@ -13,7 +13,10 @@ from tests.support.app import Chat, running_bot
 
 pytestmark = pytest.mark.slow  # 2,000 updates
 
-QUESTIONS = [item["q"] for item in yaml.safe_load((Path(__file__).parent / "data" / "questions.yaml").read_text(encoding="utf-8"))]
+QUESTIONS = [
+    item["q"]
+    for item in yaml.safe_load((Path(__file__).parent / "data" / "questions.yaml").read_text(encoding="utf-8"))
+]
 USERS, PER_USER = 200, 10
 
 

@@ -54,8 +54,9 @@ def test_suggest_write_adds_accepted_phrasings_and_leaves_everything_else_alone(
     shutil.copytree(KNOWLEDGE_DIR, knowledge)
     before = {p: p.read_bytes() for p in knowledge.rglob("*.yaml")}
     # group 1 (parcels) goes to an entry the maintainer names, group 2 (pets) to the off-topic list, then quit
-    result = run("--knowledge", str(knowledge), "suggest", "--write", stdin="first-steps\ny\nq\n",
-                 env={"BOT_DB_PATH": str(db)})
+    result = run(
+        "--knowledge", str(knowledge), "suggest", "--write", stdin="first-steps\ny\nq\n", env={"BOT_DB_PATH": str(db)}
+    )
     assert result.returncode == 0, result.stderr
     assert "added 2 phrasing(s)" in result.stdout
     changed = {p for p in before if p.read_bytes() != before[p]}
@@ -63,7 +64,9 @@ def test_suggest_write_adds_accepted_phrasings_and_leaves_everything_else_alone(
     for path in changed:
         old, new = before[path].decode().splitlines(), path.read_text(encoding="utf-8").splitlines()
         assert len(new) == len(old) + 1 and [line for line in new if line not in old] in (
-            ['      - "как отправить посылку в россию"'], ['    - "как перевезти собаку"'])
+            ['      - "как отправить посылку в россию"'],
+            ['    - "как перевезти собаку"'],
+        )
     loaded = load_knowledge(knowledge)
     assert "как отправить посылку в россию" in loaded.entries["first-steps"].texts["ru"].phrasings
     assert "как перевезти собаку" in loaded.offtopic["ru"]
@@ -96,12 +99,19 @@ def test_purge_deletes_what_is_older_than_the_retention_period(db):
         assert connection.execute("SELECT COUNT(*) FROM query_log").fetchone() == (12,)
 
 
-@pytest.mark.parametrize("args, env, message", [
-    (["stats"], {"BOT_DB_PATH": "/nonexistent/bot.sqlite3"}, "error: no database at /nonexistent/bot.sqlite3 (BOT_DB_PATH)"),
-    (["export", "--since", "22.11.2026"], {}, "error: --since must be a date like 2026-11-01, got '22.11.2026'"),
-    (["purge", "--days", "0"], {}, "error: --days must be a number of days from 1 to 3650, got '0'"),
-    (["purge"], {"BOT_RETENTION_DAYS": "forever"}, "error: BOT_RETENTION_DAYS must be a number of days"),
-])
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (
+            ["stats"],
+            {"BOT_DB_PATH": "/nonexistent/bot.sqlite3"},
+            "error: no database at /nonexistent/bot.sqlite3 (BOT_DB_PATH)",
+        ),
+        (["export", "--since", "22.11.2026"], {}, "error: --since must be a date like 2026-11-01, got '22.11.2026'"),
+        (["purge", "--days", "0"], {}, "error: --days must be a number of days from 1 to 3650, got '0'"),
+        (["purge"], {"BOT_RETENTION_DAYS": "forever"}, "error: BOT_RETENTION_DAYS must be a number of days"),
+    ],
+)
 def test_bad_input_is_one_clear_line(db, args, env, message):
     result = run(*args, env={"BOT_DB_PATH": str(db), **env})
     assert result.returncode == 2

@@ -19,30 +19,43 @@ def test_the_defaults_poll_with_telegrams_limits_and_no_heartbeat():
 
 
 def test_every_production_variable_is_read():
-    config = load_config({
-        "BOT_TOKEN": TOKEN, "BOT_WEBHOOK_URL": "https://bot.example.org/hooks/telegram",
-        "BOT_WEBHOOK_LISTEN": "127.0.0.1", "BOT_WEBHOOK_PORT": "8080", "BOT_WEBHOOK_SECRET": "A" * 32,
-        "BOT_HEARTBEAT_FILE": "/tmp/beat", "BOT_RATE_LIMIT": "0", "BOT_CONCURRENT_UPDATES": "32", "BOT_API_TIMEOUT": "2.5",
-    })
+    config = load_config(
+        {
+            "BOT_TOKEN": TOKEN,
+            "BOT_WEBHOOK_URL": "https://bot.example.org/hooks/telegram",
+            "BOT_WEBHOOK_LISTEN": "127.0.0.1",
+            "BOT_WEBHOOK_PORT": "8080",
+            "BOT_WEBHOOK_SECRET": "A" * 32,
+            "BOT_HEARTBEAT_FILE": "/tmp/beat",
+            "BOT_RATE_LIMIT": "0",
+            "BOT_CONCURRENT_UPDATES": "32",
+            "BOT_API_TIMEOUT": "2.5",
+        }
+    )
     require_webhook(config)
-    assert config.webhook_path == "hooks/telegram" and config.webhook_port == 8080 and config.webhook_listen == "127.0.0.1"
+    assert (
+        config.webhook_path == "hooks/telegram" and config.webhook_port == 8080 and config.webhook_listen == "127.0.0.1"
+    )
     assert config.heartbeat_file == Path("/tmp/beat") and config.rate_limit is False
     assert config.concurrent_updates == 32 and config.api_timeout == 2.5
     assert "A" * 32 not in repr(config) and TOKEN not in repr(config)  # secrets never in a repr
 
 
-@pytest.mark.parametrize("env, name", [
-    ({"BOT_WEBHOOK_URL": "http://bot.example.org/hook"}, "BOT_WEBHOOK_URL"),  # Telegram needs https
-    ({"BOT_WEBHOOK_URL": "bot.example.org"}, "BOT_WEBHOOK_URL"),
-    ({"BOT_WEBHOOK_SECRET": "short"}, "BOT_WEBHOOK_SECRET"),
-    ({"BOT_WEBHOOK_SECRET": "has spaces in it, not allowed"}, "BOT_WEBHOOK_SECRET"),
-    ({"BOT_WEBHOOK_PORT": "http"}, "BOT_WEBHOOK_PORT"),
-    ({"BOT_WEBHOOK_PORT": "70000"}, "BOT_WEBHOOK_PORT"),
-    ({"BOT_WEBHOOK_LISTEN": "0.0.0.0; rm -rf /"}, "BOT_WEBHOOK_LISTEN"),
-    ({"BOT_RATE_LIMIT": "maybe"}, "BOT_RATE_LIMIT"),
-    ({"BOT_CONCURRENT_UPDATES": "0"}, "BOT_CONCURRENT_UPDATES"),
-    ({"BOT_API_TIMEOUT": "soon"}, "BOT_API_TIMEOUT"),
-])
+@pytest.mark.parametrize(
+    "env, name",
+    [
+        ({"BOT_WEBHOOK_URL": "http://bot.example.org/hook"}, "BOT_WEBHOOK_URL"),  # Telegram needs https
+        ({"BOT_WEBHOOK_URL": "bot.example.org"}, "BOT_WEBHOOK_URL"),
+        ({"BOT_WEBHOOK_SECRET": "short"}, "BOT_WEBHOOK_SECRET"),
+        ({"BOT_WEBHOOK_SECRET": "has spaces in it, not allowed"}, "BOT_WEBHOOK_SECRET"),
+        ({"BOT_WEBHOOK_PORT": "http"}, "BOT_WEBHOOK_PORT"),
+        ({"BOT_WEBHOOK_PORT": "70000"}, "BOT_WEBHOOK_PORT"),
+        ({"BOT_WEBHOOK_LISTEN": "0.0.0.0; rm -rf /"}, "BOT_WEBHOOK_LISTEN"),
+        ({"BOT_RATE_LIMIT": "maybe"}, "BOT_RATE_LIMIT"),
+        ({"BOT_CONCURRENT_UPDATES": "0"}, "BOT_CONCURRENT_UPDATES"),
+        ({"BOT_API_TIMEOUT": "soon"}, "BOT_API_TIMEOUT"),
+    ],
+)
 def test_a_malformed_production_value_is_one_line_naming_it(env, name):
     with pytest.raises(ConfigError) as caught:
         load_config({"BOT_TOKEN": TOKEN, **env})

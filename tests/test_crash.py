@@ -64,5 +64,7 @@ def test_a_bot_killed_mid_burst_restarts_on_an_intact_database_with_every_commit
     assert bot.returncode == 0, stderr
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert connection.execute("SELECT COUNT(*) FROM query_log WHERE question LIKE 'как открыть%'").fetchone()[0] == 1
+        assert (
+            connection.execute("SELECT COUNT(*) FROM query_log WHERE question LIKE 'как открыть%'").fetchone()[0] == 1
+        )
     assert seen <= committed(db)

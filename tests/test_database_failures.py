@@ -14,8 +14,13 @@ from tests.support.app import Chat, running_bot, send
 from tests.support.process import bot_env, start_bot_process
 from tests.support.storage import Failing
 
-QUESTIONS = ["где получить иин", "как открыть счет в банке", "сколько можно находиться без визы",
-             "где снять квартиру в алматы", "как найти работу"]
+QUESTIONS = [
+    "где получить иин",
+    "как открыть счет в банке",
+    "сколько можно находиться без визы",
+    "где снять квартиру в алматы",
+    "как найти работу",
+]
 
 
 def record(ref: str) -> QueryRecord:
@@ -36,6 +41,7 @@ async def break_locked(db, storage):
     async def repair():
         other.execute("ROLLBACK")
         other.close()
+
     return repair
 
 
@@ -44,20 +50,26 @@ async def break_read_only(db, storage):
 
     async def repair():
         await storage._db.execute("PRAGMA query_only = OFF")
+
     return repair
 
 
 async def break_disk_full(db, storage):
     async with storage._db.execute("PRAGMA page_count") as cursor:
         (pages,) = await cursor.fetchone()
-    await storage._db.execute(f"PRAGMA max_page_count = {pages}")  # no room for one more page: "database or disk is full"
+    await storage._db.execute(
+        f"PRAGMA max_page_count = {pages}"
+    )  # no room for one more page: "database or disk is full"
 
     async def repair():
         await storage._db.execute("PRAGMA max_page_count = 1073741823")
+
     return repair
 
 
-@pytest.mark.parametrize("trouble", [break_locked, break_read_only, break_disk_full], ids=["locked", "read-only", "disk-full"])
+@pytest.mark.parametrize(
+    "trouble", [break_locked, break_read_only, break_disk_full], ids=["locked", "read-only", "disk-full"]
+)
 async def test_answering_goes_on_while_the_database_fails_and_the_log_catches_up(api, tmp_path, trouble):
     db = tmp_path / "data" / "bot.sqlite3"
     async with running_bot(api, tmp_path) as app:
@@ -170,9 +182,14 @@ def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, t
             pytest.skip("running as root without setpriv: a read-only folder cannot be simulated")
         prefix = [setpriv, "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
     try:
-        process = subprocess.Popen([*prefix, sys.executable, "-m", "bot", "run"], cwd=ROOT, text=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=bot_env(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=data / "bot.sqlite3"))
+        process = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=bot_env(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=data / "bot.sqlite3"),
+        )
         try:
             _, stderr = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -189,7 +206,9 @@ def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, t
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
-async def test_a_database_file_deleted_or_replaced_under_the_running_bot_is_noticed_and_no_row_is_lost(api, tmp_path, caplog, how):
+async def test_a_database_file_deleted_or_replaced_under_the_running_bot_is_noticed_and_no_row_is_lost(
+    api, tmp_path, caplog, how
+):
     """Someone deletes (or swaps) data/bot.sqlite3 while the bot runs: SQLite would go on writing into the
     unlinked file, so every row after it would vanish at restart. The bot says so and writes them to the file
     now at that path."""
@@ -208,8 +227,12 @@ async def test_a_database_file_deleted_or_replaced_under_the_running_bot_is_noti
         await svc.query_log.flush()
         await send(app, api, Chat(user_id=310).message(QUESTIONS[4]))
     assert len(api.delivered()) == 5  # answering went on
-    assert any("bot.sqlite3" in r.getMessage() and ("deleted" in r.getMessage() or "replaced" in r.getMessage())
-               and r.levelname == "ERROR" for r in caplog.records)
+    assert any(
+        "bot.sqlite3" in r.getMessage()
+        and ("deleted" in r.getMessage() or "replaced" in r.getMessage())
+        and r.levelname == "ERROR"
+        for r in caplog.records
+    )
     with sqlite3.connect(db) as connection:  # what a restart finds
         logged = [q for (q,) in connection.execute("SELECT question FROM query_log ORDER BY id")]
     assert logged == QUESTIONS[1:5]

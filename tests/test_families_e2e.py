@@ -85,10 +85,12 @@ async def test_a_short_follow_up_is_read_with_the_previous_answer(api, tmp_path,
 
 async def test_greetings_and_politeness_never_swallow_the_question(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
-        for text in ("Здравствуйте! Подскажите, пожалуйста, где получить ИИН?",
-                     "добрый день! подскажите пожалуйста где получить иин",
-                     "privet, gde poluchit iin v almaty",
-                     "Привет. Мы с женой приехали неделю назад из Москвы, живём у друзей. Где нам получить ИИН?"):
+        for text in (
+            "Здравствуйте! Подскажите, пожалуйста, где получить ИИН?",
+            "добрый день! подскажите пожалуйста где получить иин",
+            "privet, gde poluchit iin v almaty",
+            "Привет. Мы с женой приехали неделю назад из Москвы, живём у друзей. Где нам получить ИИН?",
+        ):
             await send(app, api, Chat().message(text))
     for reply in api.calls_to("sendMessage"):
         assert "ЦОН" in reply["text"] and "Источник:" in reply["text"], reply["text"]

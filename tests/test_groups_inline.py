@@ -109,10 +109,20 @@ async def test_auto_answer_fires_once_per_entry_within_the_cooldown(api, tmp_pat
         replies = group_replies(api)
         (auto,) = replies[1:]
         assert auto["reply_parameters"]["message_id"] == first["message"]["message_id"]
-        not_helpful = next(b["callback_data"] for row in auto["reply_markup"]["inline_keyboard"] for b in row
-                           if b.get("callback_data", "").startswith("fb:"))
+        not_helpful = next(
+            b["callback_data"]
+            for row in auto["reply_markup"]["inline_keyboard"]
+            for b in row
+            if b.get("callback_data", "").startswith("fb:")
+        )
         await send(app, api, Chat(user_id=OWNER, chat_type="supergroup", chat_id=GROUP).press(not_helpful))
-        await send(app, api, Chat(user_id=MEMBER, chat_type="supergroup", chat_id=GROUP).press(not_helpful, reply_markup=auto["reply_markup"]))
+        await send(
+            app,
+            api,
+            Chat(user_id=MEMBER, chat_type="supergroup", chat_id=GROUP).press(
+                not_helpful, reply_markup=auto["reply_markup"]
+            ),
+        )
         rows = await flushed_rows(app)
         for cooldowns in app.chat_data.values():  # an hour later: the cooldown has passed
             for entry in cooldowns.get(groups.COOLDOWN_KEY, {}):
@@ -133,7 +143,11 @@ async def test_inline_query_lists_matching_entries_and_logs_once_the_user_pauses
     async with running_bot(api, tmp_path) as app:
         await app.job_queue.start()
         for i, typed in enumerate(["где", "где получ", "где получить иин"]):
-            await send(app, api, {"inline_query": {"id": str(i), "from": user, "query": typed, "offset": "", "chat_type": "supergroup"}})
+            await send(
+                app,
+                api,
+                {"inline_query": {"id": str(i), "from": user, "query": typed, "offset": "", "chat_type": "supergroup"}},
+            )
         await send(app, api, {"inline_query": {"id": "9", "from": user, "query": "", "offset": ""}})
         await asyncio.sleep(0.3)
         rows = await flushed_rows(app)
@@ -175,13 +189,17 @@ async def test_a_kazakh_speaking_user_gets_kazakh_menus(api, tmp_path):
 
 
 def test_every_text_exists_in_every_language_with_the_same_placeholders():
-    catalogues = {lang: yaml.safe_load((LOCALES_DIR / f"{lang}.yaml").read_text(encoding="utf-8")) for lang in LANGUAGES}
+    catalogues = {
+        lang: yaml.safe_load((LOCALES_DIR / f"{lang}.yaml").read_text(encoding="utf-8")) for lang in LANGUAGES
+    }
     keys = set(catalogues["ru"])
     for lang, texts in catalogues.items():
         assert set(texts) == keys, (lang, keys ^ set(texts))
         for key in keys:
             assert str(texts[key]).strip(), (lang, key)
-            assert set(re.findall(r"{(\w+)[:}]", str(texts[key]))) == set(re.findall(r"{(\w+)[:}]", str(catalogues["ru"][key]))), (lang, key)
+            assert set(re.findall(r"{(\w+)[:}]", str(texts[key]))) == set(
+                re.findall(r"{(\w+)[:}]", str(catalogues["ru"][key]))
+            ), (lang, key)
 
 
 def test_questions_are_told_from_chatter():
@@ -201,7 +219,9 @@ async def test_a_blocked_user_gets_no_answer_in_groups_but_the_rules_still_apply
     async with running_bot(api, tmp_path, BOT_MODERATOR_IDS=str(moderator)) as app:
         await send(app, api, chat.message(ADMIN, "/settings autoanswer on"))
         await send(app, api, chat.message(ADMIN, "/settings faq all"))
-        await send(app, api, chat.message(ADMIN, "/settings flood off"))  # eight questions in a row are not the point here
+        await send(
+            app, api, chat.message(ADMIN, "/settings flood off")
+        )  # eight questions in a row are not the point here
         await send(app, api, Chat(user_id=moderator).message(f"/block {MEMBER}"))
         before = len(group_replies(api))
         await send(app, api, chat.message(MEMBER, text, entities=mention(text)))
@@ -231,13 +251,28 @@ async def test_presses_on_a_group_message_are_parsed_strictly(api, tmp_path):
         await send(app, api, chat.message(ADMIN, "/settings autoanswer on"))
         await send(app, api, chat.message(MEMBER, "где получить иин?"))
         auto = group_replies(api)[-1]
-        asker_data = next(b["callback_data"] for row in auto["reply_markup"]["inline_keyboard"] for b in row
-                          if b.get("callback_data", "").startswith("fb:"))
+        asker_data = next(
+            b["callback_data"]
+            for row in auto["reply_markup"]["inline_keyboard"]
+            for b in row
+            if b.get("callback_data", "").startswith("fb:")
+        )
         ref = asker_data.split(":")[1]
         said = len(api.calls_to("sendMessage"))
         owner = Chat(user_id=OWNER, chat_type="supergroup", chat_id=GROUP)
-        for data in (f"fb:{ref}:0", f"fb:{ref}:1", f"fb:{ref}:0:", f"fb:{ref}:0:{OWNER}x", "fb:", "fb:x", "t:documents",
-                     "e:iin", "menu", "lang:en", "zzz"):
+        for data in (
+            f"fb:{ref}:0",
+            f"fb:{ref}:1",
+            f"fb:{ref}:0:",
+            f"fb:{ref}:0:{OWNER}x",
+            "fb:",
+            "fb:x",
+            "t:documents",
+            "e:iin",
+            "menu",
+            "lang:en",
+            "zzz",
+        ):
             await send(app, api, owner.press(data, reply_markup=auto["reply_markup"]))
         rows = await flushed_rows(app)
     answers = api.calls_to("answerCallbackQuery")
@@ -265,6 +300,7 @@ async def test_nothing_a_user_asked_before_forgetme_is_logged_after_it(api, tmp_
             matching.set()
             await release.wait()
             return await real_match(question, follows)
+
         svc.match = slow_match
         in_flight = asyncio.create_task(send(app, api, Group().message(MEMBER, text, entities=mention(text))))
         await matching.wait()

@@ -20,7 +20,9 @@ def check_command(path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     if path is not None:
         env["BOT_HEARTBEAT_FILE"] = str(path)
-    return subprocess.run([sys.executable, "-m", "bot", "health"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "health"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 async def test_the_running_bot_keeps_its_heartbeat_fresh_and_removes_it_when_it_stops(api, tmp_path, monkeypatch):

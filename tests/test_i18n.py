@@ -8,12 +8,15 @@ from bot.enforcement import format_duration
 from bot.i18n import LANGUAGES, PLURAL_FORMS, catalogue, t
 
 
-@pytest.mark.parametrize("lang, expected", [
-    ("ru", "1 день, 2 дня, 5 дней, 11 дней, 12 дней, 21 день, 22 дня, 101 день, 111 дней, 114 дней"),
-    ("uk", "1 день, 2 дні, 5 днів, 11 днів, 12 днів, 21 день, 22 дні, 101 день, 111 днів, 114 днів"),
-    ("en", "1 day, 2 days, 5 days, 11 days, 12 days, 21 days, 22 days, 101 days, 111 days, 114 days"),
-    ("kk", "1 күн, 2 күн, 5 күн, 11 күн, 12 күн, 21 күн, 22 күн, 101 күн, 111 күн, 114 күн"),
-])
+@pytest.mark.parametrize(
+    "lang, expected",
+    [
+        ("ru", "1 день, 2 дня, 5 дней, 11 дней, 12 дней, 21 день, 22 дня, 101 день, 111 дней, 114 дней"),
+        ("uk", "1 день, 2 дні, 5 днів, 11 днів, 12 днів, 21 день, 22 дні, 101 день, 111 днів, 114 днів"),
+        ("en", "1 day, 2 days, 5 days, 11 days, 12 days, 21 days, 22 days, 101 days, 111 days, 114 days"),
+        ("kk", "1 күн, 2 күн, 5 күн, 11 күн, 12 күн, 21 күн, 22 күн, 101 күн, 111 күн, 114 күн"),
+    ],
+)
 def test_a_count_of_days_takes_the_form_its_number_asks_for(lang, expected):
     assert ", ".join(t(lang, "mod_unit_d", n=n) for n in (1, 2, 5, 11, 12, 21, 22, 101, 111, 114)) == expected
 

@@ -6,8 +6,15 @@ import shutil
 import pytest
 import yaml
 
-from bot.core.insights import (COLOURS, daily_outcomes, group_questions, least_helpful, matcher_reading,
-                               period_stats, chart_png)
+from bot.core.insights import (
+    COLOURS,
+    chart_png,
+    daily_outcomes,
+    group_questions,
+    least_helpful,
+    matcher_reading,
+    period_stats,
+)
 from bot.core.knowledge import load_knowledge
 from bot.core.matcher import Matcher
 from bot.core.phrasing_writer import WriteError, add_to_file, insert_item
@@ -73,12 +80,15 @@ def test_unanswered_and_not_helpful_questions_are_grouped_with_their_nearest_ent
         ("сколько стоит аренда квартиры", 1, "housing-rent-prices"),
     ]
     parcels = groups[0]
-    assert parcels.wordings[0] == ("как отправить посылку в россию", 2) and {w for w, _ in parcels.wordings} >= {"kak otpravit posylku v rossiyu"}
+    assert parcels.wordings[0] == ("как отправить посылку в россию", 2) and {w for w, _ in parcels.wordings} >= {
+        "kak otpravit posylku v rossiyu"
+    }
     assert (parcels.unmatched, parcels.not_helpful, parcels.language) == (4, 0, "ru")
     assert least_helpful(rows) == [("housing", 2), ("iin", 1)]
 
 
 # --- the phrasing writer ------------------------------------------------------------------------------
+
 
 def test_a_phrasing_is_added_as_one_line_and_the_rest_of_the_file_is_untouched(tmp_path):
     path = tmp_path / "iin.yaml"
@@ -90,7 +100,7 @@ def test_a_phrasing_is_added_as_one_line_and_the_rest_of_the_file_is_untouched(t
     assert len(new) == len(old) + 1
     at = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b)
     assert new[at] == '      - "где взять \\"иин\\" срочно"'  # same indentation, one line, quoted
-    assert new[:at] + new[at + 1:] == old
+    assert new[:at] + new[at + 1 :] == old
     assert yaml.safe_load("\n".join(new))["text"]["ru"]["phrasings"][-1] == 'где взять "иин" срочно'
 
 
@@ -102,11 +112,14 @@ def test_flow_lists_and_files_without_a_final_newline_are_handled():
     assert insert_item(block, ("phrasings", "ru"), "c") == 'phrasings:\n  ru:\n  - a\n  - b\n  - "c"\n'
 
 
-@pytest.mark.parametrize("text, keys, message", [
-    ("text:\n  ru:\n    question: q\n", ("text", "ru", "phrasings"), "there is no 'text.ru.phrasings' list"),
-    ("text:\n  ru:\n    phrasings: just text\n", ("text", "ru", "phrasings"), "is not a list"),
-    ("text: [unclosed\n", ("text", "ru", "phrasings"), "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, keys, message",
+    [
+        ("text:\n  ru:\n    question: q\n", ("text", "ru", "phrasings"), "there is no 'text.ru.phrasings' list"),
+        ("text:\n  ru:\n    phrasings: just text\n", ("text", "ru", "phrasings"), "is not a list"),
+        ("text: [unclosed\n", ("text", "ru", "phrasings"), "not valid YAML"),
+    ],
+)
 def test_a_list_that_cannot_take_the_phrasing_is_refused_and_the_file_kept(tmp_path, text, keys, message):
     path = tmp_path / "entry.yaml"
     path.write_text(text, encoding="utf-8")
@@ -121,7 +134,9 @@ def test_added_phrasings_change_what_the_bot_does_once_the_knowledge_is_loaded_a
     stamp, shop = "где отметиться после приезда", "магазин с русскими продуктами"
     before = Matcher(load_knowledge(directory))
     assert before.match(stamp).outcome == "clarify" and before.match(shop).outcome == "clarify"
-    add_to_file(directory / "faq" / "visa-free-entry" / "visa-free-entry-registration.yaml", ("text", "ru", "phrasings"), stamp)
+    add_to_file(
+        directory / "faq" / "visa-free-entry" / "visa-free-entry-registration.yaml", ("text", "ru", "phrasings"), stamp
+    )
     add_to_file(directory / "offtopic.yaml", ("phrasings", "ru"), shop)
     after = Matcher(load_knowledge(directory))
     assert (after.match(stamp).outcome, after.match(stamp).entry_id) == ("answer", "visa-free-entry-registration")

@@ -45,7 +45,9 @@ def test_source_titles_are_in_the_replys_language(knowledge):
 
 def test_a_source_the_references_cite_without_a_link_is_named_not_linked(knowledge):
     """Links only as the facts references give them: a source cited by outlet and date is shown as text."""
-    entry, source = next((e, s) for e in knowledge.entries.values() for s in e.sources if s.url is None and s.seed is None)
+    entry, source = next(
+        (e, s) for e in knowledge.entries.values() for s in e.sources if s.url is None and s.seed is None
+    )
     line = render.answer_text(entry, "en", dt.date(2026, 12, 6)).rsplit("\n\n", 1)[-1]
     assert html.escape(source.title("en")) in line
     assert f">{html.escape(source.title('en'))}</a>" not in line
@@ -54,9 +56,15 @@ def test_a_source_the_references_cite_without_a_link_is_named_not_linked(knowled
 @pytest.mark.skipif(not SHARED_FAMILIES.exists(), reason="the facts references are beside the project only")
 def test_every_source_link_is_one_the_facts_references_give(knowledge):
     shared = SHARED_FAMILIES.parent
-    references = "\n".join(p.read_text(encoding="utf-8") for p in (shared / "facts-reference.md", shared / "facts-reference-2.md"))
-    unsupported = {s.url for e in knowledge.entries.values() for s in e.sources
-                   if s.url and s.url.rstrip("/").split("://", 1)[1].removeprefix("www.") not in references}
+    references = "\n".join(
+        p.read_text(encoding="utf-8") for p in (shared / "facts-reference.md", shared / "facts-reference-2.md")
+    )
+    unsupported = {
+        s.url
+        for e in knowledge.entries.values()
+        for s in e.sources
+        if s.url and s.url.rstrip("/").split("://", 1)[1].removeprefix("www.") not in references
+    }
     assert not unsupported
 
 
@@ -97,8 +105,10 @@ def test_unknown_and_missing_fields_are_reported(tmp_path):
     edit(path, "family: work", "famly: work")
     problems = problems_for(directory)
     line = line_of(path, "famly:")
-    assert (f"knowledge/faq/work/work.yaml:{line}: entry: unknown field 'famly'; "
-            "use id, family, reviewed, valid_until, related, sources, text") in problems
+    assert (
+        f"knowledge/faq/work/work.yaml:{line}: entry: unknown field 'famly'; "
+        "use id, family, reviewed, valid_until, related, sources, text"
+    ) in problems
     assert f"knowledge/faq/work/work.yaml:{line_of(path, 'id: work')}: entry: missing field 'family'" in problems
 
 
@@ -107,7 +117,10 @@ def test_an_unknown_family_is_reported_where_it_is_named(tmp_path):
     path = directory / "faq" / "work" / "work-permit-eaeu.yaml"
     edit(path, "family: work", "family: jobs")
     line = line_of(path, "family: jobs")
-    assert f"knowledge/faq/work/work-permit-eaeu.yaml:{line}: entry: unknown family 'jobs' (families.yaml lists them)" in problems_for(directory)
+    assert (
+        f"knowledge/faq/work/work-permit-eaeu.yaml:{line}: entry: unknown family 'jobs' (families.yaml lists them)"
+        in problems_for(directory)
+    )
 
 
 def test_a_family_without_overview_or_specific_entries_is_a_warning(tmp_path):
@@ -117,7 +130,10 @@ def test_a_family_without_overview_or_specific_entries_is_a_warning(tmp_path):
         text = path.read_text(encoding="utf-8")
         path.write_text(re.sub(r"related: \[[^\]]*\]\n", "", text), encoding="utf-8")
     warnings = [str(w) for w in load_knowledge(directory).warnings]
-    assert "knowledge/families.yaml:1: warning: family 'transport' has no overview entry (an entry whose id is 'transport')" in warnings
+    assert (
+        "knowledge/families.yaml:1: warning: family 'transport' has no overview entry (an entry whose id is 'transport')"
+        in warnings
+    )
     assert any("family 'transport' has 0 specific entries" in w for w in warnings)
 
 
@@ -149,7 +165,9 @@ def test_an_answer_over_its_kinds_limit_is_refused(tmp_path, path, limit):
     directory = copy_knowledge(tmp_path)
     text = (directory / "faq" / path).read_text(encoding="utf-8")
     start = text.index("    answer: |\n", text.index("  ru:\n")) + len("    answer: |\n")
-    (directory / "faq" / path).write_text(text[:start] + "      " + "слово " * (limit // 6 + 10) + "\n" + text[start:], encoding="utf-8")
+    (directory / "faq" / path).write_text(
+        text[:start] + "      " + "слово " * (limit // 6 + 10) + "\n" + text[start:], encoding="utf-8"
+    )
     assert any(f"has at most {limit}" in p and path in p for p in problems_for(directory))
 
 

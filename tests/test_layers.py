@@ -14,14 +14,31 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 # (layer, module names or packages in it), lowest first; a module may import from its own layer or below
 LAYERS = (
     ("core", ("bot.core",)),
-    ("infrastructure", ("bot.config", "bot.i18n", "bot.logs", "bot.memory", "bot.storage", "bot.querylog",
-                        "bot.network", "bot.health", "bot.render", "bot.reload", "bot.reports", "bot.matchworker")),
+    (
+        "infrastructure",
+        (
+            "bot.config",
+            "bot.i18n",
+            "bot.logs",
+            "bot.memory",
+            "bot.storage",
+            "bot.querylog",
+            "bot.network",
+            "bot.health",
+            "bot.render",
+            "bot.reload",
+            "bot.reports",
+            "bot.matchworker",
+        ),
+    ),
     ("services", ("bot.context",)),
     ("enforcement", ("bot.enforcement",)),
     ("handlers", ("bot.handlers",)),
     ("app", ("bot.app",)),
-    ("cli", ("bot.cli", "bot.cli_common", "bot.cli_data", "bot.bench", "bot.benchapi", "bot.benchdata",
-             "bot.__main__")),
+    (
+        "cli",
+        ("bot.cli", "bot.cli_common", "bot.cli_data", "bot.bench", "bot.benchapi", "bot.benchdata", "bot.__main__"),
+    ),
 )
 
 
@@ -47,7 +64,9 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
         else:
             continue
@@ -73,7 +92,9 @@ def test_no_import_points_up_a_layer():
             continue
         for target in imported:
             if layer_of(target) is not None and layer_of(target) > layer_of(module):
-                wrong.append(f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})")
+                wrong.append(
+                    f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+                )
     assert sorted(wrong) == []
 
 
@@ -85,7 +106,7 @@ def test_no_import_cycle_even_inside_a_layer():
         state[module] = "open"
         for target in sorted(edges.get(module, ())):
             if state.get(target) == "open":
-                cycles.append(" -> ".join(path[path.index(target):] + [target]))
+                cycles.append(" -> ".join(path[path.index(target) :] + [target]))
             elif target not in state:
                 visit(target, path + [target])
         state[module] = "done"

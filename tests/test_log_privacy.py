@@ -18,9 +18,16 @@ SECRET = "user-key-secret-for-the-leak-test-0123456789"
 def test_debug_logs_never_contain_the_token_or_the_user_key_secret(api_thread, tmp_path):
     log = tmp_path / "bot.log"
     with log.open("w") as output:  # a file: the DEBUG log outgrows a pipe that is read only at the end
-        process = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "bot.sqlite3",
-                                    BOT_LOG_LEVEL="DEBUG", BOT_USER_KEY_SECRET=SECRET, BOT_MODERATOR_IDS=MODERATOR,
-                                    BOT_WATCH_KNOWLEDGE=1, stdout=output, stderr=output)
+        process = start_bot_process(
+            BOT_API_BASE_URL=api_thread.base_url,
+            BOT_DB_PATH=tmp_path / "bot.sqlite3",
+            BOT_LOG_LEVEL="DEBUG",
+            BOT_USER_KEY_SECRET=SECRET,
+            BOT_MODERATOR_IDS=MODERATOR,
+            BOT_WATCH_KNOWLEDGE=1,
+            stdout=output,
+            stderr=output,
+        )
     user, moderator = Chat(user_id=4242), Chat(user_id=MODERATOR, language_code="en")
     try:
         api_thread.wait_for("setMyCommands", count=3)

@@ -19,7 +19,8 @@ from tests.support.app import Chat, running_bot, send
 from tests.support.fake_bot_api import TOKEN
 from tests.support.knowledge_files import edit
 from tests.support.process import start_bot
-from tests.support.reload import MODERATOR, reload, replies_to as answers_to
+from tests.support.reload import MODERATOR, reload
+from tests.support.reload import replies_to as answers_to
 
 HELD_OUT = KNOWLEDGE_DIR.parent / "tests" / "data" / "questions.yaml"
 NEW_PHRASING = "зеленый жираф танцует на крыше"  # no entry knows these words until the reload adds them
@@ -86,7 +87,9 @@ async def test_a_bot_with_the_worker_answers_and_goes_on_answering_when_it_dies(
         worker = svc.match_worker
         await wait_until(worker_ready(worker), 120)
         await send(app, api, Chat(user_id=1).message("где получить иин"))
-        assert "ЦОН" in answers_to(api, 1)[-1] and ("где получить иин", None) in worker._answers  # matched by the worker
+        assert (
+            "ЦОН" in answers_to(api, 1)[-1] and ("где получить иин", None) in worker._answers
+        )  # matched by the worker
         os.kill(worker.pid, signal.SIGKILL)
         await wait_until(lambda: not worker.ready)
         await send(app, api, Chat(user_id=2).message("как открыть счет в банке"))
@@ -109,14 +112,18 @@ async def test_a_hung_worker_is_given_up_and_the_question_still_answered(api, tm
 
 @pytest.mark.slow
 async def test_a_reload_reaches_the_worker(api, tmp_path, knowledge_copy):
-    async with running_bot(api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy),
-                           BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(
+        api, tmp_path, BOT_MATCH_WORKER="on", BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)
+    ) as app:
         worker = app.bot_data.match_worker
         await wait_until(worker_ready(worker), 120)
         await send(app, api, Chat(user_id=5).message(NEW_PHRASING))
         assert "Бесплатное жилье" not in answers_to(api, 5)[-1]
-        edit(knowledge_copy / "faq/shelter/shelter.yaml", '      - "где переночевать бесплатно в алматы"',
-             f'      - "где переночевать бесплатно в алматы"\n      - "{NEW_PHRASING}"')
+        edit(
+            knowledge_copy / "faq/shelter/shelter.yaml",
+            '      - "где переночевать бесплатно в алматы"',
+            f'      - "где переночевать бесплатно в алматы"\n      - "{NEW_PHRASING}"',
+        )
         await reload(app, api)
         await wait_until(lambda: worker.ready)  # the worker has built the new knowledge
         await send(app, api, Chat(user_id=6).message(NEW_PHRASING + "!"))

@@ -10,31 +10,37 @@ HELD_OUT = Path(__file__).parent / "data" / "heldout.yaml"  # frozen before the 
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("где получить иин", "iin"),
-    ("ГДЕ ПОЛУЧИТЬ ИИН???", "iin"),
-    ("где палучить ииин", "iin"),  # typos and a repeated letter
-    ("ult gjkexbnm bby", "iin"),  # Russian typed on the English layout
-    ("kak otkryt schet v banke", "bank-account"),  # transliteration
-    ("how do i open a bank account", "bank-account"),
-    ("ЖСН қайдан алуға болады", "iin"),  # Kazakh
-    ("жсн кайдан алуга болады", "iin"),  # Kazakh without Kazakh letters
-    ("нужна ли виза россиянам", "visa-free-entry"),
-    ("где снять квартиру в алматы", "housing"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("где получить иин", "iin"),
+        ("ГДЕ ПОЛУЧИТЬ ИИН???", "iin"),
+        ("где палучить ииин", "iin"),  # typos and a repeated letter
+        ("ult gjkexbnm bby", "iin"),  # Russian typed on the English layout
+        ("kak otkryt schet v banke", "bank-account"),  # transliteration
+        ("how do i open a bank account", "bank-account"),
+        ("ЖСН қайдан алуға болады", "iin"),  # Kazakh
+        ("жсн кайдан алуга болады", "iin"),  # Kazakh without Kazakh letters
+        ("нужна ли виза россиянам", "visa-free-entry"),
+        ("где снять квартиру в алматы", "housing"),
+    ],
+)
 def test_clear_questions_are_answered_in_their_family(matcher, question, expected):
     match = matcher.match(question)
     assert (match.outcome, match.family) == ("answer", expected)
     assert matcher.knowledge.entries[match.entry_id].family == expected
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("истекает ли иин", "iin-expiry"),
-    ("можно ли получить симку без иин", "phone-sim-without-iin"),
-    ("сколько можно ездить по российским правам", "driving-foreign-licence"),
-    ("как оплатить проезд в автобусе", "transport-onay"),
-    ("сколько наличных можно ввезти", "bank-account-cash-border"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("истекает ли иин", "iin-expiry"),
+        ("можно ли получить симку без иин", "phone-sim-without-iin"),
+        ("сколько можно ездить по российским правам", "driving-foreign-licence"),
+        ("как оплатить проезд в автобусе", "transport-onay"),
+        ("сколько наличных можно ввезти", "bank-account-cash-border"),
+    ],
+)
 def test_a_specific_question_gets_the_specific_entry(matcher, question, expected):
     match = matcher.match(question)
     assert (match.outcome, match.entry_id) == ("answer", expected)
@@ -46,7 +52,9 @@ def test_small_talk_is_never_an_faq_entry(matcher, question):
     assert match.outcome == "smalltalk" and match.entry_id is None
 
 
-@pytest.mark.parametrize("question", ["рецепт плова", "кто выиграл матч вчера", "what's the weather tomorrow", "", "😀😀😀", "?!"])
+@pytest.mark.parametrize(
+    "question", ["рецепт плова", "кто выиграл матч вчера", "what's the weather tomorrow", "", "😀😀😀", "?!"]
+)
 def test_unrelated_or_empty_questions_get_no_entry(matcher, question):
     assert matcher.match(question).outcome == "none"
 
@@ -59,10 +67,12 @@ def test_a_reading_that_is_gibberish_beside_a_readable_one_is_not_scored(knowled
     read = []
     reading = Matcher._reading
     monkeypatch.setattr(Matcher, "_reading", lambda self, text: read.append(text) or reading(self, text))
-    for question, scored in (("где получить иин в алматы", "где получить иин в алматы"),
-                             ("how do i open a bank account in almaty", "how do i open a bank account in almaty"),
-                             ("ult gjkexbnm bby d fkvfns", "где получить иин в алматы"),
-                             ("kak otkryt schet v banke v almaty", "как открыт щет в банке в алматы")):
+    for question, scored in (
+        ("где получить иин в алматы", "где получить иин в алматы"),
+        ("how do i open a bank account in almaty", "how do i open a bank account in almaty"),
+        ("ult gjkexbnm bby d fkvfns", "где получить иин в алматы"),
+        ("kak otkryt schet v banke v almaty", "как открыт щет в банке в алматы"),
+    ):
         read.clear()
         assert matcher.match(question).outcome == "answer"
         assert read == [scored]
@@ -97,7 +107,16 @@ def test_the_reply_language_follows_the_question(matcher):
 
 def test_json_shape_matches_the_cli_contract(matcher):
     answer = matcher.match("где получить иин").as_json()
-    assert set(answer) == {"question", "id", "outcome", "score", "alternatives", "family", "alternative_families", "language"}
+    assert set(answer) == {
+        "question",
+        "id",
+        "outcome",
+        "score",
+        "alternatives",
+        "family",
+        "alternative_families",
+        "language",
+    }
     assert answer["id"] == "iin-where" and answer["outcome"] == "answer" and answer["family"] == "iin"
     assert len(answer["alternative_families"]) == len(answer["alternatives"])
     clarify = matcher.match("документы").as_json()
@@ -125,21 +144,30 @@ def test_the_first_rounds_questions_still_find_their_family(matcher):
     assert report.total.correct / report.total.labelled >= 0.85
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("Привет. Квартиру уже сняли, симку купили, работаем удаленно на российскую компанию. Где получить ИИН?", "iin"),
-    ("Здравствуйте! Переехали неделю назад, ИИН уже сделали. Как купить сим-карту?", "phone-buy-sim"),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        (
+            "Привет. Квартиру уже сняли, симку купили, работаем удаленно на российскую компанию. Где получить ИИН?",
+            "iin",
+        ),
+        ("Здравствуйте! Переехали неделю назад, ИИН уже сделали. Как купить сим-карту?", "phone-buy-sim"),
+    ],
+)
 def test_a_greeting_before_a_story_leaves_the_question_found_in_it(matcher, message, expected):
     """The greeting is dropped and the rest read as written: the story weighs less than the question."""
     found = matcher.match(message)
     assert found.outcome == "answer" and expected in (found.family, found.entry_id)
 
 
-@pytest.mark.parametrize("ukrainian, russian", [
-    ("Де отримати ІІН?", "Где получить ИИН?"),
-    ("Потрібен дозвіл на роботу?", "Нужно разрешение на работу?"),
-    ("Де шукати житло в оренду?", "Где искать жилье в аренду?"),
-])
+@pytest.mark.parametrize(
+    "ukrainian, russian",
+    [
+        ("Де отримати ІІН?", "Где получить ИИН?"),
+        ("Потрібен дозвіл на роботу?", "Нужно разрешение на работу?"),
+        ("Де шукати житло в оренду?", "Где искать жилье в аренду?"),
+    ],
+)
 def test_a_ukrainian_question_is_read_as_its_russian_counterpart(matcher, ukrainian, russian):
     """Most phrasings and the word vectors are Russian: Ukrainian words are read as their Russian ones."""
     assert matcher.content_stems(ukrainian) == matcher.content_stems(russian)

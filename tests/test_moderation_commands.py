@@ -4,11 +4,22 @@ import datetime as dt
 import sqlite3
 import time
 
+from bot.core.moderation.permissions import CHANNEL_BOT_ID
 from tests.support.app import Chat, running_bot, send
 from tests.support.fake_bot_api import BOT_ID, BOT_USERNAME
-from bot.core.moderation.permissions import CHANNEL_BOT_ID
-from tests.support.moderation import (ADMIN, ANONYMOUS_ADMIN, GROUP, MEMBER, OTHER_GROUP, OWNER, TELEGRAM, TROLL, Group, setup_group,
-                                      texts)
+from tests.support.moderation import (
+    ADMIN,
+    ANONYMOUS_ADMIN,
+    GROUP,
+    MEMBER,
+    OTHER_GROUP,
+    OWNER,
+    TELEGRAM,
+    TROLL,
+    Group,
+    setup_group,
+    texts,
+)
 
 
 async def audit(app, chat_id=GROUP):
@@ -34,11 +45,18 @@ async def test_an_admin_bans_by_reply_and_the_ban_is_audited(api, tmp_path):
     assert len(ban) == 1 and int(ban[0]["user_id"]) == TROLL and "until_date" not in ban[0]
     assert api.status(GROUP, TROLL) == "kicked"
     reply = texts(api, GROUP)[-1]
-    assert "Troll <b>" in reply and "заблокирован" in reply and "insulting newcomers" in reply  # name escaped, shown as typed
+    assert (
+        "Troll <b>" in reply and "заблокирован" in reply and "insulting newcomers" in reply
+    )  # name escaped, shown as typed
     assert "&lt;b&gt;" in api.calls_to("sendMessage")[-1]["text"]
     bans = [r for r in rows if r["action"] == "ban"]
     assert len(bans) == 1
-    assert (bans[0]["actor_id"], bans[0]["target_id"], bans[0]["reason"], bans[0]["result"]) == (ADMIN, TROLL, "insulting newcomers", "ok")
+    assert (bans[0]["actor_id"], bans[0]["target_id"], bans[0]["reason"], bans[0]["result"]) == (
+        ADMIN,
+        TROLL,
+        "insulting newcomers",
+        "ok",
+    )
 
 
 async def test_a_member_cannot_ban_and_nothing_happens(api, tmp_path):
@@ -70,11 +88,20 @@ async def test_the_bot_never_acts_against_admins_the_owner_itself_or_telegram(ap
     async with running_bot(api, tmp_path) as app:
         await send(app, api, g.message(ADMIN, f"/ban {OWNER}"))
         await send(app, api, g.message(OWNER, f"/mute {ADMIN} 1h"))
-        bot_message = {"message_id": 5000, "date": int(time.time()), "chat": g.chat,
-                       "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"}, "text": "notice"}
+        bot_message = {
+            "message_id": 5000,
+            "date": int(time.time()),
+            "chat": g.chat,
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+            "text": "notice",
+        }
         await send(app, api, g.message(ADMIN, "/kick", reply_to=bot_message))
-        forward = g.raw(TELEGRAM, "channel post", is_automatic_forward=True,
-                        sender_chat={"id": -100777, "type": "channel", "title": "News"})
+        forward = g.raw(
+            TELEGRAM,
+            "channel post",
+            is_automatic_forward=True,
+            sender_chat={"id": -100777, "type": "channel", "title": "News"},
+        )
         await send(app, api, g.message(ADMIN, "/warn", reply_to=forward))
     assert not api.calls_to("banChatMember") and not api.calls_to("restrictChatMember")
     said = texts(api, GROUP)
@@ -114,7 +141,11 @@ async def test_bad_input_gets_a_clear_reply_and_no_action(api, tmp_path):
         await send(app, api, g.message(ADMIN, "/del"))
         await send(app, api, g.message(ADMIN, "/settings colour red"))
         rows = await audit(app)
-    assert not api.calls_to("banChatMember") and not api.calls_to("restrictChatMember") and not api.calls_to("deleteMessage")
+    assert (
+        not api.calls_to("banChatMember")
+        and not api.calls_to("restrictChatMember")
+        and not api.calls_to("deleteMessage")
+    )
     said = texts(api, GROUP)
     assert said[0].startswith("Кого?") and said[1].startswith("Кого?")
     assert "@nobody_seen" in said[2] and "не видел" in said[2]
@@ -126,7 +157,9 @@ async def test_bad_input_gets_a_clear_reply_and_no_action(api, tmp_path):
 
 
 async def test_telegram_refusals_are_explained_and_audited_as_failed(api, tmp_path, monkeypatch):
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # PTB 22 warns about RetryAfter's int seconds otherwise; both forms are read
+    monkeypatch.setenv(
+        "PTB_TIMEDELTA", "1"
+    )  # PTB 22 warns about RetryAfter's int seconds otherwise; both forms are read
     setup_group(api)
     g = group_with_troll()
     async with running_bot(api, tmp_path) as app:
@@ -195,7 +228,7 @@ async def test_a_member_warned_to_the_limit_is_banned(api, tmp_path):
             message = g.raw(TROLL, f"insult {n}")
             await send(app, api, g.message(ADMIN, f"/warn insult {n}", reply_to=message))
         rows = await audit(app)
-        left = await app.bot_data.storage.mod_warnings(GROUP, TROLL, dt.datetime.now(dt.timezone.utc))
+        left = await app.bot_data.storage.mod_warnings(GROUP, TROLL, dt.datetime.now(dt.UTC))
     said = texts(api, GROUP)
     assert "1/3" in said[0] and "2/3" in said[1]
     assert "3/3" in said[2] and "Лимит исчерпан" in said[2] and "заблокирован" in said[2]
@@ -208,7 +241,7 @@ async def test_warnings_expire_and_can_be_removed(api, tmp_path):
     setup_group(api)
     g = group_with_troll()
     async with running_bot(api, tmp_path) as app:
-        clock = [dt.datetime.now(dt.timezone.utc)]
+        clock = [dt.datetime.now(dt.UTC)]
         app.bot_data.moderation.clock = lambda: clock[0]
         await send(app, api, g.message(ADMIN, "/settings warn_expiry 1d"))
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} rude"))
@@ -253,12 +286,25 @@ async def test_an_anonymous_admin_confirms_with_a_button(api, tmp_path):
         insult = g.raw(TROLL, "insult")
         await send(app, api, g.message(ANONYMOUS_ADMIN, "/ban hate", reply_to=insult))
         button = api.calls_to("sendMessage")[-1]["reply_markup"]["inline_keyboard"][0][0]
-        press = {"callback_query": {"id": "1", "chat_instance": "ci", "data": button["callback_data"],
-                                    "message": {"message_id": 1000, "date": int(time.time()), "chat": g.chat,
-                                                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"}, "text": "?"}}}
+        press = {
+            "callback_query": {
+                "id": "1",
+                "chat_instance": "ci",
+                "data": button["callback_data"],
+                "message": {
+                    "message_id": 1000,
+                    "date": int(time.time()),
+                    "chat": g.chat,
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+                    "text": "?",
+                },
+            }
+        }
         await send(app, api, {"callback_query": {**press["callback_query"], "from": g.person(MEMBER)}})
         assert not api.calls_to("banChatMember")
-        await send(app, api, {"callback_query": {**press["callback_query"], "id": "2", "from": g.person(ADMIN, "Aigerim")}})
+        await send(
+            app, api, {"callback_query": {**press["callback_query"], "id": "2", "from": g.person(ADMIN, "Aigerim")}}
+        )
         rows = await audit(app)
     answers = api.calls_to("answerCallbackQuery")
     assert answers[0].get("show_alert") and "только для администраторов" in answers[0]["text"]
@@ -334,7 +380,7 @@ async def test_the_log_goes_only_to_a_chat_the_admin_controls_and_a_refusal_says
         await send(app, api, g.message(ADMIN, "/settings log -1007000000004"))
         saved = texts(api, GROUP)[-2:]
     for said, target in zip(refused, (str(OTHER_GROUP), "@not_mine", "@cannot_post", "-1007000000001")):
-        assert said.startswith(f"Не могу вести журнал в {target}: вы не администратор") , said
+        assert said.startswith(f"Не могу вести журнал в {target}: вы не администратор"), said
     for chat_id in (OTHER_GROUP, -1007000000001, -1007000000002):
         assert texts(api, chat_id) == []  # nothing reached a chat the admin does not control
     assert "журнал модерации" in texts(api, -1007000000003)[0] and "журнал модерации" in texts(api, -1007000000004)[0]
@@ -382,8 +428,12 @@ async def test_a_promotion_seen_in_a_chat_member_update_refreshes_the_admin_list
         api.set_member(GROUP, MEMBER, "administrator", rights={"can_restrict_members"})
         promoted = g.join(MEMBER, old="member", new="member")
         promoted["chat_member"]["new_chat_member"] = {
-            "status": "administrator", "user": g.person(MEMBER), "can_be_edited": False, "is_anonymous": False,
-            **{right: right == "can_restrict_members" for right in api.ADMIN_RIGHTS}}
+            "status": "administrator",
+            "user": g.person(MEMBER),
+            "can_be_edited": False,
+            "is_anonymous": False,
+            **{right: right == "can_restrict_members" for right in api.ADMIN_RIGHTS},
+        }
         await send(app, api, promoted)
         await send(app, api, g.message(MEMBER, f"/kick {TROLL}"))
     assert "только для администраторов" in texts(api, GROUP)[0]
@@ -437,8 +487,13 @@ async def test_a_blocked_users_command_for_another_bot_is_not_a_data_right(api, 
         troll = Chat(user_id=TROLL)
         await send(app, api, Chat(user_id=moderator).message(f"/block {TROLL}"))
         before = len(api.calls_to("sendMessage"))
-        for text in ("/privacy@other_bot", "/forgetme@other_bot now", "/privacy@newcomer_test_bot_x", "/privacyx",
-                     "/PRIVACY@other_bot"):
+        for text in (
+            "/privacy@other_bot",
+            "/forgetme@other_bot now",
+            "/privacy@newcomer_test_bot_x",
+            "/privacyx",
+            "/PRIVACY@other_bot",
+        ):
             await send(app, api, troll.message(text))
         ignored = len(api.calls_to("sendMessage"))
         await send(app, api, troll.message(f"/privacy@{BOT_USERNAME.upper()}"))
@@ -449,7 +504,9 @@ async def test_a_blocked_users_command_for_another_bot_is_not_a_data_right(api, 
 async def test_group_commands_in_private_say_where_they_work(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         await send(app, api, Chat(user_id=MEMBER).message("/ban 123"))
-    assert texts(api) == ["Эта команда работает в группах, где я администратор. Добавьте меня в чат и дайте права администратора."]
+    assert texts(api) == [
+        "Эта команда работает в группах, где я администратор. Добавьте меня в чат и дайте права администратора."
+    ]
 
 
 async def test_a_blocked_user_is_ignored_in_groups_too_but_the_rules_still_apply(api, tmp_path):
@@ -473,11 +530,20 @@ async def test_a_user_picked_from_the_mention_list_and_a_channel_poster_can_be_t
     g = group_with_troll()
     async with running_bot(api, tmp_path) as app:
         text = "/mute Nameless Troll 1h spam"
-        entities = [{"type": "bot_command", "offset": 0, "length": 5},
-                    {"type": "text_mention", "offset": 6, "length": 14, "user": {"id": 4321, "is_bot": False, "first_name": "Nameless Troll"}}]
+        entities = [
+            {"type": "bot_command", "offset": 0, "length": 5},
+            {
+                "type": "text_mention",
+                "offset": 6,
+                "length": 14,
+                "user": {"id": 4321, "is_bot": False, "first_name": "Nameless Troll"},
+            },
+        ]
         api.set_member(GROUP, 4321, "member")
         await send(app, api, g.message(ADMIN, text, entities=entities))
-        channel_post = g.raw(CHANNEL_BOT_ID, "buy crypto", sender_chat={"id": -1005550001, "type": "channel", "title": "Crypto <News>"})
+        channel_post = g.raw(
+            CHANNEL_BOT_ID, "buy crypto", sender_chat={"id": -1005550001, "type": "channel", "title": "Crypto <News>"}
+        )
         await send(app, api, g.message(ADMIN, "/ban scam channel", reply_to=channel_post))
         await send(app, api, g.message(ADMIN, "/mute", reply_to=channel_post))
         rows = await audit(app)
@@ -494,8 +560,11 @@ async def test_a_user_picked_from_the_mention_list_and_a_channel_poster_can_be_t
 async def test_group_command_menus_are_registered_for_admins_and_members(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         await app.job_queue.get_jobs_by_name("moderation-commands")[0].run(app)
-    menus = [(c["scope"]["type"], c.get("language_code"), [x["command"] for x in c["commands"]])
-             for c in api.calls_to("setMyCommands") if c["scope"]["type"] != "all_private_chats"]
+    menus = [
+        (c["scope"]["type"], c.get("language_code"), [x["command"] for x in c["commands"]])
+        for c in api.calls_to("setMyCommands")
+        if c["scope"]["type"] != "all_private_chats"
+    ]
     assert ("all_chat_administrators", None, menus[0][2]) == menus[0] and "ban" in menus[0][2]
     assert ("all_group_chats", "kk", ["ask", "report", "warns"]) in menus
     assert len(menus) == 8  # two scopes in four languages
@@ -512,10 +581,25 @@ async def test_approved_members_are_listed_and_an_old_button_expires(api, tmp_pa
         await send(app, api, g.message(OWNER, "/approved"))
         await send(app, api, g.message(ANONYMOUS_ADMIN, f"/kick {TROLL}"))
         data = api.calls_to("sendMessage")[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        app.bot_data.moderation.clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)
-        await send(app, api, {"callback_query": {"id": "9", "chat_instance": "ci", "data": data, "from": g.person(ADMIN),
-                                                 "message": {"message_id": 1000, "date": int(time.time()), "chat": g.chat,
-                                                             "from": {"id": BOT_ID, "is_bot": True, "first_name": "B"}}}})
+        app.bot_data.moderation.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+        await send(
+            app,
+            api,
+            {
+                "callback_query": {
+                    "id": "9",
+                    "chat_instance": "ci",
+                    "data": data,
+                    "from": g.person(ADMIN),
+                    "message": {
+                        "message_id": 1000,
+                        "date": int(time.time()),
+                        "chat": g.chat,
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "B"},
+                    },
+                }
+            },
+        )
     said = texts(api, GROUP)
     assert said[0] == "Одобренных участников нет."
     assert "одобрен" in said[1] and "уже одобрен" in said[2]
@@ -531,7 +615,7 @@ async def test_expired_warnings_are_erased_by_the_pruning_job(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         await send(app, api, g.message(ADMIN, "/settings warn_expiry 1d"))
         await send(app, api, g.message(ADMIN, f"/warn {TROLL} rude"))
-        app.bot_data.moderation.clock = lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+        app.bot_data.moderation.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
         await app.job_queue.get_jobs_by_name("moderation-prune")[0].run(app)
     with sqlite3.connect(tmp_path / "data" / "bot.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM mod_warnings").fetchone()[0] == 0
@@ -591,7 +675,9 @@ async def test_overflowing_numbers_get_a_one_line_reply_not_an_error(api, tmp_pa
     said = texts(api, GROUP)
     assert len(said) == 5 and all("\n" not in s for s in said), said
     assert said[0].startswith("Не понял срок «999999w")
-    assert said[1].startswith("Неверное значение для mute_time") and said[2].startswith("Неверное значение для warn_expiry")
+    assert said[1].startswith("Неверное значение для mute_time") and said[2].startswith(
+        "Неверное значение для warn_expiry"
+    )
     assert said[3] == "«9999999999999999999» — не id пользователя Telegram."
     assert said[4] == "«99999999999999999999999» — не id пользователя Telegram."
     assert not any("Что-то пошло не так" in s for s in said)

@@ -10,23 +10,35 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.moderation import links
 from bot.core.moderation.commands import parse_target_args
 from bot.core.moderation.durations import DurationError, looks_like_duration, parse_duration, split_duration, until
 from bot.core.moderation.errors import classify
 from bot.core.moderation.flood import FloodTracker
-from bot.core.moderation import links
 from bot.core.moderation.links import Entity, scan_links
 from bot.core.moderation.night import ALMATY, NightHoursError, is_night, night_ends, parse_hours
-from bot.core.moderation.permissions import (ANONYMOUS_ADMIN_ID, CHANNEL_BOT_ID, DELETE, RESTRICT, TELEGRAM_SERVICE_ID,
-                                             Member, actor_verdict, bot_verdict, exempt_from_rules, may_join_network,
-                                             may_manage_network, sender_kind, target_verdict)
+from bot.core.moderation.permissions import (
+    ANONYMOUS_ADMIN_ID,
+    CHANNEL_BOT_ID,
+    DELETE,
+    RESTRICT,
+    TELEGRAM_SERVICE_ID,
+    Member,
+    actor_verdict,
+    bot_verdict,
+    exempt_from_rules,
+    may_join_network,
+    may_manage_network,
+    sender_kind,
+    target_verdict,
+)
 from bot.core.moderation.rules import can_delete, is_newcomer, links_rule_applies, plan_purge, report_allowed
 from bot.core.moderation.settings import ChatSettings, SettingError, apply_setting
 from bot.core.moderation.words import BlockedWords, BlockedWordsError, load_blocked_words
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = 7000001
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def almaty(hour: int, minute: int = 0, day: int = 10) -> dt.datetime:
@@ -36,11 +48,25 @@ def almaty(hour: int, minute: int = 0, day: int = 10) -> dt.datetime:
 
 # --- durations -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, minutes", [
-    ("30m", 30), ("2h", 120), ("7d", 7 * 1440), ("1w", 7 * 1440), ("1h30m", 90), ("2H", 120),
-    ("45мин", 45), ("2ч", 120), ("3д", 3 * 1440), ("3күн", 3 * 1440), ("2сағ", 120), ("1апта", 7 * 1440),
-    ("365d", 365 * 1440),
-])
+
+@pytest.mark.parametrize(
+    "text, minutes",
+    [
+        ("30m", 30),
+        ("2h", 120),
+        ("7d", 7 * 1440),
+        ("1w", 7 * 1440),
+        ("1h30m", 90),
+        ("2H", 120),
+        ("45мин", 45),
+        ("2ч", 120),
+        ("3д", 3 * 1440),
+        ("3күн", 3 * 1440),
+        ("2сағ", 120),
+        ("1апта", 7 * 1440),
+        ("365d", 365 * 1440),
+    ],
+)
 def test_durations_admins_type_are_understood(text, minutes):
     assert parse_duration(text) == dt.timedelta(minutes=minutes)
 
@@ -58,8 +84,27 @@ def test_a_typo_in_a_duration_is_recognised_as_a_duration_not_a_reason():
 
 # Issue 11, item 5: whatever looks like a number where the duration goes is a duration, valid or not.
 # Signs, decimal commas, superscript, fractional, full-width or other scripts' digits, trailing punctuation.
-DURATION_LIKE_BUT_INVALID = ["-5m", "+1h", "\u22121h", "\u00b2h", "\u00bdh", "\uff11h", "\u0665m", "1,5x", "1.5.5h",
-                             "1..5h", ".5h", "2h,", "2h.", "1.5", "0.5m", "1.h", "1e3m", "1_000m", "5"]
+DURATION_LIKE_BUT_INVALID = [
+    "-5m",
+    "+1h",
+    "\u22121h",
+    "\u00b2h",
+    "\u00bdh",
+    "\uff11h",
+    "\u0665m",
+    "1,5x",
+    "1.5.5h",
+    "1..5h",
+    ".5h",
+    "2h,",
+    "2h.",
+    "1.5",
+    "0.5m",
+    "1.h",
+    "1e3m",
+    "1_000m",
+    "5",
+]
 
 
 @pytest.mark.parametrize("token", DURATION_LIKE_BUT_INVALID)
@@ -71,8 +116,9 @@ def test_what_looks_like_a_duration_but_is_not_a_valid_one_is_refused(token):
     assert parsed.error == "bad_duration" and parsed.duration is None
 
 
-@pytest.mark.parametrize("text, seconds", [("1.5h", 5400), ("1,5ч", 5400), ("0.5d", 43200), ("2.25h", 8100),
-                                           ("1.5h30m", 7200)])
+@pytest.mark.parametrize(
+    "text, seconds", [("1.5h", 5400), ("1,5ч", 5400), ("0.5d", 43200), ("2.25h", 8100), ("1.5h30m", 7200)]
+)
 def test_a_decimal_duration_is_read_as_written(text, seconds):
     assert parse_duration(text) == dt.timedelta(seconds=seconds)
 
@@ -110,6 +156,7 @@ def test_durations_are_shown_in_their_natural_units():
 
 
 # --- reading a command ------------------------------------------------------------------------------
+
 
 def test_a_reply_takes_an_optional_duration_then_the_reason():
     parsed = parse_target_args(["2h", "insults", "newcomers"], target_known=True, wants_duration=True)
@@ -166,19 +213,28 @@ def test_the_bot_must_hold_the_right_itself():
     assert bot_verdict("approve", None)  # needs nothing from Telegram
 
 
-@pytest.mark.parametrize("target_id, member, reason", [
-    (BOT, None, "self"),
-    (TELEGRAM_SERVICE_ID, None, "service"),
-    (ANONYMOUS_ADMIN_ID, None, "service"),
-    (CHANNEL_BOT_ID, None, "service"),
-    (3, Member(3, "creator"), "owner"),
-    (1, Member(1, "administrator"), "admin"),
-    (99, None, "moderator"),
-    (5, Member(5, "member"), "yourself"),
-])
+@pytest.mark.parametrize(
+    "target_id, member, reason",
+    [
+        (BOT, None, "self"),
+        (TELEGRAM_SERVICE_ID, None, "service"),
+        (ANONYMOUS_ADMIN_ID, None, "service"),
+        (CHANNEL_BOT_ID, None, "service"),
+        (3, Member(3, "creator"), "owner"),
+        (1, Member(1, "administrator"), "admin"),
+        (99, None, "moderator"),
+        (5, Member(5, "member"), "yourself"),
+    ],
+)
 def test_the_bot_never_acts_against_protected_people(target_id, member, reason):
-    verdict = target_verdict("ban", target_id, member, bot_id=BOT, global_moderators=frozenset({99}),
-                             actor_id=5 if reason == "yourself" else 1)
+    verdict = target_verdict(
+        "ban",
+        target_id,
+        member,
+        bot_id=BOT,
+        global_moderators=frozenset({99}),
+        actor_id=5 if reason == "yourself" else 1,
+    )
     assert not verdict and verdict.reason == reason
 
 
@@ -214,12 +270,27 @@ def test_networks_belong_to_their_owner_admins_and_chat_owners_join_them():
 
 # --- links ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "join t.me/joinchat/AAAA now", "https://t.me/+abcdef", "telegram.me/somegroup", "telegram.dog/x",
-    "tg://resolve?domain=somegroup", "look: durov.t.me", "t . me/ spamgroup",
-    "t[.]me/spamgroup", "заходи: t(.)me/+abc", "t (dot) me/group", "t dot me/group", "т.ме/группа",
-    "t。me/group", "telegram[.]me/group", "T.ME/SPAM",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "join t.me/joinchat/AAAA now",
+        "https://t.me/+abcdef",
+        "telegram.me/somegroup",
+        "telegram.dog/x",
+        "tg://resolve?domain=somegroup",
+        "look: durov.t.me",
+        "t . me/ spamgroup",
+        "t[.]me/spamgroup",
+        "заходи: t(.)me/+abc",
+        "t (dot) me/group",
+        "t dot me/group",
+        "т.ме/группа",
+        "t。me/group",
+        "telegram[.]me/group",
+        "T.ME/SPAM",
+    ],
+)
 def test_telegram_links_are_found_in_text(text):
     assert scan_links(text).has_telegram_link
 
@@ -249,15 +320,20 @@ OLD_TELEGRAM = re.compile(
     rf"|\btelegram{links._DOT}(?:me|dog)\s*/\s*\S+)",
     re.IGNORECASE,
 )
-LINKISH = st.lists(st.sampled_from(list("atTwe.m/:hps_-9gdoлтмеTELGRAM[]() \n") + ["t.me", "telegram", "www.", "https://",
-                                                                                   "dot", "-_", "ı", "K"]),
-                   max_size=40).map("".join)
-ORDINARY_LINKS = st.builds(lambda pre, sub, dom, path, post: f"{pre}{sub}{dom}{path}{post}",
-                           st.sampled_from(["", "join ", "https://", "http://www.", "www.", "см:", "(", "x"]),
-                           st.sampled_from(["", "durov.", "my_chat-1.", "a.b.", "WWW."]),
-                           st.sampled_from(["t.me", "T.ME", "telegram.me", "telegram.dog", "t.mex", "example.com"]),
-                           st.sampled_from(["", "/", "/+abc", "/joinchat/AAAA", "/group?x=1", ".", "!"]),
-                           st.sampled_from(["", " now", ", ok", "\nnext t.me/x"]))
+LINKISH = st.lists(
+    st.sampled_from(
+        list("atTwe.m/:hps_-9gdoлтмеTELGRAM[]() \n") + ["t.me", "telegram", "www.", "https://", "dot", "-_", "ı", "K"]
+    ),
+    max_size=40,
+).map("".join)
+ORDINARY_LINKS = st.builds(
+    lambda pre, sub, dom, path, post: f"{pre}{sub}{dom}{path}{post}",
+    st.sampled_from(["", "join ", "https://", "http://www.", "www.", "см:", "(", "x"]),
+    st.sampled_from(["", "durov.", "my_chat-1.", "a.b.", "WWW."]),
+    st.sampled_from(["t.me", "T.ME", "telegram.me", "telegram.dog", "t.mex", "example.com"]),
+    st.sampled_from(["", "/", "/+abc", "/joinchat/AAAA", "/group?x=1", ".", "!"]),
+    st.sampled_from(["", " now", ", ok", "\nnext t.me/x"]),
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -286,21 +362,26 @@ def test_url_entities_are_read_from_the_text():
 
 # --- blocked words ----------------------------------------------------------------------------------
 
-WORDS = BlockedWords({"ru": ["чурка", "хохол", "понаех*", "чемодан вокзал"], "en": ["go back to russia"], "kk": ["орыс ит"]})
+WORDS = BlockedWords(
+    {"ru": ["чурка", "хохол", "понаех*", "чемодан вокзал"], "en": ["go back to russia"], "kk": ["орыс ит"]}
+)
 
 
-@pytest.mark.parametrize("text, hit", [
-    ("ты ЧУРКА", "чурка"),
-    ("чуууурка!", "чурка"),
-    ("ч у р к а", "чурка"),
-    ("ч.у.р.к.а", "чурка"),
-    ("чур\u200bка", "чурка"),  # zero-width space inside
-    ("xoхол", "хохол"),  # Latin x and o
-    ("Понаехавшие тут", "понаех*"),
-    ("Чемодан — вокзал!", "чемодан вокзал"),
-    ("GO BACK to Russia", "go back to russia"),
-    ("Орыс ит", "орыс ит"),
-])
+@pytest.mark.parametrize(
+    "text, hit",
+    [
+        ("ты ЧУРКА", "чурка"),
+        ("чуууурка!", "чурка"),
+        ("ч у р к а", "чурка"),
+        ("ч.у.р.к.а", "чурка"),
+        ("чур\u200bка", "чурка"),  # zero-width space inside
+        ("xoхол", "хохол"),  # Latin x and o
+        ("Понаехавшие тут", "понаех*"),
+        ("Чемодан — вокзал!", "чемодан вокзал"),
+        ("GO BACK to Russia", "go back to russia"),
+        ("Орыс ит", "орыс ит"),
+    ],
+)
 def test_blocked_words_are_found_through_disguises(text, hit):
     assert WORDS.find(text) == hit
 
@@ -335,6 +416,7 @@ def test_a_broken_list_is_reported_clearly(tmp_path):
 
 # --- flood ------------------------------------------------------------------------------------------
 
+
 def test_more_than_n_messages_in_m_seconds_is_flood():
     flood = FloodTracker()
     assert not any(flood.hit("u", 100.0 + i * 0.5, limit=5, window=5) for i in range(5))
@@ -352,6 +434,7 @@ def test_messages_spread_out_are_not_flood_and_members_are_counted_apart():
 
 
 # --- night hours ------------------------------------------------------------------------------------
+
 
 def test_night_hours_cross_midnight_in_almaty_time():
     assert is_night(almaty(0, 0), 0, 420)
@@ -382,6 +465,7 @@ def test_night_hours_are_parsed_and_nonsense_refused():
 
 # --- newcomers, purges, reports ---------------------------------------------------------------------
 
+
 def test_newcomers_are_members_who_joined_recently():
     now = dt.datetime(2025, 1, 2, 12, tzinfo=UTC)
     assert is_newcomer(now - dt.timedelta(hours=23), now, 24)
@@ -410,9 +494,18 @@ def test_reports_have_a_cooldown():
 
 # --- settings ---------------------------------------------------------------------------------------
 
+
 def test_defaults_are_on_and_sensible():
     s = ChatSettings()
-    assert (s.lang, s.warn_limit, s.warn_action, s.links, s.words, s.flood, s.night) == ("ru", 3, "ban", "warn", "warn", "mute", "delete")
+    assert (s.lang, s.warn_limit, s.warn_action, s.links, s.words, s.flood, s.night) == (
+        "ru",
+        3,
+        "ban",
+        "warn",
+        "warn",
+        "mute",
+        "delete",
+    )
     assert (s.flood_messages, s.flood_seconds, s.newcomer_hours, s.night_hours) == (5, 5, 24, "00:00–07:00")
 
 
@@ -428,11 +521,20 @@ def test_settings_change_one_at_a_time():
     assert ChatSettings.from_dict(s.to_dict()) == s
 
 
-@pytest.mark.parametrize("key, value, code", [
-    ("colour", "red", "unknown_key"), ("warn_limit", "0", "bad_value"), ("warn_limit", "many", "bad_value"),
-    ("links", "explode", "bad_value"), ("night_hours", "7-7", "bad_value"), ("mute_time", "10s", "bad_value"),
-    ("log", "my channel", "bad_value"), ("lang", "de", "bad_value"), ("flood_limit", "1/5", "bad_value"),
-])
+@pytest.mark.parametrize(
+    "key, value, code",
+    [
+        ("colour", "red", "unknown_key"),
+        ("warn_limit", "0", "bad_value"),
+        ("warn_limit", "many", "bad_value"),
+        ("links", "explode", "bad_value"),
+        ("night_hours", "7-7", "bad_value"),
+        ("mute_time", "10s", "bad_value"),
+        ("log", "my channel", "bad_value"),
+        ("lang", "de", "bad_value"),
+        ("flood_limit", "1/5", "bad_value"),
+    ],
+)
 def test_bad_settings_are_refused_with_what_is_allowed(key, value, code):
     with pytest.raises(SettingError) as info:
         apply_setting(ChatSettings(), key, value)
@@ -446,18 +548,22 @@ def test_stored_settings_that_no_longer_make_sense_fall_back_to_defaults():
 
 # --- Telegram's refusals ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("description, code", [
-    ("Bad Request: user is an administrator of the chat", "target_admin"),
-    ("Bad Request: can't remove chat owner", "target_admin"),
-    ("Bad Request: not enough rights to restrict/unrestrict chat member", "bot_rights"),
-    ("Bad Request: CHAT_ADMIN_REQUIRED", "bot_rights"),
-    ("Bad Request: message can't be deleted", "cant_delete"),
-    ("Bad Request: message to delete not found", "message_gone"),
-    ("Bad Request: user not found", "user_not_found"),
-    ("Bad Request: PARTICIPANT_ID_INVALID", "user_not_found"),
-    ("Bad Request: method is available only for supergroups", "supergroup_only"),
-    ("Bad Request: something new", "telegram"),
-])
+
+@pytest.mark.parametrize(
+    "description, code",
+    [
+        ("Bad Request: user is an administrator of the chat", "target_admin"),
+        ("Bad Request: can't remove chat owner", "target_admin"),
+        ("Bad Request: not enough rights to restrict/unrestrict chat member", "bot_rights"),
+        ("Bad Request: CHAT_ADMIN_REQUIRED", "bot_rights"),
+        ("Bad Request: message can't be deleted", "cant_delete"),
+        ("Bad Request: message to delete not found", "message_gone"),
+        ("Bad Request: user not found", "user_not_found"),
+        ("Bad Request: PARTICIPANT_ID_INVALID", "user_not_found"),
+        ("Bad Request: method is available only for supergroups", "supergroup_only"),
+        ("Bad Request: something new", "telegram"),
+    ],
+)
 def test_telegram_refusals_become_clear_reasons(description, code):
     assert classify(description) == code
     assert classify("Forbidden: bot was kicked from the supergroup chat", forbidden=True) == "bot_removed"

@@ -35,7 +35,11 @@ async def test_a_network_ban_reaches_every_chat_and_catches_a_later_join(api, tm
         await send(app, api, a.message(ADMIN, f"/nban {TROLL} fake account"))
         await send(app, api, c.message(OWNER_C, f"/joinnet {network}"))
         await send(app, api, c.join(TROLL))  # joins a chat that entered the network later
-        audit_a, audit_b, audit_c = await audit(app, GROUP), await audit(app, OTHER_GROUP), await audit(app, THIRD_GROUP)
+        audit_a, audit_b, audit_c = (
+            await audit(app, GROUP),
+            await audit(app, OTHER_GROUP),
+            await audit(app, THIRD_GROUP),
+        )
     said_a = texts(api, GROUP)
     assert said_a[0] == "⛔ Это может только владелец чата."
     assert "Almaty relocation" in said_a[1] and "баны сети" in said_a[1]
@@ -47,8 +51,11 @@ async def test_a_network_ban_reaches_every_chat_and_catches_a_later_join(api, tm
     assert "бан-листе сети" in texts(api, THIRD_GROUP)[-1]
     assert [r["action"] for r in audit_a if r["action"] in ("nban", "ban")] == ["nban", "ban"]
     assert [(r["action"], r["actor_id"], r["rule"]) for r in audit_b if r["action"] == "ban"] == [
-        ("ban", ADMIN, f"network:{network}")]
-    assert [(r["action"], r["actor_id"], r["target_id"]) for r in audit_c if r["action"] == "ban"] == [("ban", None, TROLL)]
+        ("ban", ADMIN, f"network:{network}")
+    ]
+    assert [(r["action"], r["actor_id"], r["target_id"]) for r in audit_c if r["action"] == "ban"] == [
+        ("ban", None, TROLL)
+    ]
 
 
 async def test_a_network_banned_member_who_speaks_is_removed_and_admins_are_skipped(api, tmp_path):

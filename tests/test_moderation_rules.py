@@ -11,7 +11,7 @@ PHOTO = {"photo": [{"file_id": "AgAD", "file_unique_id": "uniq", "width": 90, "h
 
 
 def at_almaty(hour: int, minute: int = 0, day: int = 10) -> dt.datetime:
-    return dt.datetime(2025, 6, day, hour, minute, tzinfo=ALMATY).astimezone(dt.timezone.utc)
+    return dt.datetime(2025, 6, day, hour, minute, tzinfo=ALMATY).astimezone(dt.UTC)
 
 
 def clock_at(app, moment: dt.datetime) -> list:
@@ -38,8 +38,11 @@ async def test_a_newcomers_hidden_telegram_link_is_deleted_and_warned(api, tmp_p
         clock_at(app, at_almaty(14))
         await send(app, api, g.join(NEWCOMER))
         text = "🔥 Работа в Алматы, подробности тут"
-        bait = g.raw(NEWCOMER, text, entities=[{"type": "text_link", "offset": 32, "length": 3,
-                                                "url": "https://t.me/+deadgroup"}])
+        bait = g.raw(
+            NEWCOMER,
+            text,
+            entities=[{"type": "text_link", "offset": 32, "length": 3, "url": "https://t.me/+deadgroup"}],
+        )
         await send(app, api, {"message": bait})
         rows = await audit(app)
         warnings = await app.bot_data.storage.mod_warnings(GROUP, NEWCOMER, at_almaty(14))
@@ -48,7 +51,9 @@ async def test_a_newcomers_hidden_telegram_link_is_deleted_and_warned(api, tmp_p
     assert "Fresh Account" in notice and "в течение 24 часов после входа" in notice and "1/3" in notice
     assert len(warnings) == 1
     assert [(r["action"], r["rule"], r["target_id"], r["result"]) for r in rows] == [
-        ("delete", "links", NEWCOMER, "ok"), ("warn", "links", NEWCOMER, "ok")]
+        ("delete", "links", NEWCOMER, "ok"),
+        ("warn", "links", NEWCOMER, "ok"),
+    ]
     assert "t.me/+deadgroup" in rows[0]["detail"]
 
 
@@ -57,7 +62,9 @@ async def test_links_from_settled_approved_or_admin_members_stay(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         clock = clock_at(app, at_almaty(14))
         await send(app, api, g.join(NEWCOMER))
-        await send(app, api, g.message(MEMBER, "official info: https://egov.kz"))  # joined before the bot: not a newcomer
+        await send(
+            app, api, g.message(MEMBER, "official info: https://egov.kz")
+        )  # joined before the bot: not a newcomer
         await send(app, api, g.message(ADMIN, "our other chat t.me/almaty_relocation"))
         await send(app, api, g.message(ADMIN, f"/approve {NEWCOMER}"))
         await send(app, api, g.message(NEWCOMER, "my channel t.me/mychannel"))
@@ -77,7 +84,7 @@ async def test_links_can_be_limited_to_approved_members_and_explained_only_in_th
         spam = g.raw(MEMBER, "cheap flats www.flats-almaty.xyz")
         await send(app, api, {"message": spam})
         rows = await audit(app)
-        warnings = await app.bot_data.storage.mod_warnings(GROUP, MEMBER, dt.datetime.now(dt.timezone.utc))
+        warnings = await app.bot_data.storage.mod_warnings(GROUP, MEMBER, dt.datetime.now(dt.UTC))
     assert [int(p["message_id"]) for p in api.calls_to("deleteMessage")] == [spam["message_id"]]
     assert len(texts(api, GROUP)) == said_before  # nothing said in the chat…
     assert rows[-1]["action"] == "delete" and rows[-1]["rule"] == "links"  # …but the log has it
@@ -90,7 +97,17 @@ async def test_an_edited_message_that_adds_a_link_is_caught(api, tmp_path):
         await send(app, api, g.join(NEWCOMER))
         original = g.raw(NEWCOMER, "hello everyone")
         await send(app, api, {"message": original})
-        await send(app, api, {"edited_message": {**original, "text": "hello everyone t.me/joinchat/xyz", "edit_date": original["date"] + 5}})
+        await send(
+            app,
+            api,
+            {
+                "edited_message": {
+                    **original,
+                    "text": "hello everyone t.me/joinchat/xyz",
+                    "edit_date": original["date"] + 5,
+                }
+            },
+        )
     assert [int(p["message_id"]) for p in api.calls_to("deleteMessage")] == [original["message_id"]]
 
 
@@ -145,7 +162,9 @@ async def test_night_mode_deletes_newcomers_media_and_links_at_night_only(api, t
         await send(app, api, g.message(ADMIN, "/settings links off"))
         photo = g.raw(NEWCOMER, None, caption="look", **PHOTO)
         await send(app, api, {"message": photo})
-        forward = g.raw(NEWCOMER, "forwarded", forward_origin={"type": "hidden_user", "date": 1, "sender_user_name": "X"})
+        forward = g.raw(
+            NEWCOMER, "forwarded", forward_origin={"type": "hidden_user", "date": 1, "sender_user_name": "X"}
+        )
         await send(app, api, {"message": forward})
         await send(app, api, g.message(NEWCOMER, "доброй ночи всем"))  # plain text stays
         await send(app, api, g.message(MEMBER, None, **PHOTO))  # settled members are not affected
@@ -178,7 +197,10 @@ async def test_night_lock_tightens_permissions_and_the_morning_restores_them(api
     assert api.groups[GROUP]["permissions"] == day_permissions
     said = texts(api, GROUP)
     assert "Ночной режим до 07:00" in said[-2] and "Доброе утро" in said[-1]
-    assert [(r["action"], r["result"]) for r in rows if r["rule"] == "night"] == [("night_on", "ok"), ("night_off", "ok")]
+    assert [(r["action"], r["result"]) for r in rows if r["rule"] == "night"] == [
+        ("night_on", "ok"),
+        ("night_off", "ok"),
+    ]
 
 
 async def test_night_lock_refused_by_telegram_is_audited_and_retried_later(api, tmp_path):
@@ -194,7 +216,10 @@ async def test_night_lock_refused_by_telegram_is_audited_and_retried_later(api, 
         await night_job.run(app)
         rows = await audit(app)
     assert len(api.calls_to("setChatPermissions")) == 2
-    assert [(r["action"], r["result"]) for r in rows if r["rule"] == "night"] == [("night_on", "failed"), ("night_on", "ok")]
+    assert [(r["action"], r["result"]) for r in rows if r["rule"] == "night"] == [
+        ("night_on", "failed"),
+        ("night_on", "ok"),
+    ]
 
 
 async def test_without_the_right_to_delete_the_rules_stay_quiet(api, tmp_path):

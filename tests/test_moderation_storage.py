@@ -5,7 +5,7 @@ import sqlite3
 
 from bot.storage import MIGRATIONS, SCHEMA_VERSION, Storage
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -30,9 +30,15 @@ async def test_warnings_count_only_until_they_expire(tmp_path):
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
         week = dt.timedelta(days=7)
-        assert await storage.mod_add_warning(-1, 5, actor_id=1, rule=None, reason="a", when=NOW, expires_at=NOW + week) == 1
+        assert (
+            await storage.mod_add_warning(-1, 5, actor_id=1, rule=None, reason="a", when=NOW, expires_at=NOW + week)
+            == 1
+        )
         later = NOW + dt.timedelta(days=3)
-        assert await storage.mod_add_warning(-1, 5, actor_id=1, rule=None, reason="b", when=later, expires_at=later + week) == 2
+        assert (
+            await storage.mod_add_warning(-1, 5, actor_id=1, rule=None, reason="b", when=later, expires_at=later + week)
+            == 2
+        )
         assert [w["reason"] for w in await storage.mod_warnings(-1, 5, NOW + dt.timedelta(days=8))] == ["b"]
         assert await storage.mod_warnings(-2, 5, NOW) == []  # per chat
         assert await storage.mod_remove_last_warning(-1, 5, NOW)
@@ -58,8 +64,12 @@ async def test_usernames_point_to_one_account_at_a_time(tmp_path):
 async def test_member_state_joins_approval_and_network_bans(tmp_path):
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
-        assert await storage.mod_member_state(-1, 5) == {"approved": False, "joined_at": None, "network_id": None,
-                                                          "network_banned": False}
+        assert await storage.mod_member_state(-1, 5) == {
+            "approved": False,
+            "joined_at": None,
+            "network_id": None,
+            "network_banned": False,
+        }
         await storage.mod_record_join(-1, 5, NOW)
         assert await storage.mod_approve(-1, 5, 1, NOW) and not await storage.mod_approve(-1, 5, 1, NOW)
         network = await storage.mod_create_network("Almaty chats", 1, NOW)
@@ -83,14 +93,20 @@ async def test_pruning_forgets_what_moderation_no_longer_needs(tmp_path):
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
         old = NOW - dt.timedelta(days=400)
-        await storage.mod_add_warning(-1, 5, actor_id=1, rule=None, reason="x", when=old, expires_at=old + dt.timedelta(days=30))
+        await storage.mod_add_warning(
+            -1, 5, actor_id=1, rule=None, reason="x", when=old, expires_at=old + dt.timedelta(days=30)
+        )
         await storage.mod_add_warning(-1, 6, actor_id=1, rule=None, reason="y", when=old, expires_at=None)
         await storage.mod_record_join(-1, 5, old)
         await storage.mod_seen_user(5, "gone", old)
         await storage.mod_add_audit(chat_id=-1, action="ban", when=old)
         await storage.mod_add_audit(chat_id=-1, action="warn", when=NOW)
-        counts = await storage.mod_prune(NOW, members_before=NOW - dt.timedelta(days=30),
-                                         seen_before=NOW - dt.timedelta(days=365), audit_before=NOW - dt.timedelta(days=365))
+        counts = await storage.mod_prune(
+            NOW,
+            members_before=NOW - dt.timedelta(days=30),
+            seen_before=NOW - dt.timedelta(days=365),
+            audit_before=NOW - dt.timedelta(days=365),
+        )
         assert counts == {"warnings": 1, "members": 1, "seen_users": 1, "audit": 1}
         assert [r["action"] for r in await storage.mod_audit(-1)] == ["warn"]
         assert len(await storage.mod_warnings(-1, 6, NOW)) == 1  # warnings that never expire stay
@@ -109,9 +125,14 @@ async def test_concurrent_warnings_each_get_their_own_count(tmp_path):
     try:
         for _ in range(5):
             await storages[0].mod_clear_warnings(-100, 7)
-            counts = await asyncio.gather(*(
-                storages[i % 4].mod_add_warning(-100, 7, actor_id=1, rule=None, reason=f"w{i}", when=NOW, expires_at=None)
-                for i in range(24)))
+            counts = await asyncio.gather(
+                *(
+                    storages[i % 4].mod_add_warning(
+                        -100, 7, actor_id=1, rule=None, reason=f"w{i}", when=NOW, expires_at=None
+                    )
+                    for i in range(24)
+                )
+            )
             assert sorted(counts) == list(range(1, 25))
     finally:
         for storage in storages:

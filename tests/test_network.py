@@ -69,7 +69,9 @@ async def test_a_refusal_is_never_retried(api, tmp_path):
     assert len(api.calls_to("sendMessage")) == 2  # the answer (refused), then the error reply
 
 
-async def test_an_outage_longer_than_the_retries_costs_that_answer_only_and_the_next_one_is_answered(api, tmp_path, caplog):
+async def test_an_outage_longer_than_the_retries_costs_that_answer_only_and_the_next_one_is_answered(
+    api, tmp_path, caplog
+):
     async with running_bot(api, tmp_path) as app:
         limiter = limiter_of(app)
         limiter.network_retries = 2
@@ -123,8 +125,12 @@ async def test_each_private_chat_gets_about_one_message_a_second_and_others_are_
         return True
 
     started = time.monotonic()
-    await asyncio.gather(*(limiter.process_request(deliver, (chat,), {}, "sendMessage", {"chat_id": chat}, None)
-                           for chat in [42] * 5 + [7]))
+    await asyncio.gather(
+        *(
+            limiter.process_request(deliver, (chat,), {}, "sendMessage", {"chat_id": chat}, None)
+            for chat in [42] * 5 + [7]
+        )
+    )
     to_42 = sorted(t - started for chat, t in sent if chat == 42)
     to_7 = [t - started for chat, t in sent if chat == 7]
     assert to_42[-1] >= 0.35  # five messages to one chat at 10/s
@@ -160,8 +166,10 @@ async def test_a_group_gets_its_quota_a_minute_and_other_groups_are_not_held_up(
         sent.append(chat_id)
         return True
 
-    sends = [asyncio.create_task(limiter.process_request(deliver, (chat,), {}, "sendMessage", {"chat_id": chat}, None))
-             for chat in [-100, -100, -100, -200, "@channel"]]
+    sends = [
+        asyncio.create_task(limiter.process_request(deliver, (chat,), {}, "sendMessage", {"chat_id": chat}, None))
+        for chat in [-100, -100, -100, -200, "@channel"]
+    ]
     await asyncio.sleep(0.2)
     assert sorted(sent, key=str) == [-100, -100, -200, "@channel"]  # the third to -100 waits for the next minute
     for task in sends:
@@ -200,7 +208,11 @@ async def test_an_answer_longer_than_a_message_is_split_cleanly(api, tmp_path, m
     paragraph = "<b>Важно:</b> " + "очень длинный ответ с <i>деталями &amp; ссылками</i> " * 20
     long_answer = "\n\n".join([paragraph] * 12)  # about 12,000 characters
     original = render.answer_text
-    monkeypatch.setattr(render, "answer_text", lambda entry, lang, today, limit=None: long_answer + "\n\n" + original(entry, lang, today, limit=None))
+    monkeypatch.setattr(
+        render,
+        "answer_text",
+        lambda entry, lang, today, limit=None: long_answer + "\n\n" + original(entry, lang, today, limit=None),
+    )
     monkeypatch.setattr(render, "_built", {})  # answers split before, for the same knowledge, are not reused
     async with running_bot(api, tmp_path) as app:
         await send(app, api, Chat().message("где получить иин"))
@@ -214,7 +226,7 @@ async def test_an_answer_longer_than_a_message_is_split_cleanly(api, tmp_path, m
 def test_the_split_parts_are_valid_html_and_keep_the_text():
     from bot.core.split import split_html
 
-    text = "<b>" + "слово " * 1000 + "</b>\n\n<a href=\"https://example.org\">" + "ссылка " * 800 + "</a>"
+    text = "<b>" + "слово " * 1000 + '</b>\n\n<a href="https://example.org">' + "ссылка " * 800 + "</a>"
     parts = split_html(text, 1000)
     assert all(not telegram_html_problems(p) for p in parts)
     visible = " ".join(parse_html(p)[1].strip() for p in parts)
@@ -244,7 +256,9 @@ def test_a_bot_whose_api_is_gone_still_stops_promptly_on_sigterm(tmp_path):
     import subprocess
 
     api_thread = ThreadedAPI()
-    bot = start_bot_process(stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "bot.sqlite3")
+    bot = start_bot_process(
+        stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "bot.sqlite3"
+    )
     try:
         api_thread.wait_for("setMyCommands", count=3)
         api_thread.close()  # the Bot API goes away: every request now fails and is retried with backoff

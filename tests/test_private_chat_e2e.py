@@ -38,8 +38,10 @@ async def test_commands_are_registered_in_each_language(api, tmp_path):
         pass
     registered = api.calls_to("setMyCommands")
     assert {c.get("language_code") for c in registered} == {None, "en", "kk", "uk"}
-    assert all({cmd["command"] for cmd in c["commands"]} == {"start", "help", "topics", "ask", "lang", "privacy", "forgetme"}
-               for c in registered)
+    assert all(
+        {cmd["command"] for cmd in c["commands"]} == {"start", "help", "topics", "ask", "lang", "privacy", "forgetme"}
+        for c in registered
+    )
 
 
 async def test_a_question_gets_its_answer_with_source_review_date_and_buttons(api, tmp_path):
@@ -49,7 +51,9 @@ async def test_a_question_gets_its_answer_with_source_review_date_and_buttons(ap
     (reply,) = api.calls_to("sendMessage")
     assert "ИИН" in reply["text"]
     assert "Источник:" in reply["text"] and "проверено" in reply["text"]
-    assert reply["parse_mode"] == "HTML" and reply["link_preview_options"] == {"is_disabled": True}  # no card for the source link
+    assert reply["parse_mode"] == "HTML" and reply["link_preview_options"] == {
+        "is_disabled": True
+    }  # no card for the source link
     data = keyboard_data(reply)
     assert any(d.startswith("fb:") and d.endswith(":1") for d in data)
     assert any(d.startswith("e:") for d in data)  # related follow-ups
@@ -125,7 +129,9 @@ async def test_every_answer_carries_its_own_unguessable_feedback_reference(api, 
         for i in range(asked):
             await send(app, api, Chat(user_id=1000 + i % 7).message("где получить иин" + "?" * (i % 3)))
         rows = await flushed_rows(app)
-    sent = [{d.split(":")[1] for d in keyboard_data(call) if d.startswith("fb:")} for call in api.calls_to("sendMessage")]
+    sent = [
+        {d.split(":")[1] for d in keyboard_data(call) if d.startswith("fb:")} for call in api.calls_to("sendMessage")
+    ]
     assert all(len(refs) == 1 for refs in sent)
     refs = [ref for refs in sent for ref in refs]
     assert len(set(refs)) == asked and all(len(ref) == 16 and int(ref, 16) >= 0 for ref in refs)
@@ -171,8 +177,21 @@ async def test_lang_switches_and_is_remembered(api, tmp_path):
 
 async def test_non_text_messages_get_a_hint(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
-        await send(app, api, Chat().message(sticker={"file_id": "x", "file_unique_id": "y", "type": "regular",
-                                                     "width": 1, "height": 1, "is_animated": False, "is_video": False}))
+        await send(
+            app,
+            api,
+            Chat().message(
+                sticker={
+                    "file_id": "x",
+                    "file_unique_id": "y",
+                    "type": "regular",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                }
+            ),
+        )
     (reply,) = api.calls_to("sendMessage")
     assert "текстовые" in reply["text"]
 
@@ -246,16 +265,51 @@ def test_answer_keyboards_are_sent_as_telegram_would_read_them(knowledge):
             assert keyboard.to_dict() == InlineKeyboardMarkup(keyboard.inline_keyboard).to_dict()
     first = render.answer_keyboard(knowledge, entry, "ru", "a" * 16).to_dict()["inline_keyboard"][0]
     second = render.answer_keyboard(knowledge, entry, "ru", "b" * 16).to_dict()["inline_keyboard"][0]
-    assert [b["callback_data"] for b in first] == ["fb:" + "a" * 16 + ":1", "fb:" + "a" * 16 + ":0"]  # each answer its own feedback
+    assert [b["callback_data"] for b in first] == [
+        "fb:" + "a" * 16 + ":1",
+        "fb:" + "a" * 16 + ":0",
+    ]  # each answer its own feedback
     assert [b["callback_data"] for b in second] == ["fb:" + "b" * 16 + ":1", "fb:" + "b" * 16 + ":0"]
 
 
 # Issue 11, item 3: every press is parsed strictly; anything else gets a quiet answer and changes nothing.
-FORGED = ["fb:", "fb:x", "fb:x:1", "fb::1", "fb:0123456789abcdef", "fb:0123456789abcdef:2", "fb:0123456789abcdef:1:",
-          "fb:0123456789abcdef:1:x", "fb:0123456789abcdef:0:4242:9", "fb:0123456789ABCDEF:1", "fb:0123456789abcdef:1\n",
-          "t:", "t:nowhere", "t:housing:x", "t:../housing", "e:", "e:no-such-entry", "e:iin:x", "e:IIN", "lang:", "lang:xx",
-          "lang:kk:ru", "menu:", "menu:x", "mod:anon:", "mod:anon:zz", "mod:anon:0123456789ab", "zzz", "", ":", "fb",
-          "t", "e", "lang", "é:iin"]
+FORGED = [
+    "fb:",
+    "fb:x",
+    "fb:x:1",
+    "fb::1",
+    "fb:0123456789abcdef",
+    "fb:0123456789abcdef:2",
+    "fb:0123456789abcdef:1:",
+    "fb:0123456789abcdef:1:x",
+    "fb:0123456789abcdef:0:4242:9",
+    "fb:0123456789ABCDEF:1",
+    "fb:0123456789abcdef:1\n",
+    "t:",
+    "t:nowhere",
+    "t:housing:x",
+    "t:../housing",
+    "e:",
+    "e:no-such-entry",
+    "e:iin:x",
+    "e:IIN",
+    "lang:",
+    "lang:xx",
+    "lang:kk:ru",
+    "menu:",
+    "menu:x",
+    "mod:anon:",
+    "mod:anon:zz",
+    "mod:anon:0123456789ab",
+    "zzz",
+    "",
+    ":",
+    "fb",
+    "t",
+    "e",
+    "lang",
+    "é:iin",
+]
 
 
 async def test_forged_button_data_gets_a_quiet_answer_and_changes_nothing(api, tmp_path):

@@ -16,7 +16,14 @@ from bot.core.html_check import telegram_html_problems
 from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.matcher import Matcher
 from bot.core.moderation.commands import parse_target_args
-from bot.core.moderation.durations import MAX_DURATION, MIN_DURATION, DurationError, looks_like_duration, parse_duration, split_duration
+from bot.core.moderation.durations import (
+    MAX_DURATION,
+    MIN_DURATION,
+    DurationError,
+    looks_like_duration,
+    parse_duration,
+    split_duration,
+)
 from bot.core.split import split_html, visible_units
 from tests.support import KNOWLEDGE_DIR
 from tests.support.fake_bot_api import parse_html
@@ -29,12 +36,22 @@ CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяә
 
 # what people type: anything at all, and mixtures of the scripts and oddities that reach the bot
 anything = st.text(max_size=300)
-typed = st.text(alphabet=st.sampled_from(list(CYRILLIC + "abcdefghijklmnopqrstuvwxyz0123456789 ,.?!-@/#") + list(EMOJI + RTL + INVISIBLE)),
-                max_size=200)
-huge = st.one_of(st.text(min_size=4096, max_size=4096, alphabet=st.characters(codec="utf-8")),
-                 st.builds(lambda w: (w + " ") * (4096 // (len(w) + 1)), st.text(min_size=1, max_size=12)))
-texts = st.one_of(st.just(""), anything, typed, huge, st.sampled_from([EMOJI, RTL, INVISIBLE, " " * 50, "\n\t\r", "иин" + INVISIBLE]))
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+typed = st.text(
+    alphabet=st.sampled_from(
+        list(CYRILLIC + "abcdefghijklmnopqrstuvwxyz0123456789 ,.?!-@/#") + list(EMOJI + RTL + INVISIBLE)
+    ),
+    max_size=200,
+)
+huge = st.one_of(
+    st.text(min_size=4096, max_size=4096, alphabet=st.characters(codec="utf-8")),
+    st.builds(lambda w: (w + " ") * (4096 // (len(w) + 1)), st.text(min_size=1, max_size=12)),
+)
+texts = st.one_of(
+    st.just(""), anything, typed, huge, st.sampled_from([EMOJI, RTL, INVISIBLE, " " * 50, "\n\t\r", "иин" + INVISIBLE])
+)
+SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @SETTINGS
@@ -52,8 +69,17 @@ def test_the_matcher_never_raises_and_always_decides(matcher, text):
 
 
 @SETTINGS
-@given(args=st.lists(st.one_of(texts.filter(lambda t: len(t) < 500), st.sampled_from(["@troll_42", "123456", "2d", "30m", "1h30m", "7д", "0m", "99999w"])), max_size=6),
-       target_known=st.booleans(), wants_duration=st.booleans())
+@given(
+    args=st.lists(
+        st.one_of(
+            texts.filter(lambda t: len(t) < 500),
+            st.sampled_from(["@troll_42", "123456", "2d", "30m", "1h30m", "7д", "0m", "99999w"]),
+        ),
+        max_size=6,
+    ),
+    target_known=st.booleans(),
+    wants_duration=st.booleans(),
+)
 def test_moderation_command_words_never_raise(args, target_known, wants_duration):
     parsed = parse_target_args([a for a in args], target_known=target_known, wants_duration=wants_duration)
     assert parsed.error in (None, "no_target", "bad_id", "bad_duration")
@@ -79,7 +105,13 @@ def test_durations_parse_or_raise_their_own_error_only(token):
 def small_knowledge(tmp_path_factory):
     """topics, synonyms, small talk and the schemas of the real knowledge, and one FAQ file the test writes."""
     folder = tmp_path_factory.mktemp("knowledge")
-    for name in ("topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml", *(p.name for p in KNOWLEDGE_DIR.glob("*.json"))):
+    for name in (
+        "topics.yaml",
+        "families.yaml",
+        "synonyms.yaml",
+        "smalltalk.yaml",
+        *(p.name for p in KNOWLEDGE_DIR.glob("*.json")),
+    ):
         shutil.copy(KNOWLEDGE_DIR / name, folder / name)
     (folder / "faq").mkdir()
     return folder
@@ -108,9 +140,13 @@ def _yaml_string(value: str) -> str:
 
 @SETTINGS
 @given(question=texts, phrasing=texts, keyword=texts, answer=texts)
-def test_entries_with_any_text_load_or_report_and_what_loads_can_be_matched(small_knowledge, question, phrasing, keyword, answer):
+def test_entries_with_any_text_load_or_report_and_what_loads_can_be_matched(
+    small_knowledge, question, phrasing, keyword, answer
+):
     assume("\x00" not in question + phrasing + keyword + answer)
-    phrasings = ", ".join(_yaml_string(p) for p in [phrasing, phrasing + " 2", "где получить иин", "иин", "документы", "номер"])
+    phrasings = ", ".join(
+        _yaml_string(p) for p in [phrasing, phrasing + " 2", "где получить иин", "иин", "документы", "номер"]
+    )
     entry = f"""id: fuzzed
 family: iin
 reviewed: 2025-12-01
@@ -143,10 +179,18 @@ def test_the_fuzzy_prefilter_finds_exactly_what_the_full_comparison_finds(vocabu
 
 
 fragment = st.one_of(
-    st.lists(st.sampled_from(list(CYRILLIC + "abc ") + ["\n", "\n\n", "😀", "&amp;", "&lt;"]), min_size=1, max_size=80).map("".join),
-    st.builds(lambda tag, inner: f"<{tag}>{inner}</{tag}>", st.sampled_from(["b", "i", "u", "code", "s"]),
-              st.text(alphabet=st.sampled_from(list(CYRILLIC + " ") + ["\n"]), min_size=1, max_size=60)),
-    st.builds(lambda inner: f'<a href="https://example.org/x">{inner}</a>', st.text(alphabet=st.sampled_from(list("ссылка ")), min_size=1, max_size=60)),
+    st.lists(
+        st.sampled_from(list(CYRILLIC + "abc ") + ["\n", "\n\n", "😀", "&amp;", "&lt;"]), min_size=1, max_size=80
+    ).map("".join),
+    st.builds(
+        lambda tag, inner: f"<{tag}>{inner}</{tag}>",
+        st.sampled_from(["b", "i", "u", "code", "s"]),
+        st.text(alphabet=st.sampled_from(list(CYRILLIC + " ") + ["\n"]), min_size=1, max_size=60),
+    ),
+    st.builds(
+        lambda inner: f'<a href="https://example.org/x">{inner}</a>',
+        st.text(alphabet=st.sampled_from(list("ссылка ")), min_size=1, max_size=60),
+    ),
 )
 
 
@@ -172,6 +216,8 @@ def test_callback_data_is_read_strictly_and_never_raises(data):
 
     press = render.parse_callback(data)
     if press is not None:  # only what the bot itself writes: it writes the same data back
-        parts = {render.FEEDBACK: lambda p: [p.value, "1" if p.helpful else "0"] + ([str(p.asker)] if p.asker else []),
-                 render.MENU: lambda p: []}.get(press.kind, lambda p: [p.value])(press)
+        parts = {
+            render.FEEDBACK: lambda p: [p.value, "1" if p.helpful else "0"] + ([str(p.asker)] if p.asker else []),
+            render.MENU: lambda p: [],
+        }.get(press.kind, lambda p: [p.value])(press)
         assert render.callback(press.kind, *parts) == data

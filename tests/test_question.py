@@ -2,7 +2,14 @@
 
 import pytest
 
-from bot.core.question import CONTEXT_WEIGHT, follows_up, marked_follow_up, question_part, question_parts, without_pieces
+from bot.core.question import (
+    CONTEXT_WEIGHT,
+    follows_up,
+    marked_follow_up,
+    question_part,
+    question_parts,
+    without_pieces,
+)
 from bot.core.text import detect_language
 
 
@@ -21,7 +28,9 @@ def test_a_story_weighs_less_than_its_question():
 
 
 def test_an_asking_clause_without_a_subject_leaves_the_subject_to_the_rest():
-    assert question_parts("безвиз с казахстаном, как это работает?") == [("безвиз с казахстаном, как это работает?", 1.0)]
+    assert question_parts("безвиз с казахстаном, как это работает?") == [
+        ("безвиз с казахстаном, как это работает?", 1.0)
+    ]
 
 
 def test_a_plain_question_is_left_whole():
@@ -30,35 +39,43 @@ def test_a_plain_question_is_left_whole():
     assert dict(question_parts("какие документы нужны, чтобы получить иин"))[" чтобы получить иин"] == CONTEXT_WEIGHT
 
 
-@pytest.mark.parametrize("text, short, marked", [
-    ("а ребенку тоже нужен?", True, True),
-    ("and for Belarusians?", True, True),
-    ("а без иин можно?", True, True),
-    ("сколько стоит?", True, False),
-    ("как открыть счет в банке если я гражданин беларуси и у меня нет иин", False, False),
-])
+@pytest.mark.parametrize(
+    "text, short, marked",
+    [
+        ("а ребенку тоже нужен?", True, True),
+        ("and for Belarusians?", True, True),
+        ("а без иин можно?", True, True),
+        ("сколько стоит?", True, False),
+        ("как открыть счет в банке если я гражданин беларуси и у меня нет иин", False, False),
+    ],
+)
 def test_short_messages_may_lean_on_the_previous_answer(text, short, marked):
     assert follows_up(text) is short
     assert marked_follow_up(text) is marked
 
 
-@pytest.mark.parametrize("text, language", [
-    ("где получить иин", "ru"),
-    ("how do I get an IIN", "en"),
-    ("ЖСН қайдан алуға болады", "kk"),
-    ("жсн кайдан алуга болады", "kk"),  # Kazakh typed without Kazakh letters
-    ("як отримати ІПН в Алмати", "uk"),
-    ("чи потрібна реєстрація", "uk"),
-    ("де можна купити сім картку", "uk"),
-    ("онай карта", "ru"),  # two Russian words: not Kazakh
-    ("карта onay где купить", "ru"),
-    ("какой best tariff для sim", "ru"),  # Russian with English words in it
-    ("How do I get ИИН in Almaty", "en"),
-])
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("где получить иин", "ru"),
+        ("how do I get an IIN", "en"),
+        ("ЖСН қайдан алуға болады", "kk"),
+        ("жсн кайдан алуга болады", "kk"),  # Kazakh typed without Kazakh letters
+        ("як отримати ІПН в Алмати", "uk"),
+        ("чи потрібна реєстрація", "uk"),
+        ("де можна купити сім картку", "uk"),
+        ("онай карта", "ru"),  # two Russian words: not Kazakh
+        ("карта onay где купить", "ru"),
+        ("какой best tariff для sim", "ru"),  # Russian with English words in it
+        ("How do I get ИИН in Almaty", "en"),
+    ],
+)
 def test_the_language_of_the_message(text, language):
     assert detect_language(text) == language
 
 
 def test_pieces_are_dropped_and_the_rest_kept_as_written():
-    kept = without_pieces("Здравствуйте! Подскажите, пожалуйста, где получить ИИН?", lambda p: p.startswith("Здравствуйте"))
+    kept = without_pieces(
+        "Здравствуйте! Подскажите, пожалуйста, где получить ИИН?", lambda p: p.startswith("Здравствуйте")
+    )
     assert kept == "Подскажите, пожалуйста, где получить ИИН?"

@@ -25,17 +25,26 @@ async def ask_iin(app, api) -> str:
 
 
 async def test_reload_makes_a_good_edit_live_and_says_what_changed(api, tmp_path, knowledge_copy):
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(
+        api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)
+    ) as app:
         assert OLD_HEADLINE in await ask_iin(app, api)
         edit(knowledge_copy / "faq/iin/iin-where.yaml", OLD_HEADLINE, NEW_HEADLINE)
         report = await reload(app, api)
         assert NEW_HEADLINE in await ask_iin(app, api)
-    assert report.splitlines()[:2] == [f"✅ Knowledge reloaded: {len(load_knowledge(knowledge_copy).entries)} entries.", "Changed: iin-where"]
+    assert report.splitlines()[:2] == [
+        f"✅ Knowledge reloaded: {len(load_knowledge(knowledge_copy).entries)} entries.",
+        "Changed: iin-where",
+    ]
 
 
-async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_last_good_knowledge(api, tmp_path, knowledge_copy):
+async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_last_good_knowledge(
+    api, tmp_path, knowledge_copy
+):
     path = knowledge_copy / "faq/iin/iin-where.yaml"
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(
+        api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)
+    ) as app:
         edit(path, OLD_HEADLINE, NEW_HEADLINE)
         edit(path, "family: iin", "family: iin: papers")
         failed = await reload(app, api)
@@ -44,7 +53,9 @@ async def test_a_broken_edit_is_reported_with_file_and_line_and_users_keep_the_l
         fixed = await reload(app, api)
         assert NEW_HEADLINE in await ask_iin(app, api)
     assert failed.splitlines()[0].startswith("❌ Not reloaded: users still get the previous version.")
-    assert failed.splitlines()[1].startswith(f"knowledge/faq/iin/iin-where.yaml:{line_of(path, 'family:')}: YAML syntax error")
+    assert failed.splitlines()[1].startswith(
+        f"knowledge/faq/iin/iin-where.yaml:{line_of(path, 'family:')}: YAML syntax error"
+    )
     assert fixed.startswith("✅ Knowledge reloaded")
 
 
@@ -52,7 +63,9 @@ async def test_reload_applies_the_blocked_words_and_refuses_a_broken_list(api, t
     words = knowledge_copy / "blocked_words.yaml"
     setup_group(api)
     group = Group()
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(
+        api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)
+    ) as app:
         first = group.raw(MEMBER, "тут один спамслово пишет")
         await send(app, api, {"message": first})
         edit(words, "ru:\n", "ru:\n  - спамслово\n")
@@ -65,14 +78,19 @@ async def test_reload_applies_the_blocked_words_and_refuses_a_broken_list(api, t
         await send(app, api, {"message": third})
     deleted = [int(c["message_id"]) for c in api.calls_to("deleteMessage")]
     assert deleted == [second["message_id"], third["message_id"]]  # the last good list stays in force
-    assert f"knowledge/blocked_words.yaml:{line_of(words, 'ново*слово')}: ru: 'ново*слово': '*' is allowed once" in refused
+    assert (
+        f"knowledge/blocked_words.yaml:{line_of(words, 'ново*слово')}: ru: 'ново*слово': '*' is allowed once" in refused
+    )
 
 
-async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_one(api, tmp_path, knowledge_copy, monkeypatch):
+async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_one(
+    api, tmp_path, knowledge_copy, monkeypatch
+):
     monkeypatch.setattr(admin, "WATCH_INTERVAL", 0.2)
     path = knowledge_copy / "faq/iin/iin-where.yaml"
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR),
-                           BOT_WATCH_KNOWLEDGE="1") as app:
+    async with running_bot(
+        api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR), BOT_WATCH_KNOWLEDGE="1"
+    ) as app:
         await app.start()  # the job queue runs, as under run_polling
         try:
             edit(path, OLD_HEADLINE, NEW_HEADLINE)
@@ -91,7 +109,9 @@ async def test_the_watcher_reloads_an_edit_within_seconds_and_reports_a_broken_o
             await app.stop()
     assert took < 5
     ok, broken = replies_to(api, MODERATOR)
-    assert ok.startswith("📝 Файлы базы знаний изменились.\n✅ База знаний перезагружена") and "Изменены: iin-where" in ok
+    assert (
+        ok.startswith("📝 Файлы базы знаний изменились.\n✅ База знаний перезагружена") and "Изменены: iin-where" in ok
+    )
     assert f"knowledge/faq/iin/iin-where.yaml:{line_of(path, 'family:')}: YAML syntax error" in broken
 
 
@@ -100,7 +120,9 @@ async def _said_to_moderator(api, mark: str) -> bool:
 
 
 async def test_a_flood_of_problems_still_reaches_the_moderator_in_one_message(api, tmp_path, knowledge_copy):
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(
+        api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)
+    ) as app:
         for path in (knowledge_copy / "faq").rglob("*.yaml"):
             edit(path, "reviewed:", "".join(f"unexpected_field_number_{i}: 1\n" for i in range(10)) + "reviewed:")
         await reload(app, api)
@@ -111,7 +133,9 @@ async def test_a_flood_of_problems_still_reaches_the_moderator_in_one_message(ap
     assert report.splitlines()[-1] == f"…and {total - len(shown)} more."
 
 
-async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_change(api, tmp_path, knowledge_copy, monkeypatch):
+async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_change(
+    api, tmp_path, knowledge_copy, monkeypatch
+):
     """Whatever makes the build fail (a refused file, or the build itself raising, as memory running out
     does), the watcher tells the moderators once, off the event loop, and tries again only after the next edit."""
     import threading
@@ -126,11 +150,13 @@ async def test_a_failed_reload_is_reported_once_and_not_retried_until_the_files_
         if (directory / "faq/iin/iin-where.yaml").read_text(encoding="utf-8").endswith("# boom\n"):
             raise MemoryError()
         return real_build(directory, today)
+
     monkeypatch.setattr(reload_module, "_build", build)
     path = knowledge_copy / "faq/iin/iin-where.yaml"
     original = path.read_text(encoding="utf-8")
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR),
-                           BOT_WATCH_KNOWLEDGE="1") as app:
+    async with running_bot(
+        api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR), BOT_WATCH_KNOWLEDGE="1"
+    ) as app:
         await app.start()
         try:
             for breakage in (alias_bomb, lambda p: p.write_text(original + "# boom\n", encoding="utf-8")):
@@ -155,8 +181,11 @@ async def test_a_build_that_raises_is_reported_to_the_moderator_on_reload(api, t
 
     def build(directory, today):
         raise MemoryError()
+
     monkeypatch.setattr(reload_module, "_build", build)
-    async with running_bot(api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)) as app:
+    async with running_bot(
+        api, tmp_path, BOT_KNOWLEDGE_DIR=str(knowledge_copy), BOT_MODERATOR_IDS=str(MODERATOR)
+    ) as app:
         report = await reload(app, api)
         assert OLD_HEADLINE in await ask_iin(app, api)
     assert report.splitlines()[0].startswith("❌ Not reloaded: users still get the previous version.")

@@ -80,10 +80,12 @@ async def test_stored_rows_keep_every_value_as_given(tmp_path):
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     odd = 'он сказал "привет" \\ 👋\nи ушёл; DROP TABLE query_log; --'
     try:
-        await storage.add_queries([
-            QueryRecord("x1", utcnow(), "kk", "group", "k" * 32, odd, None, 0.0, "none"),
-            QueryRecord("x2", utcnow(), "en", "private", "k" * 32, "", "iin", 99.25, "answer"),
-        ])
+        await storage.add_queries(
+            [
+                QueryRecord("x1", utcnow(), "kk", "group", "k" * 32, odd, None, 0.0, "none"),
+                QueryRecord("x2", utcnow(), "en", "private", "k" * 32, "", "iin", 99.25, "answer"),
+            ]
+        )
         rows = {r["ref"]: r for r in await storage.queries()}
     finally:
         await storage.close()
@@ -99,6 +101,7 @@ async def test_a_burst_is_written_in_a_few_transactions_when_the_writer_lingers(
     async def counting(records):
         batches.append(len(records))
         await real_add(records)
+
     storage.add_queries = counting
     log = QueryLog(storage, linger=0.2)
     log.start()
@@ -160,10 +163,12 @@ NUL_TEXTS = ["до\x00после", "\x00в начале", "в конце\x00", "
 async def test_a_nul_character_anywhere_in_any_text_field_is_stored_whole(tmp_path, text):
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
-        await storage.add_queries([
-            QueryRecord("n1", utcnow(), "ru", "private", "k" * 32, text, None, 0.0, "none"),
-            QueryRecord("n2", utcnow(), "ru", "inline:" + text, "k" * 32, "обычный вопрос", "iin", 50.0, "answer"),
-        ])
+        await storage.add_queries(
+            [
+                QueryRecord("n1", utcnow(), "ru", "private", "k" * 32, text, None, 0.0, "none"),
+                QueryRecord("n2", utcnow(), "ru", "inline:" + text, "k" * 32, "обычный вопрос", "iin", 50.0, "answer"),
+            ]
+        )
         rows = {r["ref"]: r for r in await storage.queries()}
     finally:
         await storage.close()
@@ -173,7 +178,7 @@ async def test_a_nul_character_anywhere_in_any_text_field_is_stored_whole(tmp_pa
 
 # Lone surrogates, as a Bot API server's JSON escape ("\ud800") reaches Python: high, low, reversed pair,
 # at either end, next to a real emoji. None of them can be encoded in UTF-8.
-SURROGATE_TEXTS = ["\ud800", "вопрос \udfff", "\udc00\ud83d конец", "😀\ud83d", "a\udbff\udfff" [:2] + "b"]
+SURROGATE_TEXTS = ["\ud800", "вопрос \udfff", "\udc00\ud83d конец", "😀\ud83d", "a\udbff\udfff"[:2] + "b"]
 
 
 def replaced(text: str) -> str:

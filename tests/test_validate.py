@@ -15,7 +15,7 @@ from tests.support.knowledge_files import alias_bomb, append_top_level, edit, li
 
 def drop_block(path: Path, start: str, end: str) -> None:
     text = path.read_text(encoding="utf-8")
-    path.write_text(text[:text.index(start)] + text[text.index(end):], encoding="utf-8")
+    path.write_text(text[: text.index(start)] + text[text.index(end) :], encoding="utf-8")
 
 
 # Each case: (edit the copy in `k`, return the expected "file:line: message" start).
@@ -64,7 +64,7 @@ def empty_answer(k):
     path = k / LANGUAGE
     text = path.read_text(encoding="utf-8")
     start = text.index("    answer: |", text.index("\n  en:"))
-    path.write_text(text[:start] + '    answer: ""' + text[text.index("\n  kk:"):], encoding="utf-8")
+    path.write_text(text[:start] + '    answer: ""' + text[text.index("\n  kk:") :], encoding="utf-8")
     line = line_of(path, 'answer: ""')
     return f"knowledge/{LANGUAGE}:{line}: text.en: 'answer' must be a non-empty text"
 
@@ -73,8 +73,10 @@ def long_answer(k):
     path = k / "faq/iin/iin.yaml"
     edit(path, "answer: |\n", "answer: |\n      " + "очень длинно " * 60 + "\n")
     length = visible_length(yaml.safe_load(path.read_text(encoding="utf-8"))["text"]["ru"]["answer"].strip())
-    return (f"knowledge/faq/iin/iin.yaml:{line_of(path, 'answer: |')}: text.ru.answer: {length} characters; "
-            "an overview answer has at most 700 (the rest belongs in related entries)")
+    return (
+        f"knowledge/faq/iin/iin.yaml:{line_of(path, 'answer: |')}: text.ru.answer: {length} characters; "
+        "an overview answer has at most 700 (the rest belongs in related entries)"
+    )
 
 
 def bad_html(k):
@@ -112,9 +114,23 @@ def offtopic_collision(k):
     return f"knowledge/offtopic.yaml:{line}: collision: off-topic ru phrasing 'где получить иин' is answered with 'iin-where'"
 
 
-ERRORS = [yaml_syntax, unknown_field, missing_field, duplicate_id, unknown_related, unknown_family, missing_language,
-          empty_answer, long_answer, bad_html, collision, blocked_word_star, blocked_word_language, offtopic_language,
-          offtopic_collision]
+ERRORS = [
+    yaml_syntax,
+    unknown_field,
+    missing_field,
+    duplicate_id,
+    unknown_related,
+    unknown_family,
+    missing_language,
+    empty_answer,
+    long_answer,
+    bad_html,
+    collision,
+    blocked_word_star,
+    blocked_word_language,
+    offtopic_language,
+    offtopic_collision,
+]
 
 
 def validate(directory: Path, capsys, *extra: str) -> tuple[int, list[str]]:
@@ -135,9 +151,16 @@ def test_an_expired_offer_and_an_old_review_are_warnings_that_fail_only_with_str
     edit(path, "reviewed: 2026-12-06", "reviewed: 2024-01-15\nvalid_until: 2022-04-25")
     code, lines = validate(knowledge_copy, capsys)
     assert code == 0
-    assert f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'valid_until')}: warning: entry: the offer ended on 2022-04-25; it is shown as ended" in lines
-    assert any(line.startswith(f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'reviewed')}: warning: entry: reviewed 2024-01-15")
-               for line in lines)
+    assert (
+        f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'valid_until')}: warning: entry: the offer ended on 2022-04-25; it is shown as ended"
+        in lines
+    )
+    assert any(
+        line.startswith(
+            f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'reviewed')}: warning: entry: reviewed 2024-01-15"
+        )
+        for line in lines
+    )
     code, _ = validate(knowledge_copy, capsys, "--strict")
     assert code == 1
 
@@ -157,20 +180,41 @@ def test_every_knowledge_file_names_the_schema_that_defines_it_for_editors():
 
 
 BROKEN_SCHEMAS = [  # (schema file, old, new, the line's needle, the message expected there)
-    ("schema.json", '"type": "object",\n  "additionalProperties"', '"type": "object"\n  "additionalProperties"',
-     '"additionalProperties": false,', "JSON syntax error: Expecting ',' delimiter"),
-    ("schema.json", '"sources": {\n      "type": "array", "minItems": 1,', '"sources": {\n      "type": "array", "minItems": -1,',
-     '"minItems": -1', "not a valid JSON Schema (Draft 2020-12): properties/sources/minItems: -1 is less than the minimum of 0"),
-    ("topics.schema.json", '"schema.json#/$defs/menu_title"', '"schema.json#/$defs/menu_titles"',
-     "menu_titles", "$ref 'schema.json#/$defs/menu_titles' leads nowhere"),
-    ("families.schema.json", "draft/2020-12/schema", "draft-07/schema#",
-     "draft-07", "'$schema' must be https://json-schema.org/draft/2020-12/schema"),
+    (
+        "schema.json",
+        '"type": "object",\n  "additionalProperties"',
+        '"type": "object"\n  "additionalProperties"',
+        '"additionalProperties": false,',
+        "JSON syntax error: Expecting ',' delimiter",
+    ),
+    (
+        "schema.json",
+        '"sources": {\n      "type": "array", "minItems": 1,',
+        '"sources": {\n      "type": "array", "minItems": -1,',
+        '"minItems": -1',
+        "not a valid JSON Schema (Draft 2020-12): properties/sources/minItems: -1 is less than the minimum of 0",
+    ),
+    (
+        "topics.schema.json",
+        '"schema.json#/$defs/menu_title"',
+        '"schema.json#/$defs/menu_titles"',
+        "menu_titles",
+        "$ref 'schema.json#/$defs/menu_titles' leads nowhere",
+    ),
+    (
+        "families.schema.json",
+        "draft/2020-12/schema",
+        "draft-07/schema#",
+        "draft-07",
+        "'$schema' must be https://json-schema.org/draft/2020-12/schema",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, old, new, needle, message", BROKEN_SCHEMAS, ids=[c[4][:30] for c in BROKEN_SCHEMAS])
-def test_a_broken_schema_is_reported_at_its_line_and_no_file_is_judged_by_it(name, old, new, needle, message,
-                                                                              knowledge_copy, capsys):
+def test_a_broken_schema_is_reported_at_its_line_and_no_file_is_judged_by_it(
+    name, old, new, needle, message, knowledge_copy, capsys
+):
     path = knowledge_copy / name
     edit(path, old, new)
     code, lines = validate(knowledge_copy, capsys)
@@ -183,24 +227,38 @@ def test_a_recursive_schema_still_checks_its_file(knowledge_copy):
     from bot.core.knowledge import KnowledgeError, load_knowledge
 
     path = knowledge_copy / "offtopic.schema.json"
-    edit(path, '"properties": {"ru": {"$ref": "schema.json#/$defs/words"}',
-         '"properties": {"ru": {"$ref": "#/$defs/nested"}')
-    edit(path, '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
-         '  "$defs": {"nested": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}}},\n'
-         '  "type": "object", "additionalProperties": false, "required": ["phrasings"],')
+    edit(
+        path,
+        '"properties": {"ru": {"$ref": "schema.json#/$defs/words"}',
+        '"properties": {"ru": {"$ref": "#/$defs/nested"}',
+    )
+    edit(
+        path,
+        '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
+        '  "$defs": {"nested": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}}},\n'
+        '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
+    )
     assert load_knowledge(knowledge_copy).offtopic["ru"]
     edit(knowledge_copy / "offtopic.yaml", "  ru:\n", "  ru:\n    - 5\n")
     with pytest.raises(KnowledgeError) as error:
         load_knowledge(knowledge_copy)
     line = line_of(knowledge_copy / "offtopic.yaml", "- 5")
     assert [str(p) for p in error.value.problems if p.severity == "error"] == [
-        f"knowledge/offtopic.yaml:{line}: phrasings.ru[0]: 5 is not valid under any of the given schemas"]
+        f"knowledge/offtopic.yaml:{line}: phrasings.ru[0]: 5 is not valid under any of the given schemas"
+    ]
 
 
 # --- issue 11: hostile or oversized knowledge files ---------------------------------------------------
 
-EVERY_FILE = ["topics.yaml", "families.yaml", "synonyms.yaml", "smalltalk.yaml", "offtopic.yaml", "blocked_words.yaml",
-              "faq/iin/iin.yaml"]
+EVERY_FILE = [
+    "topics.yaml",
+    "families.yaml",
+    "synonyms.yaml",
+    "smalltalk.yaml",
+    "offtopic.yaml",
+    "blocked_words.yaml",
+    "faq/iin/iin.yaml",
+]
 
 
 def lone_alias(path: Path) -> int:
@@ -210,7 +268,9 @@ def lone_alias(path: Path) -> int:
 
 @pytest.mark.parametrize("trick", [alias_bomb, lone_alias])
 @pytest.mark.parametrize("name", EVERY_FILE)
-def test_anchors_and_aliases_are_refused_in_every_knowledge_file_with_file_and_line(name, trick, knowledge_copy, capsys):
+def test_anchors_and_aliases_are_refused_in_every_knowledge_file_with_file_and_line(
+    name, trick, knowledge_copy, capsys
+):
     line = trick(knowledge_copy / name)
     code, lines = validate(knowledge_copy, capsys)
     assert code == 1
@@ -235,13 +295,28 @@ WRONG_TYPES = [  # (file, old, new, the message expected at that line)
     ("smalltalk.yaml", "intents:\n", "intents: 5\nx:\n", "smalltalk: 'intents' must be a list of intents"),
     ("smalltalk.yaml", "  - id: greeting", "  - id: [greeting]", "intents[0]: 'id' must be a non-empty text"),
     ("smalltalk.yaml", "ru: [привет,", "ru: [{a: b}, привет,", "intents[0].patterns.ru[0]: must be a non-empty text"),
-    ("smalltalk.yaml", "ru: [привет,", "xx: [привет,", "intents[0].patterns: unknown field 'xx'; use ru, en, kk, uk, be"),
-    ("offtopic.yaml", "phrasings:\n", "phrasings: [a, b]\nx:\n", "offtopic: 'phrasings' must map ru, en, kk to lists of texts"),
+    (
+        "smalltalk.yaml",
+        "ru: [привет,",
+        "xx: [привет,",
+        "intents[0].patterns: unknown field 'xx'; use ru, en, kk, uk, be",
+    ),
+    (
+        "offtopic.yaml",
+        "phrasings:\n",
+        "phrasings: [a, b]\nx:\n",
+        "offtopic: 'phrasings' must map ru, en, kk to lists of texts",
+    ),
     ("topics.yaml", "- id: documents", "- id: {a: b}", "topics[0]: 'id' must be a non-empty text"),
     ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "blocked_words: 'ru' must be a list of words or phrases"),
     ("faq/iin/iin.yaml", "id: iin", "id: !!binary aWlu", "entry: 'id' must be lowercase letters, digits and '-'"),
     ("faq/iin/iin.yaml", "reviewed: 2026-12-06", "reviewed: !!set {a, b}", "entry: 'reviewed' must be a date"),
-    ("faq/iin/iin.yaml", "reviewed: 2026-12-06", "reviewed: 2026-13-06", "entry: 'reviewed' must be a date like 2026-11-22"),
+    (
+        "faq/iin/iin.yaml",
+        "reviewed: 2026-12-06",
+        "reviewed: 2026-13-06",
+        "entry: 'reviewed' must be a date like 2026-11-22",
+    ),
     ("faq/iin/iin.yaml", "    url: https://", "    url: http://", "sources[0]: 'url' must start with https://"),
     ("families.yaml", "- id: iin", "- id: IIN", "families[1]: 'id' must be lowercase letters, digits and '-'"),
     ("synonyms.yaml", "  - [виза, visa]", "  - [виза]", "groups[7]: must be a list of at least two texts"),
@@ -268,7 +343,10 @@ def test_a_file_beyond_the_size_limit_is_refused_before_it_is_parsed(name, knowl
             handle.write("# " + "x" * 1000 + "\n")
     code, lines = validate(knowledge_copy, capsys)
     assert code == 1
-    assert f"knowledge/{name}:1: cannot read the file: the file is larger than {MAX_FILE_BYTES // 1024} KB, the limit for one knowledge file" in lines, lines
+    assert (
+        f"knowledge/{name}:1: cannot read the file: the file is larger than {MAX_FILE_BYTES // 1024} KB, the limit for one knowledge file"
+        in lines
+    ), lines
 
 
 def test_files_together_beyond_the_total_limit_are_refused_before_any_is_parsed(knowledge_copy, capsys):
@@ -277,13 +355,15 @@ def test_files_together_beyond_the_total_limit_are_refused_before_any_is_parsed(
     source = (knowledge_copy / "faq/iin/iin.yaml").read_text(encoding="utf-8")
     padding = ("# " + "x" * 1000 + "\n") * ((MAX_FILE_BYTES - len(source.encode())) // 1004)
     for n in range(MAX_TOTAL_BYTES // MAX_FILE_BYTES + 1):  # every file within its own limit
-        (knowledge_copy / f"faq/copy-{n}.yaml").write_text(source.replace("id: iin", f"id: copy-{n}") + padding,
-                                                           encoding="utf-8")
+        (knowledge_copy / f"faq/copy-{n}.yaml").write_text(
+            source.replace("id: iin", f"id: copy-{n}") + padding, encoding="utf-8"
+        )
     code, lines = validate(knowledge_copy, capsys)
     assert code == 1
     assert [line.split(": ", 1)[1] for line in lines if "together" in line] == [
         f"the knowledge files together take {sum(p.stat().st_size for p in knowledge_copy.rglob('*.yaml')) // 1024} KB; "
-        f"the limit is {MAX_TOTAL_BYTES // 1024} KB"]
+        f"the limit is {MAX_TOTAL_BYTES // 1024} KB"
+    ]
     assert not any("collision" in line for line in lines)
 
 
@@ -296,9 +376,11 @@ def test_the_collision_check_matches_each_distinct_phrasing_once(knowledge, monk
 
     entry = knowledge.entries["iin"]
     ru = dataclasses.replace(entry.texts["ru"], phrasings=entry.texts["ru"].phrasings * 50)
-    repeated = dataclasses.replace(knowledge, entries={**knowledge.entries,
-                                                       "iin": dataclasses.replace(entry, texts={**entry.texts, "ru": ru})},
-                                   offtopic={lang: p * 20 for lang, p in knowledge.offtopic.items()})
+    repeated = dataclasses.replace(
+        knowledge,
+        entries={**knowledge.entries, "iin": dataclasses.replace(entry, texts={**entry.texts, "ru": ru})},
+        offtopic={lang: p * 20 for lang, p in knowledge.offtopic.items()},
+    )
     matcher = Matcher(repeated)
     matched = []
     real_match = matcher._match
@@ -312,8 +394,10 @@ def test_symbolic_links_are_not_followed_out_of_the_knowledge_folder(knowledge_c
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    (outside / "leak.yaml").write_text((knowledge_copy / "faq/iin/iin.yaml").read_text(encoding="utf-8")
-                                       .replace("id: iin", "id: leak"), encoding="utf-8")
+    (outside / "leak.yaml").write_text(
+        (knowledge_copy / "faq/iin/iin.yaml").read_text(encoding="utf-8").replace("id: iin", "id: leak"),
+        encoding="utf-8",
+    )
     (outside / "sub").mkdir()
     (outside / "sub" / "deep.yaml").write_text("", encoding="utf-8")
     (knowledge_copy / "faq/leak.yaml").symlink_to(outside / "leak.yaml")  # a linked file
@@ -321,8 +405,10 @@ def test_symbolic_links_are_not_followed_out_of_the_knowledge_folder(knowledge_c
     knowledge = load_knowledge(knowledge_copy)
     assert "leak" not in knowledge.entries and "inner" not in knowledge.entries
     skipped = {str(p) for p in knowledge.warnings if "not read" in p.message}
-    assert skipped == {"knowledge/faq/leak.yaml:1: warning: a symbolic link or outside the knowledge folder: not read",
-                       "knowledge/faq/inner.yaml:1: warning: a symbolic link or outside the knowledge folder: not read"}
+    assert skipped == {
+        "knowledge/faq/leak.yaml:1: warning: a symbolic link or outside the knowledge folder: not read",
+        "knowledge/faq/inner.yaml:1: warning: a symbolic link or outside the knowledge folder: not read",
+    }
 
     for name in ("topics.yaml", "blocked_words.yaml"):  # a named file that is a link is an error
         (outside / name).write_text((knowledge_copy / name).read_text(encoding="utf-8"), encoding="utf-8")

@@ -41,9 +41,16 @@ class FamilyClassifier:
     columns; a text's vector is the sublinear TF-IDF of its words' features, L2-normalised, followed by the
     mean of its words' vectors (also of length 1, times `vector_weight`) when there are word vectors."""
 
-    def __init__(self, docs: Iterable[tuple[Words, str]], featurise: Callable[[str], Iterable[str]],
-                 meaningful: Callable[[str], bool], regularisation: float = REGULARISATION, seed: int = 0,
-                 vectors: WordVectors | None = None, vector_weight: float = VECTOR_WEIGHT):
+    def __init__(
+        self,
+        docs: Iterable[tuple[Words, str]],
+        featurise: Callable[[str], Iterable[str]],
+        meaningful: Callable[[str], bool],
+        regularisation: float = REGULARISATION,
+        seed: int = 0,
+        vectors: WordVectors | None = None,
+        vector_weight: float = VECTOR_WEIGHT,
+    ):
         self._featurise, self._meaningful = featurise, meaningful  # meaningful: a word read through its vector
         self._vectors, self._vector_weight = vectors, vector_weight
         self._word_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -56,8 +63,9 @@ class FamilyClassifier:
         for words, _ in samples:
             frequency.update({f for word, _ in words for f in featurise(word)})
         self._columns = {feature: i for i, feature in enumerate(frequency)}
-        self._idf = np.array([math.log((1 + len(samples)) / (1 + n)) + 1.0 for n in frequency.values()],
-                             dtype=np.float32)
+        self._idf = np.array(
+            [math.log((1 + len(samples)) / (1 + n)) + 1.0 for n in frequency.values()], dtype=np.float32
+        )
         self._dense_start = len(self._columns)
         width = self._dense_start + (vectors.size if vectors is not None else 0)
         if len(self.labels) < 2:  # nothing to tell apart
@@ -70,8 +78,9 @@ class FamilyClassifier:
             rows.append(np.full(len(found_cols), row))
             cols.append(found_cols)
             values.append(found_values)
-        matrix = csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-                            shape=(len(samples), width))
+        matrix = csr_matrix(
+            (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(len(samples), width)
+        )
         target = np.array([label_index[label] for _, label in samples])
         model = LogisticRegression(C=regularisation, solver=SOLVER, tol=TOLERANCE, max_iter=300, random_state=seed)
         model.fit(matrix, target)
@@ -85,14 +94,19 @@ class FamilyClassifier:
             if len(self._word_cache) >= WORD_CACHE:
                 self._word_cache.clear()
             counts = Counter(self._columns[f] for f in self._featurise(word) if f in self._columns)
-            found = self._word_cache[word] = (np.fromiter(counts.keys(), np.int64, len(counts)),
-                                              np.fromiter(counts.values(), np.float32, len(counts)))
+            found = self._word_cache[word] = (
+                np.fromiter(counts.keys(), np.int64, len(counts)),
+                np.fromiter(counts.values(), np.float32, len(counts)),
+            )
         return found
 
     def _vector(self, words: Words) -> tuple[np.ndarray, np.ndarray]:
         """(columns, values) of a text; unknown features carry no evidence."""
-        found = [(cols, counts * weight)
-                 for cols, counts, weight in ((*self._word(w), weight) for w, weight in words) if len(cols)]
+        found = [
+            (cols, counts * weight)
+            for cols, counts, weight in ((*self._word(w), weight) for w, weight in words)
+            if len(cols)
+        ]
         if found:
             columns, inverse = np.unique(np.concatenate([c for c, _ in found]), return_inverse=True)
             counts = np.bincount(inverse, np.concatenate([n for _, n in found])).astype(np.float32)
@@ -102,8 +116,9 @@ class FamilyClassifier:
             values /= np.linalg.norm(values)
         else:
             columns, values = np.empty(0, np.int64), np.empty(0, np.float32)
-        mean = (self._vectors.mean([(w, n) for w, n in words if self._meaningful(w)])
-                if self._vectors is not None else None)
+        mean = (
+            self._vectors.mean([(w, n) for w, n in words if self._meaningful(w)]) if self._vectors is not None else None
+        )
         if mean is not None:
             columns = np.concatenate([columns, np.arange(self._dense_start, self._dense_start + len(mean))])
             values = np.concatenate([values, mean * self._vector_weight])
@@ -114,8 +129,13 @@ class FamilyClassifier:
         return self._bias + values.astype(np.float32) @ self._weights[cols]
 
     @classmethod
-    def trained(cls, docs: list[tuple[Words, str]], featurise: Callable[[str], Iterable[str]],
-                meaningful: Callable[[str], bool], vectors: WordVectors | None = None) -> FamilyClassifier:
+    def trained(
+        cls,
+        docs: list[tuple[Words, str]],
+        featurise: Callable[[str], Iterable[str]],
+        meaningful: Callable[[str], bool],
+        vectors: WordVectors | None = None,
+    ) -> FamilyClassifier:
         """A classifier for these docs, trained once per process: a reload that changed no phrasing, a match
         worker's second build and the tests' many bots reuse it (training takes seconds, a look-up milliseconds)."""
         key = (tuple((tuple(w for w, _ in words), label) for words, label in docs), featurise, meaningful, id(vectors))

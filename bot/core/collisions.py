@@ -20,14 +20,23 @@ def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> lis
             for phrasing in dict.fromkeys((text.question, *text.phrasings)):
                 match = matcher.match(phrasing)
                 if match.outcome == "answer" and match.entry_id != entry.id:
-                    problems.append(Problem(
-                        entry.file, text.lines.get(phrasing, 1),
-                        f"collision: {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'"))
+                    problems.append(
+                        Problem(
+                            entry.file,
+                            text.lines.get(phrasing, 1),
+                            f"collision: {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'",
+                        )
+                    )
     for lang, phrasings in knowledge.offtopic.items():
         for phrasing in dict.fromkeys(phrasings):
             match = matcher.match(phrasing)
             if match.outcome == "answer":
                 file, line = knowledge.offtopic_lines.get(phrasing, ("knowledge/offtopic.yaml", 1))
-                problems.append(Problem(file, line, f"collision: off-topic {lang} phrasing {phrasing!r} "
-                                                    f"is answered with '{match.entry_id}'"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"collision: off-topic {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'",
+                    )
+                )
     return problems

@@ -46,8 +46,9 @@ class WordVectors:
 
     def mean(self, words: list[tuple[str, float]]) -> np.ndarray | None:
         """The weighted mean of the known words' vectors, of length 1; None when no word is known."""
-        known = [(vector, weight)
-                 for vector, weight in ((self.word(w), weight) for w, weight in words) if vector is not None]
+        known = [
+            (vector, weight) for vector, weight in ((self.word(w), weight) for w, weight in words) if vector is not None
+        ]
         if not known:
             return None
         mean = np.asarray([weight for _, weight in known], dtype=np.float32) @ np.stack([v for v, _ in known])

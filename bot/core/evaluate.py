@@ -22,8 +22,16 @@ from bot.core.matcher import Match, Matcher
 NONE = "none"
 OFFTOPIC_LABEL = "offtopic"
 # The language a reply should be in, by an item's style; other styles (polite, long, …) are not checked.
-STYLE_LANGUAGE = {"ru": "ru", "translit": "ru", "layout": "ru", "typo": "ru", "mixed": "ru",
-                  "en": "en", "kk": "kk", "uk": "uk"}
+STYLE_LANGUAGE = {
+    "ru": "ru",
+    "translit": "ru",
+    "layout": "ru",
+    "typo": "ru",
+    "mixed": "ru",
+    "en": "en",
+    "kk": "kk",
+    "uk": "uk",
+}
 
 
 @dataclass
@@ -51,7 +59,8 @@ class Figures:
         self.confident_wrong += answered and match.family != family
         self.clarified += match.outcome == "clarify"
         self.offered += (answered and match.family == family) or (
-            match.outcome == "clarify" and family in match.alternative_families)
+            match.outcome == "clarify" and family in match.alternative_families
+        )
         if entry is not None:
             self.entry_labelled += 1
             self.entry_correct += answered and match.entry_id == entry
@@ -98,8 +107,16 @@ def _shown(match: Match) -> str:
     return f"{match.outcome}:{','.join(match.alternatives) or '-'}"
 
 
-def _record(report: Report, group: str, question: str, expect: str, family: str, entry: str | None,
-            language: str | None, match: Match) -> None:
+def _record(
+    report: Report,
+    group: str,
+    question: str,
+    expect: str,
+    family: str,
+    entry: str | None,
+    language: str | None,
+    match: Match,
+) -> None:
     report.groups[group].add(family, entry, language, match)
     report.total.add(family, entry, language, match)
     if family == NONE:
@@ -126,22 +143,35 @@ def _without(knowledge: Knowledge, hidden: set[tuple[str, str, str]]) -> Knowled
     """The knowledge minus some phrasings ((entry or offtopic, language, phrasing))."""
     entries = {}
     for entry_id, entry in knowledge.entries.items():
-        texts = {lang: dataclasses.replace(text, phrasings=tuple(p for p in text.phrasings
-                                                                 if (entry_id, lang, p) not in hidden))
-                 for lang, text in entry.texts.items()}
+        texts = {
+            lang: dataclasses.replace(
+                text, phrasings=tuple(p for p in text.phrasings if (entry_id, lang, p) not in hidden)
+            )
+            for lang, text in entry.texts.items()
+        }
         entries[entry_id] = dataclasses.replace(entry, texts=texts)
-    offtopic = {lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden)
-                for lang, ps in knowledge.offtopic.items()}
+    offtopic = {
+        lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden) for lang, ps in knowledge.offtopic.items()
+    }
     return dataclasses.replace(knowledge, entries=entries, offtopic=offtopic)
 
 
-def cross_validate(knowledge: Knowledge, folds: int, make: Callable[[Knowledge], Matcher] = Matcher,
-                   group_by: str = "lang", seed: int = 0) -> Report:
+def cross_validate(
+    knowledge: Knowledge,
+    folds: int,
+    make: Callable[[Knowledge], Matcher] = Matcher,
+    group_by: str = "lang",
+    seed: int = 0,
+) -> Report:
     """K-fold cross-validation over the phrasings: each fold hidden from the matcher, then asked.
 
     Grouped by the phrasing's language (`lang`) or by family (`family`)."""
-    items = [(entry_id, lang, p) for entry_id, entry in knowledge.entries.items()
-             for lang, text in entry.texts.items() for p in text.phrasings]
+    items = [
+        (entry_id, lang, p)
+        for entry_id, entry in knowledge.entries.items()
+        for lang, text in entry.texts.items()
+        for p in text.phrasings
+    ]
     items += [(OFFTOPIC_LABEL, lang, p) for lang, ps in knowledge.offtopic.items() for p in ps]
     random.Random(seed).shuffle(items)
     report = Report(group_name=group_by)

@@ -11,9 +11,21 @@ from html.parser import HTMLParser
 
 # Tags Telegram accepts, with the attributes each may carry.
 _ALLOWED = {
-    "b": set(), "strong": set(), "i": set(), "em": set(), "u": set(), "ins": set(),
-    "s": set(), "strike": set(), "del": set(), "tg-spoiler": set(), "code": {"class"},
-    "pre": set(), "blockquote": {"expandable"}, "span": {"class"}, "a": {"href"},
+    "b": set(),
+    "strong": set(),
+    "i": set(),
+    "em": set(),
+    "u": set(),
+    "ins": set(),
+    "s": set(),
+    "strike": set(),
+    "del": set(),
+    "tg-spoiler": set(),
+    "code": {"class"},
+    "pre": set(),
+    "blockquote": {"expandable"},
+    "span": {"class"},
+    "a": {"href"},
 }
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);?")
 _NAMED_OK = {"lt", "gt", "amp", "quot"}

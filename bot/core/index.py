@@ -75,8 +75,14 @@ class Index:
     """Phrasings (entry, language, n-gram counts; entry by entry, in entry order) and stems
     (stem -> {entry: strength})."""
 
-    def __init__(self, docs: Iterable[tuple[int, str, Counter]], entry_count: int,
-                 stem_entries: dict[str, dict[int, float]], weights: Weights = Weights(), limits: Limits = Limits()):
+    def __init__(
+        self,
+        docs: Iterable[tuple[int, str, Counter]],
+        entry_count: int,
+        stem_entries: dict[str, dict[int, float]],
+        weights: Weights = Weights(),
+        limits: Limits = Limits(),
+    ):
         self.weights = weights
         self.limits = limits
         self.entry_count = entry_count
@@ -91,8 +97,9 @@ class Index:
         total = sum(map(len, stem_entries.values()))
         self._stem_ptr = np.concatenate(([0], np.cumsum([len(e) for e in stem_entries.values()], dtype=np.int64)))
         self._stem_entry = np.fromiter(chain.from_iterable(stem_entries.values()), np.int64, total)
-        self._stem_strength = np.fromiter(chain.from_iterable(e.values() for e in stem_entries.values()), np.float64,
-                                          total)
+        self._stem_strength = np.fromiter(
+            chain.from_iterable(e.values() for e in stem_entries.values()), np.float64, total
+        )
 
     def stem_arrays(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
         """(entries, strengths) of a known stem."""
@@ -162,7 +169,7 @@ class Index:
     def _entry_sums(self, first: int, end: int, grams_total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(entry, n-gram, summed weight) of the entries first .. end - 1, by entry and then n-gram."""
         start, stop = self.entry_rows[first], self.entry_rows[end]
-        row_entry = np.repeat(np.arange(first, end), np.diff(self.entry_rows[first:end + 1]))
+        row_entry = np.repeat(np.arange(first, end), np.diff(self.entry_rows[first : end + 1]))
         keys, inverse = np.unique(row_entry * grams_total + self.row_gram[start:stop], return_inverse=True)
         sums = np.bincount(inverse.ravel(), self.row_weight[start:stop], minlength=len(keys))
         return (keys // max(grams_total, 1)).astype(np.int32), (keys % max(grams_total, 1)).astype(np.int32), sums
@@ -170,10 +177,13 @@ class Index:
     def _build_centroids(self, grams_total: int) -> None:
         """Each entry's normalised sum of its phrasings, entry by entry; in a large index also by n-gram
         for the rare n-grams (those that nominate candidates)."""
-        parts = [self._entry_sums(first, min(first + CENTROID_CHUNK, self.entry_count), grams_total)
-                 for first in range(0, self.entry_count, CENTROID_CHUNK)]  # a few entries at a time: less memory
-        key_entry, key_gram, sums = (np.concatenate([part[i] for part in parts]) if parts else np.zeros(0, np.int32)
-                                     for i in range(3))
+        parts = [
+            self._entry_sums(first, min(first + CENTROID_CHUNK, self.entry_count), grams_total)
+            for first in range(0, self.entry_count, CENTROID_CHUNK)
+        ]  # a few entries at a time: less memory
+        key_entry, key_gram, sums = (
+            np.concatenate([part[i] for part in parts]) if parts else np.zeros(0, np.int32) for i in range(3)
+        )
         norms = np.sqrt(np.bincount(key_entry, sums * sums, minlength=self.entry_count))
         norms[norms == 0] = 1.0
         self.centroid_norm = norms
@@ -241,14 +251,16 @@ class Query:
         if self._char_bound is None:
             w = self.index.weights
             self._char_bound = self._best_bound() + w.centroid_factor * min(
-                float(self.weights @ self.index.max_centroid[self.gids]), self._length)
+                float(self.weights @ self.index.max_centroid[self.gids]), self._length
+            )
         return self._char_bound
 
     def _best_bound(self) -> float:
         """No entry's closest-phrasing part scores more than this (Cauchy-Schwarz: unit vectors)."""
         if self._best is None:
             self._best = self.index.weights.best_factor * min(
-                float(self.weights @ self.index.max_doc_weight[self.gids]), self._length)
+                float(self.weights @ self.index.max_doc_weight[self.gids]), self._length
+            )
         return self._best
 
     def upper_bound(self) -> float:
@@ -256,8 +268,13 @@ class Query:
         index = self.index
         coverage = 0.0
         if self.stem_total:
-            coverage = sum(weight * max((sim * index.stem_max.get(c, 0.0) for c, sim in similar.items()), default=0.0)
-                           for weight, similar in self.stems) / self.stem_total
+            coverage = (
+                sum(
+                    weight * max((sim * index.stem_max.get(c, 0.0) for c, sim in similar.items()), default=0.0)
+                    for weight, similar in self.stems
+                )
+                / self.stem_total
+            )
         return self.char_bound() + index.weights.coverage_factor * coverage
 
     def top(self, depth: int | None = 5, floor: float = -1.0) -> list[tuple[int, float, str]] | None:
@@ -284,17 +301,28 @@ class Query:
         cosines = self._all_cosines()
         bests, centroids = self._per_entry(cosines)
         entries = np.flatnonzero((bests > 0) | (coverage > 0))
-        scores = (w.best_factor * bests[entries] + w.centroid_factor * centroids[entries]
-                  + w.coverage_factor * coverage[entries])
+        scores = (
+            w.best_factor * bests[entries]
+            + w.centroid_factor * centroids[entries]
+            + w.coverage_factor * coverage[entries]
+        )
         order = np.lexsort((entries, -scores))  # best first, ties by entry order
         if depth is not None:
             order = order[:depth]
         chosen = entries[order]
         entry_docs = index.entry_docs
-        return [(e, score, langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e]:entry_docs[e + 1]]))]
-                 if matched else "ru")
-                for e, score, matched in zip(chosen.tolist(), scores[order].tolist(), (bests[chosen] > 0).tolist(),
-                                             strict=True)]
+        return [
+            (
+                e,
+                score,
+                langs[int(entry_docs[e]) + int(np.argmax(cosines[entry_docs[e] : entry_docs[e + 1]]))]
+                if matched
+                else "ru",
+            )
+            for e, score, matched in zip(
+                chosen.tolist(), scores[order].tolist(), (bests[chosen] > 0).tolist(), strict=True
+            )
+        ]
 
     def _coverage(self) -> np.ndarray:
         """Per entry: the weighted share of the question's stems it knows."""
@@ -319,8 +347,11 @@ class Query:
         """Every phrasing's cosine with the question (dense index)."""
         index = self.index
         positions, lengths = _gather(index.gram_ptr, self.gids)
-        return np.bincount(index.gram_doc[positions], np.repeat(self.weights, lengths) * index.gram_weight[positions],
-                           minlength=index.doc_count)
+        return np.bincount(
+            index.gram_doc[positions],
+            np.repeat(self.weights, lengths) * index.gram_weight[positions],
+            minlength=index.doc_count,
+        )
 
     def _per_entry(self, cosines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(best, centroid) per entry from its phrasings' cosines."""
@@ -341,9 +372,11 @@ class Query:
         index, w = self.index, self.index.weights
         rare = index.rare[self.gids]
         positions, lengths = _gather(index.rare_ptr, self.gids[rare])
-        partial = np.bincount(index.rare_entry[positions],
-                              np.repeat(self.weights[rare], lengths) * index.rare_weight[positions],
-                              minlength=index.entry_count)
+        partial = np.bincount(
+            index.rare_entry[positions],
+            np.repeat(self.weights[rare], lengths) * index.rare_weight[positions],
+            minlength=index.entry_count,
+        )
         known = w.centroid_factor * partial + w.coverage_factor * coverage
         if floor >= 0:
             common = ~rare
@@ -365,8 +398,9 @@ class Query:
             return []
         spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist(), strict=True))
         with index.query_vector(self.gids, self.weights) as vector:
-            products = (vector[np.concatenate([index.row_gram[a:b] for a, b in spans])]
-                        * np.concatenate([index.row_weight[a:b] for a, b in spans]))
+            products = vector[np.concatenate([index.row_gram[a:b] for a, b in spans])] * np.concatenate(
+                [index.row_weight[a:b] for a, b in spans]
+            )
         docs, doc_counts = _gather(index.entry_docs, entries)
         row_counts = index.doc_ptr[docs + 1] - index.doc_ptr[docs]
         cosines = np.add.reduceat(products, np.cumsum(row_counts) - row_counts)

@@ -42,6 +42,7 @@ def _within(rows: Iterable[dict], now: dt.datetime, days: int) -> list[dict]:
 
 # --- statistics -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PeriodStats:
     days: int
@@ -109,6 +110,7 @@ def daily_outcomes(rows: Iterable[dict], now: dt.datetime, days: int) -> list[Da
 
 # --- unanswered questions, grouped ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Reading:
     """How the matcher reads a question: its content stems (synonyms applied) and the nearest entry."""
@@ -150,8 +152,9 @@ def matcher_reading(matcher: Matcher) -> Callable[[str], Reading]:
     return read
 
 
-def group_questions(rows: Iterable[dict], read: Callable[[str], Reading],
-                    similar: float = SIMILAR) -> list[QuestionGroup]:
+def group_questions(
+    rows: Iterable[dict], read: Callable[[str], Reading], similar: float = SIMILAR
+) -> list[QuestionGroup]:
     """Unmatched and not-helpful questions, similar ones together, the most asked group first.
 
     Each distinct wording joins the group whose first (most asked) wording is closest by the stems'
@@ -163,8 +166,9 @@ def group_questions(rows: Iterable[dict], read: Callable[[str], Reading],
         if not needs_work(row):
             continue
         text = " ".join(row["question"].split())
-        item = asked.setdefault(text.casefold(), {"text": text, "count": 0, "unmatched": 0, "not_helpful": 0,
-                                                  "languages": Counter()})
+        item = asked.setdefault(
+            text.casefold(), {"text": text, "count": 0, "unmatched": 0, "not_helpful": 0, "languages": Counter()}
+        )
         item["count"] += 1
         item["unmatched"] += row["outcome"] == UNMATCHED
         item["not_helpful"] += row["feedback"] == 0
@@ -174,8 +178,11 @@ def group_questions(rows: Iterable[dict], read: Callable[[str], Reading],
     keys: list[str] = []
     for item in items:
         item["reading"] = read(item["text"])
-        found = process.extractOne(item["reading"].key, keys, scorer=fuzz.token_set_ratio, score_cutoff=similar) \
-            if item["reading"].key else None
+        found = (
+            process.extractOne(item["reading"].key, keys, scorer=fuzz.token_set_ratio, score_cutoff=similar)
+            if item["reading"].key
+            else None
+        )
         if found is None:
             groups.append([item])
             keys.append(item["reading"].key or item["text"].casefold())
@@ -185,15 +192,17 @@ def group_questions(rows: Iterable[dict], read: Callable[[str], Reading],
     for members in groups:
         first = members[0]
         languages: Counter[str] = sum((m["languages"] for m in members), Counter())
-        result.append(QuestionGroup(
-            wordings=tuple((m["text"], m["count"]) for m in members),
-            count=sum(m["count"] for m in members),
-            unmatched=sum(m["unmatched"] for m in members),
-            not_helpful=sum(m["not_helpful"] for m in members),
-            language=languages.most_common(1)[0][0],
-            nearest=first["reading"].nearest,
-            score=first["reading"].score,
-        ))
+        result.append(
+            QuestionGroup(
+                wordings=tuple((m["text"], m["count"]) for m in members),
+                count=sum(m["count"] for m in members),
+                unmatched=sum(m["unmatched"] for m in members),
+                not_helpful=sum(m["not_helpful"] for m in members),
+                language=languages.most_common(1)[0][0],
+                nearest=first["reading"].nearest,
+                score=first["reading"].score,
+            )
+        )
     return sorted(result, key=lambda g: (-g.count, g.representative))
 
 
@@ -211,9 +220,16 @@ def least_helpful(rows: Iterable[dict]) -> list[tuple[str, int]]:
 WHITE, AXIS, GRID, TEXT = (255, 255, 255), (120, 120, 120), (225, 225, 225), (60, 60, 60)
 COLOURS = {ANSWERED: (67, 160, 71), CLARIFIED: (255, 179, 0), UNMATCHED: (229, 57, 53)}
 _DIGITS = {
-    "0": "111101101101111", "1": "010110010010111", "2": "111001111100111", "3": "111001111001111",
-    "4": "101101111001001", "5": "111100111001111", "6": "111100111101111", "7": "111001001001001",
-    "8": "111101111101111", "9": "111101111001111",
+    "0": "111101101101111",
+    "1": "010110010010111",
+    "2": "111001111100111",
+    "3": "111001111001111",
+    "4": "101101111001001",
+    "5": "111100111001111",
+    "6": "111100111101111",
+    "7": "111001001001001",
+    "8": "111101111101111",
+    "9": "111101111001111",
 }
 SLOT, BAR, PLOT_HEIGHT, LEFT, RIGHT, TOP, BOTTOM, FONT_SCALE = 20, 14, 220, 44, 12, 14, 24, 2
 
@@ -228,7 +244,7 @@ class _Canvas:
         x0, x1 = max(0, x0), min(self.width, x1)
         for y in range(max(0, y0), min(self.height, y1)):
             start = (y * self.width + x0) * 3
-            self.pixels[start:start + (x1 - x0) * 3] = bytes(colour) * (x1 - x0)
+            self.pixels[start : start + (x1 - x0) * 3] = bytes(colour) * (x1 - x0)
 
     def number(self, x: int, y: int, text: str, colour: tuple[int, int, int] = TEXT) -> None:
         """Digits with their top-left corner at (x, y)."""
@@ -240,15 +256,17 @@ class _Canvas:
             x += 4 * FONT_SCALE
 
     def png(self) -> bytes:
-        rows = b"".join(b"\x00" + bytes(self.pixels[y * self.width * 3:(y + 1) * self.width * 3])
-                        for y in range(self.height))
+        rows = b"".join(
+            b"\x00" + bytes(self.pixels[y * self.width * 3 : (y + 1) * self.width * 3]) for y in range(self.height)
+        )
 
         def chunk(kind: bytes, data: bytes) -> bytes:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
         header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)  # 8-bit RGB
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9))
-                + chunk(b"IEND", b""))
+        return (
+            b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+        )
 
 
 def _text_width(text: str) -> int:
@@ -287,7 +305,11 @@ def chart_png(days: list[DayCount]) -> bytes:
             canvas.rect(x, y - height_px, x + BAR, y, COLOURS[outcome])
             y -= height_px
         label = f"{day.day.day:02d}"
-        canvas.number(LEFT + index * SLOT + (SLOT - _text_width(label)) // 2, base + 6, label,
-                      AXIS if day.day.weekday() >= 5 else TEXT)
+        canvas.number(
+            LEFT + index * SLOT + (SLOT - _text_width(label)) // 2,
+            base + 6,
+            label,
+            AXIS if day.day.weekday() >= 5 else TEXT,
+        )
     canvas.rect(LEFT, TOP, LEFT + 1, base + 1, AXIS)
     return canvas.png()

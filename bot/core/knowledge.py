@@ -16,9 +16,10 @@ import functools
 import json
 import os
 import stat
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
@@ -72,7 +73,9 @@ class EntryText:
     phrasings: tuple[str, ...]
     keywords: tuple[str, ...]
     answer: str | None
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # phrasing -> line, for file:line reports
+    lines: dict[str, int] = field(
+        default_factory=dict, compare=False, repr=False
+    )  # phrasing -> line, for file:line reports
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class Knowledge:
 
 
 # --- YAML with line numbers -------------------------------------------------------------
+
 
 class _Map(dict):
     line: int = 0
@@ -263,8 +267,11 @@ def listed(directory: Path, paths: Iterable[Path], problems: list[Problem]) -> l
         if inside(directory, path):
             kept.append(path)
         else:
-            problems.append(Problem(_name(path, directory), 1, "a symbolic link or outside the knowledge folder: not read",
-                                    "warning"))
+            problems.append(
+                Problem(
+                    _name(path, directory), 1, "a symbolic link or outside the knowledge folder: not read", "warning"
+                )
+            )
     return kept
 
 
@@ -280,8 +287,11 @@ def total_size_problem(directory: Path) -> Problem | None:
             with contextlib.suppress(OSError):
                 total += path.lstat().st_size
     if total > MAX_TOTAL_BYTES:
-        return Problem(str(directory), 1, f"the knowledge files together take {total // 1024} KB; the limit is "
-                                          f"{MAX_TOTAL_BYTES // 1024} KB")
+        return Problem(
+            str(directory),
+            1,
+            f"the knowledge files together take {total // 1024} KB; the limit is {MAX_TOTAL_BYTES // 1024} KB",
+        )
     return None
 
 
@@ -365,12 +375,24 @@ class _Reader:
 
 # --- the schemas: the definition of every file's format ----------------------------------------
 
-SCHEMA_FILES = {"topics.yaml": "topics.schema.json", "families.yaml": "families.schema.json",
-                "synonyms.yaml": "synonyms.schema.json", "smalltalk.yaml": "smalltalk.schema.json",
-                "offtopic.yaml": "offtopic.schema.json", "blocked_words.yaml": "blocked_words.schema.json",
-                "faq": "schema.json"}  # "faq": every entry
-_KINDS = {"string": "a text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-          "array": "a list", "object": "a mapping", "null": "empty"}
+SCHEMA_FILES = {
+    "topics.yaml": "topics.schema.json",
+    "families.yaml": "families.schema.json",
+    "synonyms.yaml": "synonyms.schema.json",
+    "smalltalk.yaml": "smalltalk.schema.json",
+    "offtopic.yaml": "offtopic.schema.json",
+    "blocked_words.yaml": "blocked_words.schema.json",
+    "faq": "schema.json",
+}  # "faq": every entry
+_KINDS = {
+    "string": "a text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
+}
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
@@ -393,8 +415,11 @@ def load_schemas(directory: Path) -> dict[str, Draft202012Validator]:
             try:
                 registry.resolver(base_uri=name).lookup(ref)
             except Unresolvable:
-                problems.append(Problem(_name(directory / name, directory), _line_at(lines, path, "$ref"),
-                                        f"$ref '{ref}' leads nowhere"))
+                problems.append(
+                    Problem(
+                        _name(directory / name, directory), _line_at(lines, path, "$ref"), f"$ref '{ref}' leads nowhere"
+                    )
+                )
     if problems:
         raise KnowledgeError(problems)
     return {name: _validator(schema, name, registry) for name, (schema, _) in schemas.items()}
@@ -447,7 +472,9 @@ def _read_schema(reader: _Reader) -> tuple[Any, Any] | None:
     errors = _meta_errors(text)
     for path, message in errors:
         line = _line_at(lines, path[:-1], path[-1]) if path else 1
-        reader.error(line, f"not a valid JSON Schema (Draft 2020-12): {'/'.join(map(str, path)) or 'the schema'}: {message}")
+        reader.error(
+            line, f"not a valid JSON Schema (Draft 2020-12): {'/'.join(map(str, path)) or 'the schema'}: {message}"
+        )
     if not errors and not (isinstance(schema, dict) and schema.get("$schema") == DRAFT_2020_12):
         reader.error(_line_of(lines, "$schema"), f"'$schema' must be {DRAFT_2020_12}")
         return None
@@ -486,7 +513,10 @@ def _schema_problems(error: ValidationError, data: Any, root: str) -> Iterator[t
         allowed = list(schema.get("properties", {}))
         for key in error.instance:
             if key not in allowed:
-                yield _line_at(data, path, key), f"{_where(root, path)}: unknown field '{key}'; use {', '.join(allowed)}"
+                yield (
+                    _line_at(data, path, key),
+                    f"{_where(root, path)}: unknown field '{key}'; use {', '.join(allowed)}",
+                )
     else:
         message = schema.get("errorMessage") or _plain(error)
         line = _line_at(data, path[:-1], path[-1]) if path else _line_of(data)
@@ -517,6 +547,7 @@ def _where(root: str, path: Sequence[Any]) -> str:
 
 # --- entries: what the schema cannot say ---------------------------------------------------------
 
+
 def _read_entry(reader: _Reader, data: dict, today: dt.date, families: dict[str, Family]) -> Entry | None:
     """An entry that conforms to schema.json, checked against its file name, the families and the calendar."""
     entry_id, family_id = data["id"], data["family"].strip()
@@ -527,10 +558,15 @@ def _read_entry(reader: _Reader, data: dict, today: dt.date, families: dict[str,
         reader.error(_line_of(data, "family"), f"entry: unknown family '{family_id}' (families.yaml lists them)")
     reviewed = dt.date.fromisoformat(data["reviewed"])
     if (today - reviewed).days > STALE_AFTER_DAYS:
-        reader.warn(_line_of(data, "reviewed"), f"entry: reviewed {reviewed.isoformat()}, more than {STALE_AFTER_DAYS} days ago: check the facts again")
+        reader.warn(
+            _line_of(data, "reviewed"),
+            f"entry: reviewed {reviewed.isoformat()}, more than {STALE_AFTER_DAYS} days ago: check the facts again",
+        )
     valid_until = dt.date.fromisoformat(data["valid_until"]) if "valid_until" in data else None
     if valid_until and valid_until < today:
-        reader.warn(_line_of(data, "valid_until"), f"entry: the offer ended on {valid_until.isoformat()}; it is shown as ended")
+        reader.warn(
+            _line_of(data, "valid_until"), f"entry: the offer ended on {valid_until.isoformat()}; it is shown as ended"
+        )
     related = tuple(r.strip() for r in data.get("related", ()))
     sources = tuple(Source(_titles(s["title"]), s.get("url"), s.get("seed")) for s in data["sources"])
     kind = "overview" if entry_id == family_id else "specific"
@@ -547,8 +583,18 @@ def _read_entry(reader: _Reader, data: dict, today: dt.date, families: dict[str,
         texts[lang] = EntryText(question, phrasings, tuple(k.lower() for k in _texts(block["keywords"])), answer, lines)
     if family is None:
         return None
-    return Entry(entry_id, family.id, family.topic, reviewed, sources, texts, related, valid_until, reader.name,
-                 dict(data.key_lines))
+    return Entry(
+        entry_id,
+        family.id,
+        family.topic,
+        reviewed,
+        sources,
+        texts,
+        related,
+        valid_until,
+        reader.name,
+        dict(data.key_lines),
+    )
 
 
 def _texts(values: list) -> tuple[str, ...]:
@@ -573,11 +619,15 @@ def _check_answer(reader: _Reader, block: dict, where: str, answer: str, kind: s
     length = visible_length(answer)
     limit = ANSWER_LIMITS[kind] if lang == "ru" else int(ANSWER_LIMITS[kind] * OTHER_LANGUAGE_SLACK)
     if length > limit:
-        reader.error(line, f"{where}.answer: {length} characters; a{'n' if kind == 'overview' else ''} {kind} "
-                           f"answer has at most {limit} (the rest belongs in related entries)")
+        reader.error(
+            line,
+            f"{where}.answer: {length} characters; a{'n' if kind == 'overview' else ''} {kind} "
+            f"answer has at most {limit} (the rest belongs in related entries)",
+        )
 
 
 # --- the other files, each conforming to its schema -------------------------------------------------
+
 
 def _read_topics(reader: _Reader, data: list) -> tuple[Topic, ...]:
     return tuple(Topic(item["id"].strip(), _menu_titles(item)) for item in data)
@@ -602,19 +652,24 @@ def _read_smalltalk(reader: _Reader, data: dict) -> tuple[SmalltalkIntent, ...]:
         for lang, reply in replies.items():
             for message in telegram_html_problems(reply):
                 reader.error(_line_of(replies, lang), f"intents[{index}].reply.{lang}: {message}")
-        intents.append(SmalltalkIntent(
-            item["id"].strip(),
-            {lang: tuple(str(p) for p in values) for lang, values in item["patterns"].items()},
-            {lang: reply.strip() for lang, reply in replies.items()},
-        ))
+        intents.append(
+            SmalltalkIntent(
+                item["id"].strip(),
+                {lang: tuple(str(p) for p in values) for lang, values in item["patterns"].items()},
+                {lang: reply.strip() for lang, reply in replies.items()},
+            )
+        )
     return tuple(intents)
 
 
 def _read_offtopic(reader: _Reader, data: dict) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, int]]]:
     """(phrasings per language, phrasing -> (file, line)) so that collisions can point at the line."""
     phrasings = data["phrasings"]
-    lines = {str(p).strip(): (reader.name, line) for values in phrasings.values()
-             for p, line in zip(values, values.item_lines)}
+    lines = {
+        str(p).strip(): (reader.name, line)
+        for values in phrasings.values()
+        for p, line in zip(values, values.item_lines)
+    }
     return {lang: _texts(values) for lang, values in phrasings.items()}, lines
 
 
@@ -645,7 +700,9 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     synonyms = read("synonyms.yaml", "synonyms", _read_synonyms)
     smalltalk = read("smalltalk.yaml", "smalltalk", _read_smalltalk)
     offtopic, offtopic_lines = {}, {}
-    if (directory / "offtopic.yaml").exists() or (directory / "offtopic.yaml").is_symlink():  # optional; an unreadable one is an error reported by read()
+    if (directory / "offtopic.yaml").exists() or (
+        directory / "offtopic.yaml"
+    ).is_symlink():  # optional; an unreadable one is an error reported by read()
         offtopic, offtopic_lines = read("offtopic.yaml", "offtopic", _read_offtopic) or ({}, {})
 
     entries: dict[str, Entry] = {}
@@ -678,8 +735,14 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
 MIN_SPECIFIC_ENTRIES = 3
 
 
-def _check_families(directory: Path, families: tuple[Family, ...], topics: tuple[Topic, ...],
-                    entries: dict[str, Entry], problems: list[Problem], unreadable: set[str]) -> None:
+def _check_families(
+    directory: Path,
+    families: tuple[Family, ...],
+    topics: tuple[Topic, ...],
+    entries: dict[str, Entry],
+    problems: list[Problem],
+    unreadable: set[str],
+) -> None:
     """Every family sits in a known topic and has its overview (id = family id) and a few specific entries."""
     name = str((directory / "families.yaml").relative_to(directory.parent))
     topic_ids = {t.id for t in topics}
@@ -690,12 +753,32 @@ def _check_families(directory: Path, families: tuple[Family, ...], topics: tuple
             continue
         members = [e for e in entries.values() if e.family == family.id]
         if family.id not in entries:
-            problems.append(Problem(name, 1, f"family '{family.id}' has no overview entry (an entry whose id is '{family.id}')", "warning"))
+            problems.append(
+                Problem(
+                    name,
+                    1,
+                    f"family '{family.id}' has no overview entry (an entry whose id is '{family.id}')",
+                    "warning",
+                )
+            )
         elif entries[family.id].family != family.id:
-            problems.append(Problem(entries[family.id].file, 1, f"entry '{family.id}' is the overview of its family and must have family: {family.id}"))
+            problems.append(
+                Problem(
+                    entries[family.id].file,
+                    1,
+                    f"entry '{family.id}' is the overview of its family and must have family: {family.id}",
+                )
+            )
         specific = sum(1 for e in members if not e.is_overview)
         if specific < MIN_SPECIFIC_ENTRIES:
-            problems.append(Problem(name, 1, f"family '{family.id}' has {specific} specific entries; write at least {MIN_SPECIFIC_ENTRIES}", "warning"))
+            problems.append(
+                Problem(
+                    name,
+                    1,
+                    f"family '{family.id}' has {specific} specific entries; write at least {MIN_SPECIFIC_ENTRIES}",
+                    "warning",
+                )
+            )
 
 
 def _check_references(entries: dict[str, Entry], problems: list[Problem], unreadable: set[str]) -> None:
@@ -706,7 +789,9 @@ def _check_references(entries: dict[str, Entry], problems: list[Problem], unread
             if related not in entries:
                 problems.append(Problem(entry.file, _entry_line(entry, "related"), f"unknown related id '{related}'"))
             elif related == entry.id:
-                problems.append(Problem(entry.file, _entry_line(entry, "related"), "an entry cannot be related to itself"))
+                problems.append(
+                    Problem(entry.file, _entry_line(entry, "related"), "an entry cannot be related to itself")
+                )
 
 
 def _entry_line(entry: Entry, key: str) -> int:

@@ -23,8 +23,15 @@ from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Query, Weights
 from bot.core.knowledge import Knowledge
-from bot.core.question import (CONTEXT_WEIGHT, asks, follows_up, marked_follow_up, question_part, question_parts,
-                               without_pieces)
+from bot.core.question import (
+    CONTEXT_WEIGHT,
+    asks,
+    follows_up,
+    marked_follow_up,
+    question_part,
+    question_parts,
+    without_pieces,
+)
 from bot.core.text import detect_language, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
 OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
@@ -47,8 +54,9 @@ CONTEXT_FAMILY_BOOST = 3.0
 CHOICES = 3  # entries a "did you mean" offers at most
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
 # Words that may stand beside a greeting or thanks without making it a question.
-SMALLTALK_FILLER = frozenset(squeeze(w) for w in
-    "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
+SMALLTALK_FILLER = frozenset(
+    squeeze(w)
+    for w in "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
     "everyone again еще ещ друг friend dear дорогой бот bot ok ок окей".split()
 )
 
@@ -116,7 +124,7 @@ class _Synonyms:
         while i < len(words):
             longest = min(self.longest, len(words) - i) if words[i] in self.starts else 1
             for size in range(longest, 0, -1):
-                replacement = self.phrases.get(tuple(words[i:i + size]))
+                replacement = self.phrases.get(tuple(words[i : i + size]))
                 if replacement is not None:
                     out.extend(replacement)
                     i += size
@@ -130,8 +138,9 @@ class _Synonyms:
 @lru_cache(maxsize=65536)
 def _word_ngrams(word: str) -> tuple[str, ...]:
     padded = f" {word} "
-    return tuple(padded[i:i + size] for size in NGRAM_SIZES if len(padded) >= size
-                 for i in range(len(padded) - size + 1))
+    return tuple(
+        padded[i : i + size] for size in NGRAM_SIZES if len(padded) >= size for i in range(len(padded) - size + 1)
+    )
 
 
 READING_WORD_LENGTH = 3  # shorter words tell no reading from gibberish: "d", "b", "yf" are в, и, на in the Latin layout
@@ -273,8 +282,11 @@ class Matcher:
         if not words:
             return None
         codes = [self._word_code(w) for w in words]
-        return words, self._index.query(Counter(chain.from_iterable(known for known, _ in codes)),
-                                        Counter(chain.from_iterable(unknown for _, unknown in codes)), ())
+        return words, self._index.query(
+            Counter(chain.from_iterable(known for known, _ in codes)),
+            Counter(chain.from_iterable(unknown for _, unknown in codes)),
+            (),
+        )
 
     def _word_code(self, word: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """A word's n-grams as the index knows them: worked out once per word."""
@@ -353,8 +365,9 @@ class Matcher:
             return fixed_hits / fixed_total if fixed_total else 0.0
         # each misspelt stem counts at most FUZZY_CREDIT with a weight between the smallest and largest possible:
         # the share is largest at one end or the other
-        return max((fixed_hits + FUZZY_CREDIT * w * open_count) / (fixed_total + w * open_count)
-                   for w in self._stem_idf_range)
+        return max(
+            (fixed_hits + FUZZY_CREDIT * w * open_count) / (fixed_total + w * open_count) for w in self._stem_idf_range
+        )
 
     def rank(self, question: str, depth: int | None = None) -> tuple[str, list[tuple[str, float, str]]]:
         """(rewrite kind, entries ranked by score with the language of their best phrasing) for the best reading.
@@ -408,7 +421,7 @@ class Matcher:
         i = 0
         while i < len(words):
             for size in self._smalltalk_sizes.get(words[i], ()):
-                hit = self._smalltalk.get(tuple(words[i:i + size])) if i + size <= len(words) else None
+                hit = self._smalltalk.get(tuple(words[i : i + size])) if i + size <= len(words) else None
                 if hit:
                     found = hit if found is None or found[0] == GREETING else found  # "здорово, спасибо" thanks
                     i += size
@@ -459,8 +472,14 @@ class Matcher:
         if typed is not None and not asks(question) and len(typed[2]) <= SMALLTALK_REST:  # "спасибо, очень помогли!"
             return Match(question, "smalltalk", None, 100.0, (), self._language(question, "typed"), typed[0])
         # "Привет! Мы переехали месяц назад. Где получить иин?": the greeting is dropped, the rest read as written
-        text = question if typed is None else (
-            without_pieces(question, lambda piece: self.smalltalk_intent(piece, whole=True) is not None) or " ".join(typed[2]))
+        text = (
+            question
+            if typed is None
+            else (
+                without_pieces(question, lambda piece: self.smalltalk_intent(piece, whole=True) is not None)
+                or " ".join(typed[2])
+            )
+        )
         found = self._decide(question, text)
         context = self.knowledge.entries.get(follows) if follows else None
         if context is not None and follows_up(text) and (marked_follow_up(text) or found.outcome != "answer"):
@@ -500,18 +519,36 @@ class Matcher:
         entry = self._best_in_family(ranking, family, answered)
         if probability >= t.answer and entry is not None:
             others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
-            return Match(question, "answer", entry, score, others, language, ranking=self._short(ranking),
-                         family=family, alternative_families=tuple(self._family_of(e) for e in others))
+            return Match(
+                question,
+                "answer",
+                entry,
+                score,
+                others,
+                language,
+                ranking=self._short(ranking),
+                family=family,
+                alternative_families=tuple(self._family_of(e) for e in others),
+            )
         likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
         if likely:  # the doubt is between families: the best entry of each
             choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f in likely)) if e is not None]
         else:  # the doubt is within one family: its best entries
             choices = [e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family][:CHOICES] or (
-                [entry] if entry else [])
+                [entry] if entry else []
+            )
         if not choices:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
-        return Match(question, "clarify", None, score, tuple(choices), language, ranking=self._short(ranking),
-                     alternative_families=tuple(self._family_of(e) for e in choices))
+        return Match(
+            question,
+            "clarify",
+            None,
+            score,
+            tuple(choices),
+            language,
+            ranking=self._short(ranking),
+            alternative_families=tuple(self._family_of(e) for e in choices),
+        )
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
         """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""
@@ -526,7 +563,9 @@ class Matcher:
                 shift[place] = LEXICAL_WEIGHT * score / 10.0
         return shift
 
-    def _best_in_family(self, ranking: list[tuple[str, float, str]], family: str, answered: str | None = None) -> str | None:
+    def _best_in_family(
+        self, ranking: list[tuple[str, float, str]], family: str, answered: str | None = None
+    ) -> str | None:
         """The family's entry the lexical ranking puts first, else the family's overview. `answered`: the entry a
         follow-up follows, which the asker has already read: another one is chosen when the ranking has one."""
         found = next((e for e, _, _ in ranking if e not in (OFFTOPIC, answered) and self._family_of(e) == family), None)

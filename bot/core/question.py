@@ -8,7 +8,7 @@ in politeness. The sentences and clauses that ask something weigh fully; the res
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from bot.core.text import is_stopword, normalise
 
@@ -19,15 +19,27 @@ MARKED_FOLLOW_UP_WORDS = 10  # ... or this many when it opens like one ("а …"
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
 _PIECES = re.compile(r"(?<=[,;:.!?…])\s+|\n+")  # sentences and clauses, each with its own punctuation
 _CLAUSES = re.compile(r"[,;:]|\s[-–—]\s")
-QUESTION_WORDS = frozenset(normalise(w) for w in """
+QUESTION_WORDS = frozenset(
+    normalise(w)
+    for w in """
     как где куда откуда когда сколько какой какая какие каком какую каких какое почему зачем кто что чем чей ли
     можно нельзя нужно нужен нужна нужны надо обязательно реально есть
     як де куди коли скільки який яка які чи навіщо чому можна потрібно потрібен потрібна треба
     how where when what which who why can could do does is are should must need may
     қалай қайда қашан қанша қандай қай ма ме ба бе па пе бола керек ме
-    """.split())
-FOLLOW_UP_STARTS = (("а",), ("и",), ("and",), ("what", "about"), ("how", "about"), ("also",), ("ал",), ("еще",),
-                    ("тоже",))
+    """.split()
+)
+FOLLOW_UP_STARTS = (
+    ("а",),
+    ("и",),
+    ("and",),
+    ("what", "about"),
+    ("how", "about"),
+    ("also",),
+    ("ал",),
+    ("еще",),
+    ("тоже",),
+)
 
 
 def asks(text: str) -> bool:
@@ -81,4 +93,4 @@ def marked_follow_up(text: str) -> bool:
     """Opens like a follow-up ("а …", "and …", "what about …"): read with the previous answer even when it makes
     sense alone."""
     words = tuple(normalise(text).split())
-    return any(words[:len(start)] == start for start in FOLLOW_UP_STARTS)
+    return any(words[: len(start)] == start for start in FOLLOW_UP_STARTS)

@@ -12,8 +12,9 @@ from functools import lru_cache
 
 import snowballstemmer
 
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-                        "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]"
+)
 _NOT_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _DOUBLES = re.compile(r"(\w)\1+")
@@ -25,20 +26,50 @@ _LATIN = re.compile("[a-z]")
 _QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
 _JCUKEN = "йцукенгшщзхъфывапролджэячсмитьбюё"
 _TO_CYRILLIC_LAYOUT = str.maketrans(
-    _QWERTY + _QWERTY.upper().replace("[", "{").replace("]", "}").replace(";", ":").replace("'", '"')
-    .replace(",", "<").replace(".", ">").replace("`", "~"),
-    _JCUKEN + _JCUKEN.upper())
+    _QWERTY
+    + _QWERTY.upper()
+    .replace("[", "{")
+    .replace("]", "}")
+    .replace(";", ":")
+    .replace("'", '"')
+    .replace(",", "<")
+    .replace(".", ">")
+    .replace("`", "~"),
+    _JCUKEN + _JCUKEN.upper(),
+)
 _TO_LATIN_LAYOUT = str.maketrans(_JCUKEN + _JCUKEN.upper(), _QWERTY + _QWERTY.upper())
 
 # Tried longest first (at most one of each length can match at a place), then single letters.
 _TRANSLIT_MULTI = (
-    ("shch", "щ"), ("sch", "щ"), ("iya", "ия"), ("iyu", "ию"), ("iye", "ие"), ("iyo", "ие"),
-    ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
-    ("tc", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"), ("jo", "е"),
-    ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("ij", "ий"), ("ck", "к"), ("ks", "кс"),
+    ("shch", "щ"),
+    ("sch", "щ"),
+    ("iya", "ия"),
+    ("iyu", "ию"),
+    ("iye", "ие"),
+    ("iyo", "ие"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("ts", "ц"),
+    ("tc", "ц"),
+    ("yu", "ю"),
+    ("ju", "ю"),
+    ("ya", "я"),
+    ("ja", "я"),
+    ("yo", "е"),
+    ("jo", "е"),
+    ("ye", "е"),
+    ("iy", "ий"),
+    ("yy", "ый"),
+    ("ij", "ий"),
+    ("ck", "к"),
+    ("ks", "кс"),
 )
-_TRANSLIT_BY_SIZE = tuple((size, {latin: cyrillic for latin, cyrillic in _TRANSLIT_MULTI if len(latin) == size})
-                          for size in sorted({len(latin) for latin, _ in _TRANSLIT_MULTI}, reverse=True))
+_TRANSLIT_BY_SIZE = tuple(
+    (size, {latin: cyrillic for latin, cyrillic in _TRANSLIT_MULTI if len(latin) == size})
+    for size in sorted({len(latin) for latin, _ in _TRANSLIT_MULTI}, reverse=True)
+)
 _TRANSLIT_SINGLE = dict(zip("abvgdezijklmnoprstufhcwqx'", "абвгдезийклмнопрстуфхцвкхь", strict=True))
 _VOWELS = set("aeiouy")
 
@@ -114,7 +145,7 @@ def _transliterate_word(word: str) -> str:
     i = 0
     while i < len(word):
         for size, table in _TRANSLIT_BY_SIZE:
-            cyrillic = table.get(word[i:i + size])
+            cyrillic = table.get(word[i : i + size])
             if cyrillic is not None:
                 out.append(cyrillic)
                 i += size
@@ -138,14 +169,20 @@ def has_latin(text: str) -> bool:
 _UKRAINIAN_LETTERS = frozenset("їєґЇЄҐ")
 _KAZAKH_ONLY_LETTERS = KAZAKH_LETTERS - frozenset("іІ")  # і is Ukrainian too
 # Words that only (or mostly) Ukrainian or Kazakh writers use, as normalise() leaves them (Kazakh letters folded).
-UKRAINIAN_WORDS = frozenset(normalise(w) for w in """
+UKRAINIAN_WORDS = frozenset(
+    normalise(w)
+    for w in """
     як де чи що коли скільки який яка які якій якого навіщо чому мені мене можна потрібно потрібна потрібен треба
     отримати зробити дитини дитині будь ласка дякую дуже вже також тут там цьому цей ця ці або але відкрити
-    """.split())
-KAZAKH_WORDS = frozenset(normalise(w) for w in """
+    """.split()
+)
+KAZAKH_WORDS = frozenset(
+    normalise(w)
+    for w in """
     қалай қайда қашан қанша қандай қай керек бола болады ма ме ба бе па пе мен бен пен және үшін бар жоқ кім
     алуға алу береді бере ала аламын алса қажет не неше деген туралы ағылшын маған сізге
-    """.split())
+    """.split()
+)
 
 
 def detect_language(text: str) -> str:

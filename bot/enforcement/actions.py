@@ -23,24 +23,52 @@ from bot.i18n import t
 log = logging.getLogger(__name__)
 
 NOTICE_LIMIT = 6  # automatic notices per chat per minute; Telegram allows about 20 messages a minute in a group
-HASHTAGS = {"ban": "BAN", "unban": "UNBAN", "kick": "KICK", "mute": "MUTE", "unmute": "UNMUTE", "warn": "WARN",
-            "unwarn": "UNWARN", "delete": "DELETE", "purge": "PURGE", "report": "REPORT", "approve": "APPROVE",
-            "unapprove": "UNAPPROVE", "nban": "NBAN", "unnban": "UNNBAN", "block": "BLOCK", "unblock": "UNBLOCK",
-            "settings": "SETTINGS", "night_on": "NIGHT", "night_off": "MORNING", "network_join": "NETWORK",
-            "network_leave": "NETWORK"}
+HASHTAGS = {
+    "ban": "BAN",
+    "unban": "UNBAN",
+    "kick": "KICK",
+    "mute": "MUTE",
+    "unmute": "UNMUTE",
+    "warn": "WARN",
+    "unwarn": "UNWARN",
+    "delete": "DELETE",
+    "purge": "PURGE",
+    "report": "REPORT",
+    "approve": "APPROVE",
+    "unapprove": "UNAPPROVE",
+    "nban": "NBAN",
+    "unnban": "UNNBAN",
+    "block": "BLOCK",
+    "unblock": "UNBLOCK",
+    "settings": "SETTINGS",
+    "night_on": "NIGHT",
+    "night_off": "MORNING",
+    "network_join": "NETWORK",
+    "network_leave": "NETWORK",
+}
 
 
 class Actions(Caches):
     """Notices, the audit trail and Telegram's actions (ban, mute, delete, warn), for `bot.enforcement.Ops`."""
 
-    async def say(self, chat_id: int, text: str, settings: ChatSettings, *, reply_to: int | None = None,
-                  automatic: bool = False, reply_markup=None) -> Message | None:
+    async def say(
+        self,
+        chat_id: int,
+        text: str,
+        settings: ChatSettings,
+        *,
+        reply_to: int | None = None,
+        automatic: bool = False,
+        reply_markup=None,
+    ) -> Message | None:
         """A confirmation or notice. Automatic notices stay out of the chat when it prefers the log only."""
         if automatic and (settings.notices == "log" or not self._notice_allowed(chat_id)):
             return None
         try:
             message = await self.bot.send_message(
-                chat_id, text, reply_markup=reply_markup,
+                chat_id,
+                text,
+                reply_markup=reply_markup,
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
             )
         except TelegramError as exc:
@@ -62,32 +90,74 @@ class Actions(Caches):
 
     def delete_later(self, chat_id: int, message_id: int, seconds: int) -> None:
         if self.application.job_queue is not None:
-            self.application.job_queue.run_once(_autodelete, seconds, data=(chat_id, message_id),
-                                                name=f"mod-autodelete:{chat_id}:{message_id}")
+            self.application.job_queue.run_once(
+                _autodelete, seconds, data=(chat_id, message_id), name=f"mod-autodelete:{chat_id}:{message_id}"
+            )
 
     # --- the audit trail --------------------------------------------------------------------
 
-    async def record(self, chat: Chat, settings: ChatSettings, *, action: str, failure: Failure | None = None,
-                     actor: User | None = None, actor_id: int | None = None, rule: str | None = None,
-                     target: Target | None = None, reason: str = "", duration: int | None = None,
-                     detail: str = "") -> None:
+    async def record(
+        self,
+        chat: Chat,
+        settings: ChatSettings,
+        *,
+        action: str,
+        failure: Failure | None = None,
+        actor: User | None = None,
+        actor_id: int | None = None,
+        rule: str | None = None,
+        target: Target | None = None,
+        reason: str = "",
+        duration: int | None = None,
+        detail: str = "",
+    ) -> None:
         """Write the audit row for what happened, and post it to the chat's log channel when it happened."""
         actor_id = actor.id if actor is not None else actor_id
         await self.storage.mod_add_audit(
-            chat_id=chat.id, action=action, result="failed" if failure else "ok", actor_id=actor_id, rule=rule,
-            target_id=target.user_id if target else None, reason=reason, duration=duration,
-            detail=(failure.detail if failure else detail)[:300], when=self.now(),
+            chat_id=chat.id,
+            action=action,
+            result="failed" if failure else "ok",
+            actor_id=actor_id,
+            rule=rule,
+            target_id=target.user_id if target else None,
+            reason=reason,
+            duration=duration,
+            detail=(failure.detail if failure else detail)[:300],
+            when=self.now(),
         )
         if failure is None and settings.log_channel:
-            await self.post_log(chat, settings, action=action, actor=actor, actor_id=actor_id, rule=rule,
-                                target=target, reason=reason, duration=duration, detail=detail)
+            await self.post_log(
+                chat,
+                settings,
+                action=action,
+                actor=actor,
+                actor_id=actor_id,
+                rule=rule,
+                target=target,
+                reason=reason,
+                duration=duration,
+                detail=detail,
+            )
 
-    async def post_log(self, chat: Chat, settings: ChatSettings, *, action: str, actor: User | None,
-                       actor_id: int | None, rule: str | None, target: Target | None, reason: str,
-                       duration: int | None, detail: str = "") -> None:
+    async def post_log(
+        self,
+        chat: Chat,
+        settings: ChatSettings,
+        *,
+        action: str,
+        actor: User | None,
+        actor_id: int | None,
+        rule: str | None,
+        target: Target | None,
+        reason: str,
+        duration: int | None,
+        detail: str = "",
+    ) -> None:
         lang = settings.lang
-        lines = [f"#{HASHTAGS.get(action, action.upper())}",
-                 t(lang, "mod_log_chat", chat=html.escape(chat.title or str(chat.id)))]
+        lines = [
+            f"#{HASHTAGS.get(action, action.upper())}",
+            t(lang, "mod_log_chat", chat=html.escape(chat.title or str(chat.id))),
+        ]
         if actor is not None:
             lines.append(t(lang, "mod_log_actor", actor=mention_html(actor.id, actor.full_name)))
         elif actor_id is not None:
@@ -109,7 +179,9 @@ class Actions(Caches):
 
     # --- Telegram actions -------------------------------------------------------------------
 
-    async def telegram(self, action: str, chat_id: int, target: Target, *, until: dt.datetime | None = None) -> Failure | None:
+    async def telegram(
+        self, action: str, chat_id: int, target: Target, *, until: dt.datetime | None = None
+    ) -> Failure | None:
         """Carry out ban / unban / kick / mute / unmute; None when Telegram did it."""
         bot, uid = self.bot, target.user_id
         try:
@@ -144,32 +216,73 @@ class Actions(Caches):
             return failure_from(exc)
         return None
 
-    async def punish(self, chat: Chat, settings: ChatSettings, action: str, target: Target, *,
-                     actor: User | None = None, rule: str | None = None, reason: str = "",
-                     duration: dt.timedelta | None = None) -> Failure | None:
+    async def punish(
+        self,
+        chat: Chat,
+        settings: ChatSettings,
+        action: str,
+        target: Target,
+        *,
+        actor: User | None = None,
+        rule: str | None = None,
+        reason: str = "",
+        duration: dt.timedelta | None = None,
+    ) -> Failure | None:
         """Telegram first, then the audit row saying how it went."""
         until = durations.until(self.now(), duration) if action in ("ban", "mute") else None
         failure = await self.telegram(action, chat.id, target, until=until)
         seconds = int(duration.total_seconds()) if duration and action in ("ban", "mute") else None
-        await self.record(chat, settings, action=action, failure=failure, actor=actor, rule=rule, target=target,
-                          reason=reason, duration=seconds)
+        await self.record(
+            chat,
+            settings,
+            action=action,
+            failure=failure,
+            actor=actor,
+            rule=rule,
+            target=target,
+            reason=reason,
+            duration=seconds,
+        )
         return failure
 
-    async def warn(self, chat: Chat, settings: ChatSettings, target: Target, *, actor: User | None = None,
-                   rule: str | None = None, reason: str = "") -> WarnResult:
+    async def warn(
+        self,
+        chat: Chat,
+        settings: ChatSettings,
+        target: Target,
+        *,
+        actor: User | None = None,
+        rule: str | None = None,
+        reason: str = "",
+    ) -> WarnResult:
         """Store a warning; at the chat's limit carry out its action and, if Telegram did it, clear the warnings."""
         now = self.now()
         count = await self.storage.mod_add_warning(
-            chat.id, target.user_id, actor_id=actor.id if actor else None, rule=rule, reason=reason, when=now,
-            expires_at=warning_expiry(now, settings.warn_expiry_delta))
-        await self.record(chat, settings, action="warn", actor=actor, rule=rule, target=target, reason=reason,
-                          detail=f"{count}/{settings.warn_limit}")
+            chat.id,
+            target.user_id,
+            actor_id=actor.id if actor else None,
+            rule=rule,
+            reason=reason,
+            when=now,
+            expires_at=warning_expiry(now, settings.warn_expiry_delta),
+        )
+        await self.record(
+            chat,
+            settings,
+            action="warn",
+            actor=actor,
+            rule=rule,
+            target=target,
+            reason=reason,
+            detail=f"{count}/{settings.warn_limit}",
+        )
         if not warn_limit_reached(count, settings.warn_limit):
             return WarnResult(count, settings.warn_limit)
         action = settings.warn_action
         duration = settings.mute_delta if action == "mute" else None
-        failure = await self.punish(chat, settings, action, target, actor=actor, rule="warn_limit", reason=reason,
-                                    duration=duration)
+        failure = await self.punish(
+            chat, settings, action, target, actor=actor, rule="warn_limit", reason=reason, duration=duration
+        )
         if failure is None:
             await self.storage.mod_clear_warnings(chat.id, target.user_id)
         return WarnResult(count, settings.warn_limit, action, failure, duration)

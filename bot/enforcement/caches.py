@@ -55,8 +55,9 @@ class Caches:
             return cached[1] if cached else {}
         admins = {m.user.id: member_from(m) for m in members}
         self.mod.admins[chat_id] = (time.monotonic(), admins)
-        self.mod.admin_names[chat_id] = {m.user.id: m.user.full_name for m in members
-                                         if not m.user.is_bot and not getattr(m, "is_anonymous", False)}
+        self.mod.admin_names[chat_id] = {
+            m.user.id: m.user.full_name for m in members if not m.user.is_bot and not getattr(m, "is_anonymous", False)
+        }
         return admins
 
     def forget_admins(self, chat_id: int) -> None:
@@ -120,6 +121,9 @@ class Caches:
                 del store[key]
         for user_id in [k for k, (_, moment) in self.mod.seen.items() if now - moment > SEEN_REFRESH]:
             del self.mod.seen[user_id]
-        return await self.storage.mod_prune(now, members_before=now - dt.timedelta(hours=720),
-                                            seen_before=now - dt.timedelta(days=365),
-                                            audit_before=now - dt.timedelta(days=365))
+        return await self.storage.mod_prune(
+            now,
+            members_before=now - dt.timedelta(hours=720),
+            seen_before=now - dt.timedelta(days=365),
+            audit_before=now - dt.timedelta(days=365),
+        )

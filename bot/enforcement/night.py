@@ -39,16 +39,26 @@ class Night(Actions):
         try:
             full = await self.bot.get_chat(chat_id)
             day = full.permissions.to_dict() if full.permissions else ChatPermissions.all_permissions().to_dict()
-            night = {**day, "can_send_audios": False, "can_send_documents": False, "can_send_photos": False,
-                     "can_send_videos": False, "can_send_video_notes": False, "can_send_voice_notes": False,
-                     "can_send_polls": False, "can_send_other_messages": False, "can_add_web_page_previews": False}
-            await self.bot.set_chat_permissions(chat_id, ChatPermissions(**night), use_independent_chat_permissions=True)
+            night = {
+                **day,
+                "can_send_audios": False,
+                "can_send_documents": False,
+                "can_send_photos": False,
+                "can_send_videos": False,
+                "can_send_video_notes": False,
+                "can_send_voice_notes": False,
+                "can_send_polls": False,
+                "can_send_other_messages": False,
+                "can_add_web_page_previews": False,
+            }
+            await self.bot.set_chat_permissions(
+                chat_id, ChatPermissions(**night), use_independent_chat_permissions=True
+            )
             failure = None
         except TelegramError as exc:
             failure, day = failure_from(exc), None
         chat = Chat(chat_id, Chat.SUPERGROUP)
-        await self.record(chat, settings, action="night_on", failure=failure, rule="night",
-                          detail=settings.night_hours)
+        await self.record(chat, settings, action="night_on", failure=failure, rule="night", detail=settings.night_hours)
         if failure is not None:
             self.mod.night_failures[chat_id] = now
             return
@@ -59,7 +69,9 @@ class Night(Actions):
 
     async def _night_off(self, chat_id: int, settings: ChatSettings, saved: dict) -> None:
         try:
-            await self.bot.set_chat_permissions(chat_id, ChatPermissions(**saved), use_independent_chat_permissions=True)
+            await self.bot.set_chat_permissions(
+                chat_id, ChatPermissions(**saved), use_independent_chat_permissions=True
+            )
             failure = None
         except TelegramError as exc:
             failure = failure_from(exc)

@@ -23,8 +23,17 @@ JOIN_DEDUP = dt.timedelta(minutes=1)  # a join arrives twice (chat_member update
 class Rules(Actions):
     """The automatic rules and network bans, for `bot.enforcement.Ops`."""
 
-    async def apply_rule(self, message: Message, settings: ChatSettings, *, rule: str, action: str,
-                         target: Target, notice: str, detail: str = "") -> None:
+    async def apply_rule(
+        self,
+        message: Message,
+        settings: ChatSettings,
+        *,
+        rule: str,
+        action: str,
+        target: Target,
+        notice: str,
+        detail: str = "",
+    ) -> None:
         """Delete the message, then warn / mute / kick / ban as the chat chose; explain in the chat or only in the log."""
         chat, lang = message.chat, settings.lang
         failure = await self.delete(chat.id, message.message_id)
@@ -37,8 +46,11 @@ class Rules(Actions):
         else:
             duration = settings.mute_delta if action == "mute" else None
             punished = await self.punish(chat, settings, action, target, rule=rule, duration=duration)
-            consequence = (punished.text(lang, target.html()) if punished
-                           else t(lang, f"mod_then_{action}", duration=format_duration(lang, duration)))
+            consequence = (
+                punished.text(lang, target.html())
+                if punished
+                else t(lang, f"mod_then_{action}", duration=format_duration(lang, duration))
+            )
         if failure is not None and not consequence:
             return  # nothing happened in the chat: the audit row says why, the chat need not hear it
         await self.say(chat.id, " ".join(p for p in (notice, consequence) if p), settings, automatic=True)
@@ -46,9 +58,12 @@ class Rules(Actions):
     async def scan(self, message: Message, edited: bool = False) -> None:
         """The automatic rules for one group message: network ban, flood, blocked words, newcomers' links, night."""
         chat = message.chat
-        kind = sender_kind(message.from_user.id if message.from_user else None,
-                           message.sender_chat.id if message.sender_chat else None, chat.id,
-                           bool(message.is_automatic_forward))
+        kind = sender_kind(
+            message.from_user.id if message.from_user else None,
+            message.sender_chat.id if message.sender_chat else None,
+            chat.id,
+            bool(message.is_automatic_forward),
+        )
         if kind in ("anonymous_admin", "linked_channel") or message.from_user is None:
             return
         bot = await self.bot_member(chat.id)
@@ -59,11 +74,19 @@ class Rules(Actions):
         now = self.now()
         text = message.text or message.caption or ""
         if kind == "channel":  # someone posting as a channel: the message can only be deleted (or the channel banned)
-            target = Target(message.sender_chat.id, message.sender_chat.title or message.sender_chat.username, is_channel=True)
+            target = Target(
+                message.sender_chat.id, message.sender_chat.title or message.sender_chat.username, is_channel=True
+            )
             hit = self.mod.words.find(text) if settings.words != "off" else None
             if hit or (settings.links != "off" and scan_links(text, message_entities(message)).has_links):
-                await self.apply_rule(message, settings, rule="words" if hit else "links", action="delete", target=target,
-                                      notice=t(lang, "mod_rule_channel", name=target.html()))
+                await self.apply_rule(
+                    message,
+                    settings,
+                    rule="words" if hit else "links",
+                    action="delete",
+                    target=target,
+                    notice=t(lang, "mod_rule_channel", name=target.html()),
+                )
             return
         user = message.from_user
         if user.id == self.bot.id:
@@ -74,36 +97,70 @@ class Rules(Actions):
         if state["network_banned"]:
             await self.enforce_network_ban(chat, settings, target, state["network_id"], message=message)
             return
-        if exempt_from_rules(admins.get(user.id), user_id=user.id, approved=state["approved"],
-                             global_moderator=self.is_global_moderator(user.id), bot_id=self.bot.id):
+        if exempt_from_rules(
+            admins.get(user.id),
+            user_id=user.id,
+            approved=state["approved"],
+            global_moderator=self.is_global_moderator(user.id),
+            bot_id=self.bot.id,
+        ):
             return
         newcomer = is_newcomer(state["joined_at"], now, settings.newcomer_hours)
         subject = links_rule_applies(scope=settings.scope, newcomer=newcomer)
         if not edited and settings.flood != "off":
             if self.mod.flood.hit((chat.id, user.id), now.timestamp(), settings.flood_messages, settings.flood_seconds):
                 self.mod.flood.reset((chat.id, user.id))
-                await self.apply_rule(message, settings, rule="flood", action=settings.flood, target=target,
-                                      notice=t(lang, "mod_rule_flood", name=target.html()),
-                                      detail=f">{settings.flood_messages}/{settings.flood_seconds}s")
+                await self.apply_rule(
+                    message,
+                    settings,
+                    rule="flood",
+                    action=settings.flood,
+                    target=target,
+                    notice=t(lang, "mod_rule_flood", name=target.html()),
+                    detail=f">{settings.flood_messages}/{settings.flood_seconds}s",
+                )
                 return
         if settings.words != "off":
             hit = self.mod.words.find(text)
             if hit:
-                await self.apply_rule(message, settings, rule="words", action=settings.words, target=target,
-                                      notice=t(lang, "mod_rule_words", name=target.html()), detail=hit)
+                await self.apply_rule(
+                    message,
+                    settings,
+                    rule="words",
+                    action=settings.words,
+                    target=target,
+                    notice=t(lang, "mod_rule_words", name=target.html()),
+                    detail=hit,
+                )
                 return
         links = scan_links(text, message_entities(message))
         if settings.links != "off" and subject and links.has_links:
             key = "mod_rule_links" if settings.scope == "newcomers" else "mod_rule_links_all"
-            await self.apply_rule(message, settings, rule="links", action=settings.links, target=target,
-                                  notice=t(lang, key, name=target.html(), hours=settings.newcomer_hours),
-                                  detail=" ".join(links.links)[:300])
+            await self.apply_rule(
+                message,
+                settings,
+                rule="links",
+                action=settings.links,
+                target=target,
+                notice=t(lang, key, name=target.html(), hours=settings.newcomer_hours),
+                detail=" ".join(links.links)[:300],
+            )
             return
-        if (settings.night != "off" and subject and is_night(now, settings.night_start, settings.night_end)
-                and (links.has_links or has_media(message) or message.forward_origin is not None)):
+        if (
+            settings.night != "off"
+            and subject
+            and is_night(now, settings.night_start, settings.night_end)
+            and (links.has_links or has_media(message) or message.forward_origin is not None)
+        ):
             until = local_time(night_ends(now, settings.night_start, settings.night_end))
-            await self.apply_rule(message, settings, rule="night", action="delete", target=target,
-                                  notice=t(lang, "mod_rule_night", name=target.html(), until=until))
+            await self.apply_rule(
+                message,
+                settings,
+                rule="night",
+                action="delete",
+                target=target,
+                notice=t(lang, "mod_rule_night", name=target.html(), until=until),
+            )
 
     # --- joins and network bans -------------------------------------------------------------
 
@@ -126,8 +183,9 @@ class Rules(Actions):
     async def left(self, chat: Chat, user: User) -> None:
         await self.storage.mod_forget_member(chat.id, user.id)
 
-    async def enforce_network_ban(self, chat: Chat, settings: ChatSettings, target: Target, network_id: str,
-                                  message: Message | None = None) -> None:
+    async def enforce_network_ban(
+        self, chat: Chat, settings: ChatSettings, target: Target, network_id: str, message: Message | None = None
+    ) -> None:
         """Someone on the network's ban list joined or spoke: remove them (never an admin of this chat)."""
         member = (await self.admins(chat.id)).get(target.user_id)
         if member is not None or self.is_global_moderator(target.user_id):
@@ -140,21 +198,39 @@ class Rules(Actions):
         if failure is None:
             await self.say(chat.id, t(settings.lang, "mod_rule_network", name=target.html()), settings, automatic=True)
 
-    async def network_ban(self, network: dict, target: Target, *, actor: User, reason: str, unban: bool = False
-                          ) -> tuple[int, int, list[str]]:
+    async def network_ban(
+        self, network: dict, target: Target, *, actor: User, reason: str, unban: bool = False
+    ) -> tuple[int, int, list[str]]:
         """Ban (or unban) in every chat of the network; (done, total, failure texts). Admins of a chat are skipped."""
         done, problems = 0, []
         for chat_id, title in network["chats"]:
             settings = await self.settings(chat_id)
             chat = Chat(chat_id, Chat.SUPERGROUP, title=title or None)
             admins = await self.admins(chat_id)
-            if not unban and (target.user_id in admins or (await self.target_member(chat_id, target.user_id))[0].is_admin):
-                await self.record(chat, settings, action="ban", failure=Failure("target_admin", "administrator here"),
-                                  actor=actor, rule=f"network:{network['id']}", target=target, reason=reason)
+            if not unban and (
+                target.user_id in admins or (await self.target_member(chat_id, target.user_id))[0].is_admin
+            ):
+                await self.record(
+                    chat,
+                    settings,
+                    action="ban",
+                    failure=Failure("target_admin", "administrator here"),
+                    actor=actor,
+                    rule=f"network:{network['id']}",
+                    target=target,
+                    reason=reason,
+                )
                 problems.append(f"{html.escape(title or str(chat_id))}: {t(settings.lang, 'mod_protect_short_admin')}")
                 continue
-            failure = await self.punish(chat, settings, "unban" if unban else "ban", target, actor=actor,
-                                        rule=f"network:{network['id']}", reason=reason)
+            failure = await self.punish(
+                chat,
+                settings,
+                "unban" if unban else "ban",
+                target,
+                actor=actor,
+                rule=f"network:{network['id']}",
+                reason=reason,
+            )
             if failure is None:
                 done += 1
             else:

@@ -29,7 +29,7 @@ class Target:
     is_channel: bool = False
 
     @classmethod
-    def of(cls, user: User) -> "Target":
+    def of(cls, user: User) -> Target:
         return cls(user.id, user.full_name, user.username)
 
     def html(self) -> str:
@@ -49,15 +49,20 @@ class Failure:
     retry_after: int = 0
 
     def text(self, lang: str, name: str = "") -> str:
-        return t(lang, f"mod_err_{self.code}", name=name, seconds=self.retry_after,
-                 detail=html.escape(self.detail[:200]))
+        return t(
+            lang, f"mod_err_{self.code}", name=name, seconds=self.retry_after, detail=html.escape(self.detail[:200])
+        )
 
 
 def member_from(chat_member: ChatMember) -> Member:
     rights = frozenset(r for r in RIGHTS if getattr(chat_member, r, False) is True)
-    return Member(chat_member.user.id, chat_member.status, rights,
-                  is_anonymous=bool(getattr(chat_member, "is_anonymous", False)),
-                  is_member=bool(getattr(chat_member, "is_member", True)))
+    return Member(
+        chat_member.user.id,
+        chat_member.status,
+        rights,
+        is_anonymous=bool(getattr(chat_member, "is_anonymous", False)),
+        is_member=bool(getattr(chat_member, "is_member", True)),
+    )
 
 
 def failure_from(exc: TelegramError) -> Failure:
@@ -83,7 +88,9 @@ def local_time(moment: dt.datetime) -> str:
 
 
 def message_entities(message: Message) -> list[Entity]:
-    return [Entity(str(e.type), e.offset, e.length, e.url) for e in (message.entities or message.caption_entities or ())]
+    return [
+        Entity(str(e.type), e.offset, e.length, e.url) for e in (message.entities or message.caption_entities or ())
+    ]
 
 
 def has_media(message: Message) -> bool:
@@ -104,8 +111,13 @@ class WarnResult:
             return line
         if self.failure is not None:
             return line + " " + t(lang, "mod_warn_limit_failed") + " " + self.failure.text(lang, target.html())
-        return line + " " + t(lang, "mod_warn_limit") + " " + t(lang, f"mod_then_{self.action}",
-                                                                  duration=format_duration(lang, self.duration))
+        return (
+            line
+            + " "
+            + t(lang, "mod_warn_limit")
+            + " "
+            + t(lang, f"mod_then_{self.action}", duration=format_duration(lang, self.duration))
+        )
 
 
 def rule_name(lang: str, rule: str | None) -> str:

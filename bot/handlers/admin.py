@@ -11,15 +11,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, filters
 
 from bot.context import BotContext, BotData
-from bot.core.insights import (CHART_DAYS, STATS_PERIODS, UNANSWERED_DAYS, chart_png, daily_outcomes,
-                               group_questions, least_helpful, matcher_reading, period_stats)
+from bot.core.insights import (
+    CHART_DAYS,
+    STATS_PERIODS,
+    UNANSWERED_DAYS,
+    chart_png,
+    daily_outcomes,
+    group_questions,
+    least_helpful,
+    matcher_reading,
+    period_stats,
+)
 from bot.handlers import inline
 from bot.handlers.registry import Group
 from bot.i18n import DEFAULT_LANGUAGE, t
@@ -73,8 +82,10 @@ async def _stats(update: Update, context: BotContext, svc: BotData, lang: str) -
 
 
 def _figures(rows: list[dict], now: dt.datetime, lang: str) -> tuple[str, bytes]:
-    return (stats_report([period_stats(rows, now, days) for days in STATS_PERIODS], lang),
-            chart_png(daily_outcomes(rows, now, CHART_DAYS)))
+    return (
+        stats_report([period_stats(rows, now, days) for days in STATS_PERIODS], lang),
+        chart_png(daily_outcomes(rows, now, CHART_DAYS)),
+    )
 
 
 async def _unanswered(update: Update, context: BotContext, svc: BotData, lang: str) -> None:
@@ -90,6 +101,7 @@ unanswered_command = _moderator_command(_unanswered)
 
 
 # --- everyone ------------------------------------------------------------------------------------
+
 
 async def privacy_command(update: Update, context: BotContext) -> None:
     svc = context.bot_data
@@ -110,12 +122,14 @@ async def forgetme_command(update: Update, context: BotContext) -> None:
     if context.user_data is not None:
         context.user_data.clear()  # the conversation's last answer, too
     key = "adm_forgot" if deleted["questions"] or deleted["preferences"] else "adm_forgot_nothing"
-    await update.effective_message.reply_text(t(lang, key, questions=str(deleted["questions"]),
-                                                days=svc.config.retention_days))
+    await update.effective_message.reply_text(
+        t(lang, key, questions=str(deleted["questions"]), days=svc.config.retention_days)
+    )
     raise ApplicationHandlerStop
 
 
 # --- jobs ------------------------------------------------------------------------------------------
+
 
 async def purge_job(context: BotContext) -> None:
     """Delete query-log rows older than the retention period (BOT_RETENTION_DAYS)."""
@@ -145,12 +159,18 @@ async def tell_moderators(context: BotContext, result: ReloadResult) -> None:
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    for name, callback in (("reload", reload_command), ("stats", stats_command), ("unanswered", unanswered_command),
-                           ("privacy", privacy_command), ("forgetme", forgetme_command)):
+    for name, callback in (
+        ("reload", reload_command),
+        ("stats", stats_command),
+        ("unanswered", unanswered_command),
+        ("privacy", privacy_command),
+        ("forgetme", forgetme_command),
+    ):
         application.add_handler(CommandHandler(name, callback, filters=private), group=Group.ADMIN)
     if application.job_queue is None:
         return
     application.job_queue.run_repeating(purge_job, interval=PURGE_INTERVAL, first=PURGE_FIRST, name="privacy-purge")
     if application.bot_data.config.watch_knowledge:
-        application.job_queue.run_repeating(watch_job, interval=WATCH_INTERVAL, first=WATCH_INTERVAL,
-                                            name="knowledge-watch")
+        application.job_queue.run_repeating(
+            watch_job, interval=WATCH_INTERVAL, first=WATCH_INTERVAL, name="knowledge-watch"
+        )

@@ -30,7 +30,9 @@ _QUESTION_START = re.compile(
     re.IGNORECASE,
 )
 # Kazakh puts the question word anywhere and may end with a question particle.
-_KAZAKH_QUESTION = re.compile(r"\b(қалай|қайда|қайдан|қандай|қашан|неге|қанша|кім)\b|\b(ма|ме|ба|бе|па|пе)$", re.IGNORECASE)
+_KAZAKH_QUESTION = re.compile(
+    r"\b(қалай|қайда|қайдан|қандай|қашан|неге|қанша|кім)\b|\b(ма|ме|ба|бе|па|пе)$", re.IGNORECASE
+)
 COOLDOWN_KEY = "auto_answer_cooldown"
 
 
@@ -50,8 +52,11 @@ class _AddressedToBot(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         bot = message.get_bot()
-        if message.reply_to_message and message.reply_to_message.from_user \
-                and message.reply_to_message.from_user.id == bot.id:
+        if (
+            message.reply_to_message
+            and message.reply_to_message.from_user
+            and message.reply_to_message.from_user.id == bot.id
+        ):
             return True
         mention = f"@{bot.username}".lower()
         return any(e.type == "mention" and message.parse_entity(e).lower() == mention for e in message.entities or ())
@@ -61,36 +66,61 @@ async def _chat_language(context: BotContext, chat_id: int) -> str:
     return (await Ops.of(context).settings(chat_id)).lang
 
 
-async def answer_in_group(update: Update, context: BotContext, question: str, reply_to: Message,
-                          *, asker_id: int, auto: bool = False) -> Match | None:
+async def answer_in_group(
+    update: Update, context: BotContext, question: str, reply_to: Message, *, asker_id: int, auto: bool = False
+) -> Match | None:
     """Match `question` and reply to `reply_to` with a short answer, "perhaps you mean" links or a pointer to the bot."""
     svc = context.bot_data
     chat = update.effective_chat
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(question[:MATCH_INPUT_LIMIT])
     lang = reply_language(match.language, await _chat_language(context, chat.id))
-    if auto and (match.outcome != "answer" or match.score < AUTO_ANSWER_MIN_SCORE or _cooling_down(context, chat.id, match.entry_id)):
+    if auto and (
+        match.outcome != "answer"
+        or match.score < AUTO_ANSWER_MIN_SCORE
+        or _cooling_down(context, chat.id, match.entry_id)
+    ):
         return None
-    ref = svc.log_question(user_id=asker_id, chat_type=chat.type, language=lang, question=question,
-                           matched_id=match.nearest, score=match.score, outcome=match.outcome, asked_at=asked_at)
+    ref = svc.log_question(
+        user_id=asker_id,
+        chat_type=chat.type,
+        language=lang,
+        question=question,
+        matched_id=match.nearest,
+        score=match.score,
+        outcome=match.outcome,
+        asked_at=asked_at,
+    )
     reply = ReplyParameters(message_id=reply_to.message_id, allow_sending_without_reply=True)
     username = context.bot.username
     if match.outcome == "answer":
         entry = svc.knowledge.entries[match.entry_id]
         not_helpful = render.callback(render.FEEDBACK, ref, "0", str(asker_id)) if auto else None
-        await context.bot.send_message(chat.id, render.short_answer_text(entry, lang, svc.today()), reply_parameters=reply,
-                                       reply_markup=render.group_answer_keyboard(entry, lang, username, not_helpful))
+        await context.bot.send_message(
+            chat.id,
+            render.short_answer_text(entry, lang, svc.today()),
+            reply_parameters=reply,
+            reply_markup=render.group_answer_keyboard(entry, lang, username, not_helpful),
+        )
         if auto:
             context.chat_data.setdefault(COOLDOWN_KEY, {})[entry.id] = time.monotonic()
     elif match.outcome == "clarify":
-        await context.bot.send_message(chat.id, t(lang, "group_clarify"), reply_parameters=reply,
-                                       reply_markup=render.group_choices_keyboard(svc.knowledge, match.alternatives, lang, username))
+        await context.bot.send_message(
+            chat.id,
+            t(lang, "group_clarify"),
+            reply_parameters=reply,
+            reply_markup=render.group_choices_keyboard(svc.knowledge, match.alternatives, lang, username),
+        )
     elif match.outcome == "smalltalk":
         intent = next(i for i in svc.knowledge.smalltalk if i.id == match.smalltalk)
         await context.bot.send_message(chat.id, intent.replies.get(lang, intent.replies["ru"]), reply_parameters=reply)
     else:
-        await context.bot.send_message(chat.id, t(lang, "group_no_match", question=render.echo(question)),
-                                       reply_parameters=reply, reply_markup=render.open_bot_keyboard(lang, username))
+        await context.bot.send_message(
+            chat.id,
+            t(lang, "group_no_match", question=render.echo(question)),
+            reply_parameters=reply,
+            reply_markup=render.open_bot_keyboard(lang, username),
+        )
     return match
 
 
@@ -153,16 +183,26 @@ async def _may_use_faq(ops: Ops, message: Message, access: str) -> bool:
     return member is not None and member.is_admin
 
 
-async def _send_entry(context: BotContext, message: Message, svc: BotData, entry_id: str,
-                      reply_to: Message, chat_lang: str) -> None:
+async def _send_entry(
+    context: BotContext, message: Message, svc: BotData, entry_id: str, reply_to: Message, chat_lang: str
+) -> None:
     entry = svc.knowledge.entries[entry_id]
     lang = chat_lang
-    svc.log_question(user_id=message.from_user.id, chat_type=message.chat.type, language=lang, question="",
-                     matched_id=entry_id, score=100.0, outcome="browse")
-    await context.bot.send_message(message.chat_id, render.short_answer_text(entry, lang, svc.today()),
-                                   reply_parameters=ReplyParameters(message_id=reply_to.message_id,
-                                                                    allow_sending_without_reply=True),
-                                   reply_markup=render.group_answer_keyboard(entry, lang, context.bot.username))
+    svc.log_question(
+        user_id=message.from_user.id,
+        chat_type=message.chat.type,
+        language=lang,
+        question="",
+        matched_id=entry_id,
+        score=100.0,
+        outcome="browse",
+    )
+    await context.bot.send_message(
+        message.chat_id,
+        render.short_answer_text(entry, lang, svc.today()),
+        reply_parameters=ReplyParameters(message_id=reply_to.message_id, allow_sending_without_reply=True),
+        reply_markup=render.group_answer_keyboard(entry, lang, context.bot.username),
+    )
 
 
 async def auto_answer(update: Update, context: BotContext) -> None:
@@ -178,7 +218,12 @@ def register(application: Application) -> None:
     groups = filters.ChatType.GROUPS
     application.add_handler(CommandHandler("ask", ask, filters=groups), group=Group.FAQ)
     application.add_handler(CommandHandler("faq", faq, filters=groups), group=Group.FAQ)
-    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND & _AddressedToBot(), addressed), group=Group.FAQ)
-    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
-                                           & ~_AddressedToBot(), auto_answer), group=Group.AUTO_ANSWER)
-
+    application.add_handler(
+        MessageHandler(groups & filters.TEXT & ~filters.COMMAND & _AddressedToBot(), addressed), group=Group.FAQ
+    )
+    application.add_handler(
+        MessageHandler(
+            groups & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED & ~_AddressedToBot(), auto_answer
+        ),
+        group=Group.AUTO_ANSWER,
+    )

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, LinkPreviewOptions, Update
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.ext import Application, InlineQueryHandler
 
@@ -61,9 +67,11 @@ def _article(svc, entry_id: str, lang: str) -> InlineQueryResultArticle:
         id=entry_id,
         title=entry.text(lang).question,
         description=render.plain_headline(entry, lang)[:200],
-        input_message_content=InputTextMessageContent(render.answer_text(entry, lang, svc.today()),
-                                                      parse_mode=ParseMode.HTML,
-                                                      link_preview_options=LinkPreviewOptions(is_disabled=True)),
+        input_message_content=InputTextMessageContent(
+            render.answer_text(entry, lang, svc.today()),
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
     )
 
 
@@ -75,8 +83,14 @@ def _log_when_quiet(context: BotContext, user_id: int, chat_type: str, lang: str
         previous.schedule_removal()
     if context.job_queue is None:
         return
-    data = {"user_id": user_id, "chat_type": chat_type, "lang": lang, "text": text, "match": match,
-            "asked_at": utcnow()}
+    data = {
+        "user_id": user_id,
+        "chat_type": chat_type,
+        "lang": lang,
+        "text": text,
+        "match": match,
+        "asked_at": utcnow(),
+    }
     pending[user_id] = context.job_queue.run_once(_write_log, INLINE_LOG_DELAY, data=data, name=f"inline-log-{user_id}")
 
 
@@ -84,9 +98,16 @@ async def _write_log(context: BotContext) -> None:
     data = context.job.data
     context.bot_data.inline_pending.pop(data["user_id"], None)
     match = data["match"]
-    context.bot_data.log_question(user_id=data["user_id"], chat_type=f"inline:{data['chat_type']}",
-                                   language=data["lang"], question=data["text"], matched_id=match.nearest,
-                                   score=match.score, outcome=match.outcome, asked_at=data["asked_at"])
+    context.bot_data.log_question(
+        user_id=data["user_id"],
+        chat_type=f"inline:{data['chat_type']}",
+        language=data["lang"],
+        question=data["text"],
+        matched_id=match.nearest,
+        score=match.score,
+        outcome=match.outcome,
+        asked_at=data["asked_at"],
+    )
 
 
 def forget_pending(context: BotContext, user_id: int) -> None:

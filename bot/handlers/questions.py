@@ -44,7 +44,9 @@ async def start(update: Update, context: BotContext) -> None:
     if context.args and context.args[0] in svc.knowledge.entries:
         await send_entry(update, context, context.args[0], lang)
         return
-    await update.effective_message.reply_text(t(lang, "start"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+    await update.effective_message.reply_text(
+        t(lang, "start"), reply_markup=render.topics_keyboard(svc.knowledge, lang)
+    )
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -55,15 +57,19 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def topics_command(update: Update, context: BotContext) -> None:
     svc = context.bot_data
     lang = await svc.user_language(update.effective_user)
-    await update.effective_message.reply_text(t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+    await update.effective_message.reply_text(
+        t(lang, "topics"), reply_markup=render.topics_keyboard(svc.knowledge, lang)
+    )
 
 
 async def lang_command(update: Update, context: BotContext) -> None:
     svc = context.bot_data
-    choice = (context.args[0].lower() if context.args else "")
+    choice = context.args[0].lower() if context.args else ""
     if choice in LANGUAGES:
         await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), choice)
-        await update.effective_message.reply_text(t(choice, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, choice))
+        await update.effective_message.reply_text(
+            t(choice, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, choice)
+        )
         return
     lang = await svc.user_language(update.effective_user)
     await update.effective_message.reply_text(t(lang, "choose_language"), reply_markup=render.language_keyboard())
@@ -89,37 +95,58 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
     match = await svc.match(text[:MATCH_INPUT_LIMIT], previous_answer(context))
     lang = reply_language(match.language, await svc.user_language(update.effective_user))
-    ref = svc.log_question(user_id=update.effective_user.id, chat_type=message.chat.type, language=lang,
-                           question=text, matched_id=match.nearest, score=match.score, outcome=match.outcome,
-                           asked_at=asked_at)
+    ref = svc.log_question(
+        user_id=update.effective_user.id,
+        chat_type=message.chat.type,
+        language=lang,
+        question=text,
+        matched_id=match.nearest,
+        score=match.score,
+        outcome=match.outcome,
+        asked_at=asked_at,
+    )
     if match.outcome == "answer":
         if context.user_data is not None:
             context.user_data[LAST_ANSWER] = (match.entry_id, time.monotonic())
         await send_entry(update, context, match.entry_id, lang, ref=ref)
     elif match.outcome == "clarify":
-        await message.reply_text(t(lang, "clarify", question=render.echo(text)),
-                                 reply_markup=render.choices_keyboard(svc.knowledge, match.alternatives, lang))
+        await message.reply_text(
+            t(lang, "clarify", question=render.echo(text)),
+            reply_markup=render.choices_keyboard(svc.knowledge, match.alternatives, lang),
+        )
     elif match.outcome == "smalltalk":
         intent = next(i for i in svc.knowledge.smalltalk if i.id == match.smalltalk)
         await message.reply_text(intent.replies.get(lang, intent.replies["ru"]))
     else:
-        await message.reply_text(t(lang, "no_match", question=render.echo(text)),
-                                 reply_markup=render.topics_keyboard(svc.knowledge, lang))
+        await message.reply_text(
+            t(lang, "no_match", question=render.echo(text)), reply_markup=render.topics_keyboard(svc.knowledge, lang)
+        )
 
 
 async def send_entry(update: Update, context: BotContext, entry_id: str, lang: str, ref: str | None = None) -> None:
     svc = context.bot_data
     entry = svc.knowledge.entries.get(entry_id)
     if entry is None:
-        await update.effective_message.reply_text(t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang))
+        await update.effective_message.reply_text(
+            t(lang, "unknown_entry"), reply_markup=render.topics_keyboard(svc.knowledge, lang)
+        )
         return
     if ref is None:  # chosen from a menu or a link: logged too, so its feedback has a row to land on
-        ref = svc.log_question(user_id=update.effective_user.id, chat_type=update.effective_chat.type, language=lang,
-                               question="", matched_id=entry.id, score=100.0, outcome="browse")
+        ref = svc.log_question(
+            user_id=update.effective_user.id,
+            chat_type=update.effective_chat.type,
+            language=lang,
+            question="",
+            matched_id=entry.id,
+            score=100.0,
+            outcome="browse",
+        )
     parts = render.answer_parts(svc.knowledge, entry, lang, svc.today())
     for part in parts[:-1]:
         await update.effective_message.reply_text(part)
-    await update.effective_message.reply_text(parts[-1], reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref))
+    await update.effective_message.reply_text(
+        parts[-1], reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref)
+    )
 
 
 async def button(update: Update, context: BotContext) -> None:
@@ -136,7 +163,9 @@ async def button(update: Update, context: BotContext) -> None:
         return
     lang = await svc.user_language(update.effective_user)
     if press.kind == render.FEEDBACK:
-        if press.asker is not None and press.asker != update.effective_user.id:  # an auto-answer's 👎 belongs to whoever asked
+        if (
+            press.asker is not None and press.asker != update.effective_user.id
+        ):  # an auto-answer's 👎 belongs to whoever asked
             await query.answer(t(lang, "only_asker"), show_alert=True)
             return
         svc.query_log.feedback(press.value, press.helpful)
@@ -153,7 +182,9 @@ async def button(update: Update, context: BotContext) -> None:
     await query.answer()
     if press.kind == render.LANGUAGE:
         await svc.storage.set_language(svc.user_keys.key(update.effective_user.id), press.value)
-        await message.reply_text(t(press.value, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, press.value))
+        await message.reply_text(
+            t(press.value, "language_set"), reply_markup=render.topics_keyboard(svc.knowledge, press.value)
+        )
     elif listing is not None:
         await message.reply_text(listing[0], reply_markup=listing[1])
     elif press.kind == render.ENTRY:
@@ -175,8 +206,11 @@ def _without_feedback(markup):
     """The same keyboard minus the feedback row, so each answer is rated once."""
     if markup is None:
         return None
-    rows = [row for row in markup.inline_keyboard
-            if not any((b.callback_data or "").startswith(render.FEEDBACK + ":") for b in row)]
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any((b.callback_data or "").startswith(render.FEEDBACK + ":") for b in row)
+    ]
     return InlineKeyboardMarkup(rows)
 
 
@@ -195,6 +229,9 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question), group=Group.FAQ)
     # the catch-all: any other private command gets the help (why earlier groups stop the update: bot.handlers.registry)
     application.add_handler(MessageHandler(private & filters.COMMAND, help_command), group=Group.FAQ)
-    application.add_handler(CallbackQueryHandler(button), group=Group.FAQ)  # every press, so a forged one is answered too
-    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text), group=Group.FAQ)
-
+    application.add_handler(
+        CallbackQueryHandler(button), group=Group.FAQ
+    )  # every press, so a forged one is answered too
+    application.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text), group=Group.FAQ
+    )

@@ -10,8 +10,17 @@ from bot.storage.privacy import UserKeys
 from bot.storage.queries import QueryStore
 from bot.storage.rows import QueryRecord, clean_record, clean_text, utcnow
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "QueryRecord", "Storage", "StorageError", "UserKeys", "clean_record",
-           "clean_text", "utcnow"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "QueryRecord",
+    "Storage",
+    "StorageError",
+    "UserKeys",
+    "clean_record",
+    "clean_text",
+    "utcnow",
+]
 
 
 class Storage(QueryStore, ModerationStore):

@@ -182,8 +182,10 @@ class Database:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CANNOT_WRITE:  # locked, full: passes, the log waits
                 log.warning("the database cannot be written just now (%s); the query log will wait for it", exc)
                 return
-            raise StorageError(f"cannot use the data folder {str(self._path.parent)!r}: the database {self._path.name} "
-                               f"cannot be written ({exc})") from exc
+            raise StorageError(
+                f"cannot use the data folder {str(self._path.parent)!r}: the database {self._path.name} "
+                f"cannot be written ({exc})"
+            ) from exc
 
     async def _prepare(self) -> None:
         """Set the connection up and migrate the schema to this code's version (on open and on every reopen)."""
@@ -220,8 +222,13 @@ class Database:
         if self._path is None or _identity(self._path) == self._identity:
             return
         what = "deleted" if not self._path.exists() else "replaced"
-        log.error("the database file %s was %s while the bot ran; opening %s again (rows since its last write are "
-                  "kept in memory until written)", self._path, what, self._path)
+        log.error(
+            "the database file %s was %s while the bot ran; opening %s again (rows since its last write are "
+            "kept in memory until written)",
+            self._path,
+            what,
+            self._path,
+        )
         with contextlib.suppress(aiosqlite.Error, ValueError):
             await self._db.close()
         try:
@@ -248,8 +255,10 @@ class Database:
         async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
             busy, _, _ = await cursor.fetchone()
         if busy:
-            log.warning("the write-ahead log could not be emptied after a delete (another connection is reading); "
-                        "the deleted text stays in it until the next checkpoint")
+            log.warning(
+                "the write-ahead log could not be emptied after a delete (another connection is reading); "
+                "the deleted text stays in it until the next checkpoint"
+            )
 
 
 _CANNOT_WRITE = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN (primary result codes)

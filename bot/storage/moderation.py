@@ -9,8 +9,17 @@ import json
 import secrets
 
 from bot.storage.migrations import Database
-from bot.storage.rows import (AuditRow, MemberState, Network, NetworkBan, NetworkName, PruneCounts, WarningRow,
-                              parse_ts, ts)
+from bot.storage.rows import (
+    AuditRow,
+    MemberState,
+    Network,
+    NetworkBan,
+    NetworkName,
+    PruneCounts,
+    WarningRow,
+    parse_ts,
+    ts,
+)
 
 
 class ModerationStore(Database):
@@ -20,8 +29,9 @@ class ModerationStore(Database):
         username = username.lower() if username else None
         async with self._lock:
             if username:  # a username belongs to one account at a time
-                await self._db.execute("UPDATE mod_seen_users SET username = NULL WHERE username = ? AND user_id != ?",
-                                       (username, user_id))
+                await self._db.execute(
+                    "UPDATE mod_seen_users SET username = NULL WHERE username = ? AND user_id != ?", (username, user_id)
+                )
             await self._db.execute(
                 """INSERT INTO mod_seen_users (user_id, username, first_seen, last_seen) VALUES (?, ?, ?, ?)
                    ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, last_seen = excluded.last_seen""",
@@ -30,10 +40,13 @@ class ModerationStore(Database):
             await self._db.commit()
 
     async def mod_user_by_username(self, username: str) -> int | None:
-        async with self._lock, self._db.execute(
-            "SELECT user_id FROM mod_seen_users WHERE username = ? ORDER BY last_seen DESC LIMIT 1",
-            (username.lower().lstrip("@"),),
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT user_id FROM mod_seen_users WHERE username = ? ORDER BY last_seen DESC LIMIT 1",
+                (username.lower().lstrip("@"),),
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
             return row[0] if row else None
 
@@ -43,16 +56,22 @@ class ModerationStore(Database):
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        async with self._lock, self._db.execute(
-            f"SELECT user_id, username FROM mod_seen_users WHERE user_id IN ({marks}) AND username IS NOT NULL", ids
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT user_id, username FROM mod_seen_users WHERE user_id IN ({marks}) AND username IS NOT NULL", ids
+            ) as cursor,
+        ):
             return {row[0]: "@" + row[1] for row in await cursor.fetchall()}
 
     async def mod_chat_settings(self, chat_id: int) -> tuple[dict | None, dict | None]:
         """(settings, permissions saved by night mode) for a chat; (None, None) when never set."""
-        async with self._lock, self._db.execute(
-            "SELECT settings, night_saved FROM mod_chat_settings WHERE chat_id = ?", (chat_id,)
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT settings, night_saved FROM mod_chat_settings WHERE chat_id = ?", (chat_id,)
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
         if row is None:
             return None, None
@@ -78,13 +97,23 @@ class ModerationStore(Database):
             await self._db.commit()
 
     async def mod_all_chat_settings(self) -> list[tuple[int, dict, dict | None]]:
-        async with self._lock, self._db.execute(
-            "SELECT chat_id, settings, night_saved FROM mod_chat_settings ORDER BY chat_id"
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute("SELECT chat_id, settings, night_saved FROM mod_chat_settings ORDER BY chat_id") as cursor,
+        ):
             return [(r[0], json.loads(r[1]), json.loads(r[2]) if r[2] else None) for r in await cursor.fetchall()]
 
-    async def mod_add_warning(self, chat_id: int, user_id: int, *, actor_id: int | None, rule: str | None,
-                              reason: str, when: dt.datetime, expires_at: dt.datetime | None) -> int:
+    async def mod_add_warning(
+        self,
+        chat_id: int,
+        user_id: int,
+        *,
+        actor_id: int | None,
+        rule: str | None,
+        reason: str,
+        when: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> int:
         """Store a warning and return how many unexpired warnings the member now has in this chat.
 
         One write transaction (BEGIN IMMEDIATE takes the write lock first) inserts and counts, so the
@@ -111,11 +140,14 @@ class ModerationStore(Database):
 
     async def mod_warnings(self, chat_id: int, user_id: int, when: dt.datetime) -> list[WarningRow]:
         """Unexpired warnings, oldest first."""
-        async with self._lock, self._db.execute(
-            """SELECT id, actor_id, rule, reason, created_at, expires_at FROM mod_warnings
+        async with (
+            self._lock,
+            self._db.execute(
+                """SELECT id, actor_id, rule, reason, created_at, expires_at FROM mod_warnings
                WHERE chat_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id""",
-            (chat_id, user_id, ts(when)),
-        ) as cursor:
+                (chat_id, user_id, ts(when)),
+            ) as cursor,
+        ):
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in await cursor.fetchall()]
 
@@ -132,11 +164,15 @@ class ModerationStore(Database):
 
     async def mod_clear_warnings(self, chat_id: int, user_id: int) -> int:
         async with self._lock:
-            cursor = await self._db.execute("DELETE FROM mod_warnings WHERE chat_id = ? AND user_id = ?", (chat_id, user_id))
+            cursor = await self._db.execute(
+                "DELETE FROM mod_warnings WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+            )
             await self._db.commit()
             return cursor.rowcount
 
-    async def mod_approve(self, chat_id: int, user_id: int, actor_id: int | None, when: dt.datetime | None = None) -> bool:
+    async def mod_approve(
+        self, chat_id: int, user_id: int, actor_id: int | None, when: dt.datetime | None = None
+    ) -> bool:
         """False when the member was already approved."""
         async with self._lock:
             cursor = await self._db.execute(
@@ -148,14 +184,19 @@ class ModerationStore(Database):
 
     async def mod_unapprove(self, chat_id: int, user_id: int) -> bool:
         async with self._lock:
-            cursor = await self._db.execute("DELETE FROM mod_approvals WHERE chat_id = ? AND user_id = ?", (chat_id, user_id))
+            cursor = await self._db.execute(
+                "DELETE FROM mod_approvals WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+            )
             await self._db.commit()
             return cursor.rowcount > 0
 
     async def mod_approved(self, chat_id: int) -> list[int]:
-        async with self._lock, self._db.execute(
-            "SELECT user_id FROM mod_approvals WHERE chat_id = ? ORDER BY approved_at", (chat_id,)
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT user_id FROM mod_approvals WHERE chat_id = ? ORDER BY approved_at", (chat_id,)
+            ) as cursor,
+        ):
             return [row[0] for row in await cursor.fetchall()]
 
     async def mod_record_join(self, chat_id: int, user_id: int, when: dt.datetime) -> None:
@@ -175,18 +216,25 @@ class ModerationStore(Database):
 
     async def mod_member_state(self, chat_id: int, user_id: int) -> MemberState:
         """What the automatic rules need about one member: approved?, join time, network and network ban."""
-        async with self._lock, self._db.execute(
-            """SELECT
+        async with (
+            self._lock,
+            self._db.execute(
+                """SELECT
                  EXISTS (SELECT 1 FROM mod_approvals WHERE chat_id = :chat AND user_id = :user),
                  (SELECT joined_at FROM mod_members WHERE chat_id = :chat AND user_id = :user),
                  (SELECT network_id FROM mod_network_chats WHERE chat_id = :chat),
                  EXISTS (SELECT 1 FROM mod_network_bans b JOIN mod_network_chats c ON c.network_id = b.network_id
                          WHERE c.chat_id = :chat AND b.user_id = :user)""",
-            {"chat": chat_id, "user": user_id},
-        ) as cursor:
+                {"chat": chat_id, "user": user_id},
+            ) as cursor,
+        ):
             approved, joined_at, network_id, banned = await cursor.fetchone()
-        return {"approved": bool(approved), "joined_at": parse_ts(joined_at), "network_id": network_id,
-                "network_banned": bool(banned)}
+        return {
+            "approved": bool(approved),
+            "joined_at": parse_ts(joined_at),
+            "network_id": network_id,
+            "network_banned": bool(banned),
+        }
 
     async def mod_create_network(self, name: str, owner_id: int, when: dt.datetime | None = None) -> str:
         async with self._lock:
@@ -195,45 +243,64 @@ class ModerationStore(Database):
                 async with self._db.execute("SELECT 1 FROM mod_networks WHERE id = ?", (network_id,)) as cursor:
                     if await cursor.fetchone() is None:
                         break
-            await self._db.execute("INSERT INTO mod_networks (id, name, owner_id, created_at) VALUES (?, ?, ?, ?)",
-                                   (network_id, name, owner_id, ts(when)))
+            await self._db.execute(
+                "INSERT INTO mod_networks (id, name, owner_id, created_at) VALUES (?, ?, ?, ?)",
+                (network_id, name, owner_id, ts(when)),
+            )
             await self._db.commit()
             return network_id
 
     async def mod_network(self, network_id: str) -> Network | None:
         """The network with its admins and chats, or None."""
         async with self._lock:
-            async with self._db.execute("SELECT id, name, owner_id, created_at FROM mod_networks WHERE id = ?",
-                                        (network_id,)) as cursor:
+            async with self._db.execute(
+                "SELECT id, name, owner_id, created_at FROM mod_networks WHERE id = ?", (network_id,)
+            ) as cursor:
                 row = await cursor.fetchone()
             if row is None:
                 return None
-            async with self._db.execute("SELECT user_id FROM mod_network_admins WHERE network_id = ?", (network_id,)) as cursor:
+            async with self._db.execute(
+                "SELECT user_id FROM mod_network_admins WHERE network_id = ?", (network_id,)
+            ) as cursor:
                 admins = frozenset(r[0] for r in await cursor.fetchall())
             async with self._db.execute(
                 "SELECT chat_id, title FROM mod_network_chats WHERE network_id = ? ORDER BY joined_at", (network_id,)
             ) as cursor:
                 chats = [(r[0], r[1]) for r in await cursor.fetchall()]
-            async with self._db.execute("SELECT COUNT(*) FROM mod_network_bans WHERE network_id = ?", (network_id,)) as cursor:
+            async with self._db.execute(
+                "SELECT COUNT(*) FROM mod_network_bans WHERE network_id = ?", (network_id,)
+            ) as cursor:
                 bans = (await cursor.fetchone())[0]
-        return {"id": row[0], "name": row[1], "owner_id": row[2], "created_at": row[3], "admins": admins,
-                "chats": chats, "bans": bans}
+        return {
+            "id": row[0],
+            "name": row[1],
+            "owner_id": row[2],
+            "created_at": row[3],
+            "admins": admins,
+            "chats": chats,
+            "bans": bans,
+        }
 
     async def mod_networks_owned(self, owner_id: int) -> list[NetworkName]:
-        async with self._lock, self._db.execute(
-            "SELECT id, name FROM mod_networks WHERE owner_id = ? ORDER BY created_at", (owner_id,)
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT id, name FROM mod_networks WHERE owner_id = ? ORDER BY created_at", (owner_id,)
+            ) as cursor,
+        ):
             return [{"id": r[0], "name": r[1]} for r in await cursor.fetchall()]
 
     async def mod_network_of_chat(self, chat_id: int) -> str | None:
-        async with self._lock, self._db.execute(
-            "SELECT network_id FROM mod_network_chats WHERE chat_id = ?", (chat_id,)
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute("SELECT network_id FROM mod_network_chats WHERE chat_id = ?", (chat_id,)) as cursor,
+        ):
             row = await cursor.fetchone()
             return row[0] if row else None
 
-    async def mod_join_network(self, chat_id: int, network_id: str, *, title: str, joined_by: int,
-                               when: dt.datetime | None = None) -> None:
+    async def mod_join_network(
+        self, chat_id: int, network_id: str, *, title: str, joined_by: int, when: dt.datetime | None = None
+    ) -> None:
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO mod_network_chats (chat_id, network_id, title, joined_by, joined_at) VALUES (?, ?, ?, ?, ?)
@@ -258,13 +325,15 @@ class ModerationStore(Database):
                     (network_id, user_id, ts()),
                 )
             else:
-                cursor = await self._db.execute("DELETE FROM mod_network_admins WHERE network_id = ? AND user_id = ?",
-                                                (network_id, user_id))
+                cursor = await self._db.execute(
+                    "DELETE FROM mod_network_admins WHERE network_id = ? AND user_id = ?", (network_id, user_id)
+                )
             await self._db.commit()
             return cursor.rowcount > 0
 
-    async def mod_add_network_ban(self, network_id: str, user_id: int, *, actor_id: int, reason: str,
-                                  when: dt.datetime | None = None) -> None:
+    async def mod_add_network_ban(
+        self, network_id: str, user_id: int, *, actor_id: int, reason: str, when: dt.datetime | None = None
+    ) -> None:
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO mod_network_bans (network_id, user_id, actor_id, reason, created_at) VALUES (?, ?, ?, ?, ?)
@@ -276,20 +345,26 @@ class ModerationStore(Database):
 
     async def mod_remove_network_ban(self, network_id: str, user_id: int) -> bool:
         async with self._lock:
-            cursor = await self._db.execute("DELETE FROM mod_network_bans WHERE network_id = ? AND user_id = ?",
-                                            (network_id, user_id))
+            cursor = await self._db.execute(
+                "DELETE FROM mod_network_bans WHERE network_id = ? AND user_id = ?", (network_id, user_id)
+            )
             await self._db.commit()
             return cursor.rowcount > 0
 
     async def mod_network_ban(self, network_id: str, user_id: int) -> NetworkBan | None:
-        async with self._lock, self._db.execute(
-            "SELECT actor_id, reason, created_at FROM mod_network_bans WHERE network_id = ? AND user_id = ?",
-            (network_id, user_id),
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT actor_id, reason, created_at FROM mod_network_bans WHERE network_id = ? AND user_id = ?",
+                (network_id, user_id),
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
             return {"actor_id": row[0], "reason": row[1], "created_at": row[2]} if row else None
 
-    async def mod_block_user(self, user_id: int, *, actor_id: int, reason: str, when: dt.datetime | None = None) -> bool:
+    async def mod_block_user(
+        self, user_id: int, *, actor_id: int, reason: str, when: dt.datetime | None = None
+    ) -> bool:
         """False when the user was already blocked."""
         async with self._lock:
             cursor = await self._db.execute(
@@ -309,9 +384,20 @@ class ModerationStore(Database):
         async with self._lock, self._db.execute("SELECT user_id FROM mod_blocked_users") as cursor:
             return {row[0] for row in await cursor.fetchall()}
 
-    async def mod_add_audit(self, *, chat_id: int, action: str, result: str = "ok", actor_id: int | None = None,
-                            rule: str | None = None, target_id: int | None = None, reason: str = "",
-                            duration: int | None = None, detail: str = "", when: dt.datetime | None = None) -> int:
+    async def mod_add_audit(
+        self,
+        *,
+        chat_id: int,
+        action: str,
+        result: str = "ok",
+        actor_id: int | None = None,
+        rule: str | None = None,
+        target_id: int | None = None,
+        reason: str = "",
+        duration: int | None = None,
+        detail: str = "",
+        when: dt.datetime | None = None,
+    ) -> int:
         """One row per action, manual or automatic, as it really ended (`ok` or `failed` with Telegram's words)."""
         async with self._lock:
             cursor = await self._db.execute(
@@ -325,16 +411,20 @@ class ModerationStore(Database):
     async def mod_audit(self, chat_id: int | None = None, limit: int = 20) -> list[AuditRow]:
         """Recent audit rows, newest first (all chats when `chat_id` is None)."""
         where, params = ("WHERE chat_id = ?", (chat_id, limit)) if chat_id is not None else ("", (limit,))
-        async with self._lock, self._db.execute(
-            f"""SELECT id, created_at, chat_id, actor_id, rule, target_id, action, reason, duration, result, detail
+        async with (
+            self._lock,
+            self._db.execute(
+                f"""SELECT id, created_at, chat_id, actor_id, rule, target_id, action, reason, duration, result, detail
                 FROM mod_audit {where} ORDER BY id DESC LIMIT ?""",
-            params,
-        ) as cursor:
+                params,
+            ) as cursor,
+        ):
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in await cursor.fetchall()]
 
-    async def mod_prune(self, when: dt.datetime, *, members_before: dt.datetime, seen_before: dt.datetime,
-                        audit_before: dt.datetime) -> PruneCounts:
+    async def mod_prune(
+        self, when: dt.datetime, *, members_before: dt.datetime, seen_before: dt.datetime, audit_before: dt.datetime
+    ) -> PruneCounts:
         """Forget what moderation no longer needs: expired warnings, old join times, long-unseen users, old audit rows."""
         counts = {}
         async with self._lock:

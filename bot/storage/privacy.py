@@ -23,11 +23,13 @@ class UserKeys:
         if found is None:
             if len(self._keys) >= 100_000:
                 self._keys.clear()
-            found = self._keys[telegram_id] = hmac.new(self._secret, str(telegram_id).encode(), hashlib.sha256).hexdigest()[:32]
+            found = self._keys[telegram_id] = hmac.new(
+                self._secret, str(telegram_id).encode(), hashlib.sha256
+            ).hexdigest()[:32]
         return found
 
     @classmethod
-    def from_config(cls, secret: str | None, data_dir: Path) -> "UserKeys":
+    def from_config(cls, secret: str | None, data_dir: Path) -> UserKeys:
         """Use the configured secret, or one generated once and kept owner-only in the data folder."""
         if secret:
             return cls(secret.encode())

@@ -40,8 +40,20 @@ class QueryStore(Database):
     async def add_queries(self, records: list[QueryRecord]) -> None:
         """All or none: a failed batch (locked, read-only, disk full) is rolled back, to be retried whole."""
         records = [clean_record(r) for r in records]
-        rows = [(r.ref, r.created_at.isoformat(), r.language, r.chat_type, r.user_key, r.question,
-                 r.matched_id, r.score, r.outcome) for r in records]
+        rows = [
+            (
+                r.ref,
+                r.created_at.isoformat(),
+                r.language,
+                r.chat_type,
+                r.user_key,
+                r.question,
+                r.matched_id,
+                r.score,
+                r.outcome,
+            )
+            for r in records
+        ]
         async with self._lock:
             await self._same_file()
             try:
@@ -50,7 +62,9 @@ class QueryStore(Database):
                     await self._db.executemany(
                         """INSERT OR IGNORE INTO query_log
                            (ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                        rows,
+                    )
                 else:
                     # one statement for the whole batch: SQLite reads the rows from one JSON parameter, so the
                     # writer thread gives the interpreter lock back once per batch, not once per row
@@ -81,21 +95,27 @@ class QueryStore(Database):
             return cursor.rowcount > 0
 
     async def queries(self, limit: int = 1000) -> list[QueryRow]:
-        async with self._lock, self._db.execute(
-            """SELECT ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome, feedback
+        async with (
+            self._lock,
+            self._db.execute(
+                """SELECT ref, created_at, language, chat_type, user_key, question, matched_id, score, outcome, feedback
                FROM query_log ORDER BY id DESC LIMIT ?""",
-            (limit,),
-        ) as cursor:
+                (limit,),
+            ) as cursor,
+        ):
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in await cursor.fetchall()]
 
     async def most_asked(self, since: dt.datetime, limit: int = 10) -> list[str]:
         """Entry ids answered most often since `since`, most first (what inline mode shows for an empty query)."""
-        async with self._lock, self._db.execute(
-            """SELECT matched_id FROM query_log WHERE outcome IN ('answer', 'browse') AND matched_id IS NOT NULL
+        async with (
+            self._lock,
+            self._db.execute(
+                """SELECT matched_id FROM query_log WHERE outcome IN ('answer', 'browse') AND matched_id IS NOT NULL
                AND created_at >= ? GROUP BY matched_id ORDER BY COUNT(*) DESC, matched_id LIMIT ?""",
-            (since.isoformat(), limit),
-        ) as cursor:
+                (since.isoformat(), limit),
+            ) as cursor,
+        ):
             return [row[0] for row in await cursor.fetchall()]
 
     # --- preferences --------------------------------------------------------------------------
@@ -105,9 +125,10 @@ class QueryStore(Database):
             return self._languages[user_key]
         if self._all_languages:
             return None
-        async with self._lock, self._db.execute(
-            "SELECT language FROM user_prefs WHERE user_key = ?", (user_key,)
-        ) as cursor:
+        async with (
+            self._lock,
+            self._db.execute("SELECT language FROM user_prefs WHERE user_key = ?", (user_key,)) as cursor,
+        ):
             row = await cursor.fetchone()
             if len(self._languages) >= self.LANGUAGE_CACHE:
                 self._languages.clear()
@@ -130,11 +151,14 @@ class QueryStore(Database):
 
     async def queries_since(self, since: dt.datetime) -> list[LoggedQuery]:
         """Query-log rows created at or after `since`, oldest first (without `ref`, which only feedback needs)."""
-        async with self._lock, self._db.execute(
-            """SELECT created_at, language, chat_type, user_key, question, matched_id, score, outcome, feedback
+        async with (
+            self._lock,
+            self._db.execute(
+                """SELECT created_at, language, chat_type, user_key, question, matched_id, score, outcome, feedback
                FROM query_log WHERE created_at >= ? ORDER BY created_at, id""",
-            (ts(since),),
-        ) as cursor:
+                (ts(since),),
+            ) as cursor,
+        ):
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in await cursor.fetchall()]
 

@@ -26,6 +26,7 @@ class QueryRecord:
 
 class LoggedQuery(TypedDict):
     """A query-log row as insights and export read it (`Storage.queries_since`)."""
+
     created_at: str
     language: str
     chat_type: str
@@ -39,6 +40,7 @@ class LoggedQuery(TypedDict):
 
 class QueryRow(LoggedQuery):
     """A query-log row with the reference its feedback buttons carry (`Storage.queries`)."""
+
     ref: str
 
 
@@ -58,6 +60,7 @@ class WarningRow(TypedDict):
 
 class MemberState(TypedDict):
     """What the automatic rules need about one member."""
+
     approved: bool
     joined_at: dt.datetime | None
     network_id: str | None
@@ -105,12 +108,12 @@ class PruneCounts(TypedDict):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def ts(when: dt.datetime | None = None) -> str:
     """A stored time: UTC ISO to the second, so that times compare as text."""
-    return (when or utcnow()).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return (when or utcnow()).astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def parse_ts(value: str | None) -> dt.datetime | None:
@@ -132,10 +135,25 @@ def clean_text(text: str | None) -> str | None:
 
 def clean_record(record: QueryRecord) -> QueryRecord:
     """The record with every text field clean (see `clean_text`); the same object when nothing needs it."""
-    fields = (record.ref, record.language, record.chat_type, record.user_key, record.question, record.matched_id,
-              record.outcome)
+    fields = (
+        record.ref,
+        record.language,
+        record.chat_type,
+        record.user_key,
+        record.question,
+        record.matched_id,
+        record.outcome,
+    )
     if not any(value is not None and _SURROGATE.search(value) for value in fields):
         return record
-    return QueryRecord(clean_text(record.ref), record.created_at, clean_text(record.language),
-                       clean_text(record.chat_type), clean_text(record.user_key), clean_text(record.question),
-                       clean_text(record.matched_id), record.score, clean_text(record.outcome))
+    return QueryRecord(
+        clean_text(record.ref),
+        record.created_at,
+        clean_text(record.language),
+        clean_text(record.chat_type),
+        clean_text(record.user_key),
+        clean_text(record.question),
+        clean_text(record.matched_id),
+        record.score,
+        clean_text(record.outcome),
+    )

@@ -23,12 +23,24 @@ class Chat:
 
     _ids = itertools.count(1)
 
-    def __init__(self, user_id: int = 4242, language_code: str | None = "ru", chat_type: str = "private", chat_id: int | None = None):
+    def __init__(
+        self,
+        user_id: int = 4242,
+        language_code: str | None = "ru",
+        chat_type: str = "private",
+        chat_id: int | None = None,
+    ):
         self.user = {"id": user_id, "is_bot": False, "first_name": "Anna", "language_code": language_code}
         self.chat = {"id": chat_id or user_id, "type": chat_type}
 
     def message(self, text: str | None = None, **extra) -> dict:
-        message = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user, **extra}
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            **extra,
+        }
         if text is not None:
             message["text"] = text
             if text.startswith("/"):
@@ -38,12 +50,24 @@ class Chat:
 
     def press(self, data: str, message_id: int = 1000, reply_markup: dict | None = None) -> dict:
         """A button press on the bot's message (which carries its keyboard, as Telegram sends it)."""
-        message = {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
-                   "from": {"id": 7000001, "is_bot": True, "first_name": "Bot"}, "text": "answer"}
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": {"id": 7000001, "is_bot": True, "first_name": "Bot"},
+            "text": "answer",
+        }
         if reply_markup:
             message["reply_markup"] = reply_markup
-        return {"callback_query": {"id": str(next(self._ids)), "from": self.user, "chat_instance": "ci",
-                                   "data": data, "message": message}}
+        return {
+            "callback_query": {
+                "id": str(next(self._ids)),
+                "from": self.user,
+                "chat_instance": "ci",
+                "data": data,
+                "message": message,
+            }
+        }
 
 
 _SHIPPED: dict[str, tuple] = {}
@@ -67,9 +91,16 @@ async def running_bot(api: FakeBotAPI, tmp_path: Path, today: dt.date | None = N
     Telegram's rate limits are off (a test sends faster than 1 message/s per chat); flood waits and retries stay on.
     Questions are matched in the test's process unless a test asks for the worker (BOT_MATCH_WORKER=on):
     tests/test_match_worker.py shows the worker answers the same."""
-    config = load_config({"BOT_TOKEN": TOKEN, "BOT_API_BASE_URL": api.base_url,
-                          "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"), "BOT_RATE_LIMIT": "0",
-                          "BOT_MATCH_WORKER": "off", **env})
+    config = load_config(
+        {
+            "BOT_TOKEN": TOKEN,
+            "BOT_API_BASE_URL": api.base_url,
+            "BOT_DB_PATH": str(tmp_path / "data" / "bot.sqlite3"),
+            "BOT_RATE_LIMIT": "0",
+            "BOT_MATCH_WORKER": "off",
+            **env,
+        }
+    )
     knowledge, matcher = _shipped_knowledge_and_matcher(config.knowledge_dir)
     application = build_application(config, knowledge, matcher)
     if today is not None:

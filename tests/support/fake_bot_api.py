@@ -19,7 +19,23 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "newcomer_test_bot"
 TOKEN = "7000001:AAFakeTokenForTestsOnly_abcdefghijklmnop"
-_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "span", "blockquote"}
+_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+}
 
 
 class _Strict(HTMLParser):
@@ -29,12 +45,12 @@ class _Strict(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag not in _TAGS:
-            self.error = f"Unsupported start tag \"{tag}\""
+            self.error = f'Unsupported start tag "{tag}"'
         self.stack.append(tag)
 
     def handle_endtag(self, tag):
         if not self.stack or self.stack.pop() != tag:
-            self.error = f"Unexpected end tag \"{tag}\""
+            self.error = f'Unexpected end tag "{tag}"'
 
     def handle_data(self, data):
         self.text.append(data)
@@ -43,12 +59,12 @@ class _Strict(HTMLParser):
 def parse_html(text: str) -> tuple[str | None, str]:
     """(error or None, visible text) the way Telegram would read `text` with parse_mode=HTML."""
     if re.search(r"<(?![A-Za-z/])", text):
-        return "Can't parse entities: unexpected \"<\"", text
+        return 'Can\'t parse entities: unexpected "<"', text
     parser = _Strict()
     parser.feed(text)
     parser.close()
     if parser.error is None and parser.stack:
-        parser.error = f"Can't find end tag corresponding to start tag \"{parser.stack[-1]}\""
+        parser.error = f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
     return parser.error, "".join(parser.text)
 
 
@@ -147,8 +163,17 @@ class FakeBotAPI:
         return self._ok(True)
 
     async def _api_getMe(self, params):
-        return self._ok({"id": BOT_ID, "is_bot": True, "first_name": "Newcomer Help", "username": BOT_USERNAME,
-                         "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True})
+        return self._ok(
+            {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Newcomer Help",
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": True,
+            }
+        )
 
     async def _api_getUpdates(self, params):
         offset = int(params.get("offset") or 0)
@@ -160,10 +185,10 @@ class FakeBotAPI:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), timeout=min(timeout, 1.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             pending = [u for u in self.updates if u["update_id"] >= offset]
-        return self._ok(pending[:int(params.get("limit") or 100)])  # Telegram sends at most 100 at a time
+        return self._ok(pending[: int(params.get("limit") or 100)])  # Telegram sends at most 100 at a time
 
     def _check_markup(self, params) -> str | None:
         markup = params.get("reply_markup") or {}
@@ -196,12 +221,15 @@ class FakeBotAPI:
             params = {**params, "chat_id": self._group(params)["id"]}
         self.sent.set()
         chat_id = int(params["chat_id"])
-        return self._ok({
-            "message_id": next(self._message_ids), "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Newcomer Help", "username": BOT_USERNAME},
-            "text": visible,
-        })
+        return self._ok(
+            {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Newcomer Help", "username": BOT_USERNAME},
+                "text": visible,
+            }
+        )
 
     async def _api_editMessageReplyMarkup(self, params):
         markup_error = self._check_markup(params)
@@ -213,7 +241,9 @@ class FakeBotAPI:
         results = params.get("results") or []
         if len(results) > 50:
             return self._error(400, "Bad Request: RESULTS_TOO_MUCH")
-        if len({r["id"] for r in results}) != len(results) or any(not 1 <= len(r["id"].encode()) <= 64 for r in results):
+        if len({r["id"] for r in results}) != len(results) or any(
+            not 1 <= len(r["id"].encode()) <= 64 for r in results
+        ):
             return self._error(400, "Bad Request: RESULT_ID_INVALID")
         for result in results:
             content = result.get("input_message_content") or {}
@@ -234,13 +264,36 @@ class FakeBotAPI:
     # deleted message ids. Refusals follow Telegram's wording. Message ids from 1000 up are the bot's
     # own (see sendMessage), which it may delete without the right to delete others' messages.
 
-    ADMIN_RIGHTS = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-                    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-                    "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics")
-    PERMISSIONS = ("can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
-                   "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
-                   "can_send_other_messages", "can_add_web_page_previews", "can_change_info", "can_invite_users",
-                   "can_pin_messages", "can_manage_topics")
+    ADMIN_RIGHTS = (
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "can_pin_messages",
+        "can_manage_topics",
+    )
+    PERMISSIONS = (
+        "can_send_messages",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_manage_topics",
+    )
 
     @property
     def groups(self) -> dict:
@@ -251,34 +304,72 @@ class FakeBotAPI:
         """method -> [(code, description, retry_after)] answered (once each) instead of the method (fail_next)."""
         return self.__dict__.setdefault("_refusals", {})
 
-    def add_group(self, chat_id: int, *, title: str = "Relocation chat", owner: int | None = None,
-                  admins: dict[int, set[str] | None] | None = None, bot_rights: set[str] | None = None,
-                  bot_admin: bool = True, anonymous: set[int] = frozenset()) -> dict:
+    def add_group(
+        self,
+        chat_id: int,
+        *,
+        title: str = "Relocation chat",
+        owner: int | None = None,
+        admins: dict[int, set[str] | None] | None = None,
+        bot_rights: set[str] | None = None,
+        bot_admin: bool = True,
+        anonymous: set[int] = frozenset(),
+    ) -> dict:
         """A supergroup; `admins` maps ids to their rights (None: all rights); the bot gets `bot_rights` (default all)."""
         members = {}
         if owner is not None:
             members[owner] = {"status": "creator", "is_anonymous": owner in anonymous}
         for user_id, rights in (admins or {}).items():
-            members[user_id] = {"status": "administrator", "rights": set(self.ADMIN_RIGHTS if rights is None else rights),
-                                "is_anonymous": user_id in anonymous}
+            members[user_id] = {
+                "status": "administrator",
+                "rights": set(self.ADMIN_RIGHTS if rights is None else rights),
+                "is_anonymous": user_id in anonymous,
+            }
         if bot_admin:
-            members[BOT_ID] = {"status": "administrator", "rights": set(self.ADMIN_RIGHTS if bot_rights is None else bot_rights)}
+            members[BOT_ID] = {
+                "status": "administrator",
+                "rights": set(self.ADMIN_RIGHTS if bot_rights is None else bot_rights),
+            }
         else:
             members[BOT_ID] = {"status": "member"}
-        group = {"id": chat_id, "title": title, "members": members, "deleted": set(), "undeletable": set(),
-                 "permissions": {p: True for p in self.PERMISSIONS if p not in ("can_change_info", "can_pin_messages", "can_manage_topics")},
-                 "sender_chats_banned": set()}
+        group = {
+            "id": chat_id,
+            "title": title,
+            "members": members,
+            "deleted": set(),
+            "undeletable": set(),
+            "permissions": {
+                p: True
+                for p in self.PERMISSIONS
+                if p not in ("can_change_info", "can_pin_messages", "can_manage_topics")
+            },
+            "sender_chats_banned": set(),
+        }
         self.groups[chat_id] = group
         return group
 
-    def add_channel(self, chat_id: int, *, title: str = "Log channel", username: str | None = None,
-                    owner: int | None = None, admins: dict[int, set[str] | None] | None = None,
-                    bot_admin: bool = True) -> dict:
+    def add_channel(
+        self,
+        chat_id: int,
+        *,
+        title: str = "Log channel",
+        username: str | None = None,
+        owner: int | None = None,
+        admins: dict[int, set[str] | None] | None = None,
+        bot_admin: bool = True,
+    ) -> dict:
         """A channel (for log channels): admins map ids to their rights, `can_post_messages` among them (None: all)."""
-        channel = self.add_group(chat_id, title=title, owner=owner, bot_admin=bot_admin,
-                                 admins={uid: (set(self.ADMIN_RIGHTS) | {"can_post_messages"} if rights is None else rights)
-                                         for uid, rights in (admins or {}).items()},
-                                 bot_rights=set(self.ADMIN_RIGHTS) | {"can_post_messages"})
+        channel = self.add_group(
+            chat_id,
+            title=title,
+            owner=owner,
+            bot_admin=bot_admin,
+            admins={
+                uid: (set(self.ADMIN_RIGHTS) | {"can_post_messages"} if rights is None else rights)
+                for uid, rights in (admins or {}).items()
+            },
+            bot_rights=set(self.ADMIN_RIGHTS) | {"can_post_messages"},
+        )
         channel.update({"type": "channel", "username": username})
         return channel
 
@@ -322,8 +413,14 @@ class FakeBotAPI:
         elif status == "restricted":
             permissions = member.get("permissions", {})
             data.update({p: bool(permissions.get(p, False)) for p in self.PERMISSIONS})
-            data.update({"is_member": member.get("is_member", True), "until_date": member.get("until_date", 0),
-                         "can_edit_tag": False, "can_react_to_messages": bool(permissions.get("can_send_messages", False))})
+            data.update(
+                {
+                    "is_member": member.get("is_member", True),
+                    "until_date": member.get("until_date", 0),
+                    "can_edit_tag": False,
+                    "can_react_to_messages": bool(permissions.get("can_send_messages", False)),
+                }
+            )
         elif status == "kicked":
             data["until_date"] = member.get("until_date", 0)
         return data
@@ -335,8 +432,10 @@ class FakeBotAPI:
     def _group(self, params) -> dict | None:
         chat_id = str(params.get("chat_id", ""))
         if chat_id.startswith("@"):  # a public chat by its @username, as Telegram accepts it
-            return next((g for g in self.groups.values() if g.get("username") and
-                         g["username"].lower() == chat_id[1:].lower()), None)
+            return next(
+                (g for g in self.groups.values() if g.get("username") and g["username"].lower() == chat_id[1:].lower()),
+                None,
+            )
         return self.groups.get(int(chat_id)) if chat_id.lstrip("-").isdigit() else None
 
     def _no_group(self, params) -> web.Response | None:
@@ -347,18 +446,36 @@ class FakeBotAPI:
         if group is None:
             return self._error(400, "Bad Request: chat not found")
         extra = {key: group[key] for key in ("username", "linked_chat_id") if group.get(key)}
-        return self._ok({"id": group["id"], "type": group.get("type", "supergroup"), "title": group["title"], **extra,
-                         "permissions": dict(group["permissions"]), "accent_color_id": 0, "max_reaction_count": 11,
-                         "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                                 "unique_gifts": False, "premium_subscription": False,
-                                                 "gifts_from_channels": False}})
+        return self._ok(
+            {
+                "id": group["id"],
+                "type": group.get("type", "supergroup"),
+                "title": group["title"],
+                **extra,
+                "permissions": dict(group["permissions"]),
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
 
     async def _api_getChatAdministrators(self, params):
         group = self._group(params)
         if group is None:
             return self._error(400, "Bad Request: chat not found")
-        return self._ok([self._member_json(group["id"], uid) for uid, m in group["members"].items()
-                         if m["status"] in ("creator", "administrator")])
+        return self._ok(
+            [
+                self._member_json(group["id"], uid)
+                for uid, m in group["members"].items()
+                if m["status"] in ("creator", "administrator")
+            ]
+        )
 
     async def _api_getChatMember(self, params):
         group = self._group(params)
@@ -373,8 +490,12 @@ class FakeBotAPI:
             return self._error(400, "Bad Request: not enough rights to restrict/unrestrict chat member")
         status = group["members"].get(user_id, {"status": "left"})["status"]
         if status == "creator":
-            return self._error(400, "Bad Request: can't remove chat owner" if method == "banChatMember"
-                               else "Bad Request: user is an administrator of the chat")
+            return self._error(
+                400,
+                "Bad Request: can't remove chat owner"
+                if method == "banChatMember"
+                else "Bad Request: user is an administrator of the chat",
+            )
         if status == "administrator":
             return self._error(400, "Bad Request: user is an administrator of the chat")
         return None
@@ -419,8 +540,12 @@ class FakeBotAPI:
             if current["status"] == "restricted":
                 group["members"][user_id] = {"status": "member" if in_chat else "left"}
         else:
-            group["members"][user_id] = {"status": "restricted", "permissions": dict(permissions), "is_member": in_chat,
-                                         "until_date": int(params.get("until_date") or 0)}
+            group["members"][user_id] = {
+                "status": "restricted",
+                "permissions": dict(permissions),
+                "is_member": in_chat,
+                "until_date": int(params.get("until_date") or 0),
+            }
         return self._ok(True)
 
     async def _api_setChatPermissions(self, params):
@@ -464,7 +589,12 @@ class FakeBotAPI:
         group = self._group(params)
         ids = params.get("message_ids") or []
         if not 1 <= len(ids) <= 100:
-            return self._error(400, "Bad Request: too many messages to delete" if ids else "Bad Request: message identifiers are not specified")
+            return self._error(
+                400,
+                "Bad Request: too many messages to delete"
+                if ids
+                else "Bad Request: message identifiers are not specified",
+            )
         if not self._bot_can(group, "can_delete_messages"):
             return self._error(400, "Bad Request: message can't be deleted")
         for message_id in ids:  # Telegram skips what it cannot delete
@@ -493,13 +623,16 @@ class FakeBotAPI:
             return self._error(400, "Bad Request: message caption is too long")
         chat_id = int(params["chat_id"])
         unique = f"photo{len(self.calls)}"
-        return self._ok({
-            "message_id": next(self._message_ids), "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Newcomer Help", "username": BOT_USERNAME},
-            "photo": [{"file_id": unique, "file_unique_id": unique, "width": width, "height": height}],
-            **({"caption": visible} if visible else {}),
-        })
+        return self._ok(
+            {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Newcomer Help", "username": BOT_USERNAME},
+                "photo": [{"file_id": unique, "file_unique_id": unique, "width": width, "height": height}],
+                **({"caption": visible} if visible else {}),
+            }
+        )
 
     # --- failure injection (issue 6: resilience) -------------------------------------------------
     # Every call's HTTP status is recorded (Call.status), so a test can tell what reached the chat
@@ -521,8 +654,15 @@ class FakeBotAPI:
     def faults(self) -> list:
         return self.__dict__.setdefault("_faults", [])
 
-    def fail(self, kind: str, method: str | None = "sendMessage", times: int = 1, status: int = 502,
-             retry_after: int = 1, delay: float = 1.0) -> None:
+    def fail(
+        self,
+        kind: str,
+        method: str | None = "sendMessage",
+        times: int = 1,
+        status: int = 502,
+        retry_after: int = 1,
+        delay: float = 1.0,
+    ) -> None:
         for _ in range(times):
             self.faults.append((method, kind, status, retry_after, delay))
 
@@ -553,10 +693,19 @@ class FakeBotAPI:
         else:
             return None
         if kind == "5xx":
-            return self._error(status, {500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Bad Gateway"))
+            return self._error(
+                status, {500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Bad Gateway")
+            )
         if kind == "429":
-            return web.json_response({"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
-                                      "parameters": {"retry_after": retry_after}}, status=429)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                    "parameters": {"retry_after": retry_after},
+                },
+                status=429,
+            )
         if kind == "timeout":
             await asyncio.sleep(delay)
             return self._error(504, "Gateway Timeout")

@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.core.moderation.night import ALMATY
 from bot.storage import QueryRecord, Storage, UserKeys
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)  # 17:00 in Almaty
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)  # 17:00 in Almaty
 KEYS = UserKeys(b"test-secret-for-the-seeded-log")
 OFF = "(off-topic)"
 
@@ -50,15 +50,18 @@ SEED = LAST_7_DAYS + DAYS_8_TO_30 + OLDER
 
 def at(now: dt.datetime, days_ago: int, hour: int) -> dt.datetime:
     day = now.astimezone(ALMATY).date() - dt.timedelta(days=days_ago)
-    return dt.datetime.combine(day, dt.time(hour, 7), ALMATY).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour, 7), ALMATY).astimezone(dt.UTC)
 
 
 async def seed(storage: Storage, now: dt.datetime = NOW, rows=SEED) -> None:
     records, feedback = [], []
     for days_ago, hour, user, language, question, outcome, matched, helpful in rows:
         ref = secrets.token_hex(8)
-        records.append(QueryRecord(ref, at(now, days_ago, hour), language, "private", KEYS.key(user), question,
-                                   matched, 42.0, outcome))
+        records.append(
+            QueryRecord(
+                ref, at(now, days_ago, hour), language, "private", KEYS.key(user), question, matched, 42.0, outcome
+            )
+        )
         if helpful is not None:
             feedback.append((ref, bool(helpful)))
     await storage.add_queries(records)
@@ -80,9 +83,9 @@ def decode_png(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int]]]]
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     chunks, at = {}, 8
     while at < len(data):
-        (length,) = struct.unpack(">I", data[at:at + 4])
-        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + length]
-        assert struct.unpack(">I", data[at + 8 + length:at + 12 + length])[0] == zlib.crc32(kind + body)
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        assert struct.unpack(">I", data[at + 8 + length : at + 12 + length])[0] == zlib.crc32(kind + body)
         chunks[kind] = chunks.get(kind, b"") + body
         at += 12 + length
     width, height, depth, colour, _, _, _ = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
@@ -91,7 +94,7 @@ def decode_png(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int]]]]
     stride = 1 + width * 3
     pixels = []
     for y in range(height):
-        line = raw[y * stride:(y + 1) * stride]
+        line = raw[y * stride : (y + 1) * stride]
         assert line[0] == 0
-        pixels.append([tuple(line[1 + x * 3:4 + x * 3]) for x in range(width)])
+        pixels.append([tuple(line[1 + x * 3 : 4 + x * 3]) for x in range(width)])
     return width, height, pixels

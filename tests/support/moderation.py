@@ -38,11 +38,24 @@ class Group:
     def _from(self, user_id: int) -> dict:
         return self.names.get(user_id) or user(user_id)
 
-    def raw(self, user_id: int, text: str | None = None, *, reply_to: dict | None = None, date: int | None = None,
-            entities: list | None = None, **extra) -> dict:
+    def raw(
+        self,
+        user_id: int,
+        text: str | None = None,
+        *,
+        reply_to: dict | None = None,
+        date: int | None = None,
+        entities: list | None = None,
+        **extra,
+    ) -> dict:
         """A message dict (not yet an update): use it as `reply_to` for a later message."""
-        message = {"message_id": next(_message_ids), "date": date or int(time.time()), "chat": self.chat,
-                   "from": self._from(user_id), **extra}
+        message = {
+            "message_id": next(_message_ids),
+            "date": date or int(time.time()),
+            "chat": self.chat,
+            "from": self._from(user_id),
+            **extra,
+        }
         if user_id == ANONYMOUS_ADMIN:
             message["sender_chat"] = self.chat
         if text is not None:
@@ -61,13 +74,26 @@ class Group:
     def join(self, user_id: int, old: str = "left", new: str = "member") -> dict:
         """A chat_member update (the bot is an admin and asked for them)."""
         person = self._from(user_id)
-        return {"chat_member": {"chat": self.chat, "from": person, "date": int(time.time()),
-                                "old_chat_member": {"status": old, "user": person},
-                                "new_chat_member": {"status": new, "user": person}}}
+        return {
+            "chat_member": {
+                "chat": self.chat,
+                "from": person,
+                "date": int(time.time()),
+                "old_chat_member": {"status": old, "user": person},
+                "new_chat_member": {"status": new, "user": person},
+            }
+        }
 
     def service_join(self, user_id: int) -> dict:
-        return {"message": {"message_id": next(_message_ids), "date": int(time.time()), "chat": self.chat,
-                            "from": self._from(user_id), "new_chat_members": [self._from(user_id)]}}
+        return {
+            "message": {
+                "message_id": next(_message_ids),
+                "date": int(time.time()),
+                "chat": self.chat,
+                "from": self._from(user_id),
+                "new_chat_members": [self._from(user_id)],
+            }
+        }
 
 
 def texts(api: FakeBotAPI, chat_id: int | None = None) -> list[str]:

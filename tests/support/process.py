@@ -17,8 +17,15 @@ def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subpro
     """`python -m bot ARGS` as a maintainer runs it, without this process's BOT_ settings."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, env=full_env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=60,
+    )
 
 
 def bot_env(**settings) -> dict[str, str]:
@@ -31,13 +38,21 @@ def bot_env(**settings) -> dict[str, str]:
 def start_bot_process(*args: str, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **settings) -> subprocess.Popen:
     """`python -m bot run [args]` as its own process, as the Bot API emulator starts it (its output piped unless
     given: a pipe nobody reads stalls the bot once it holds 64 KB of log)."""
-    return subprocess.Popen([sys.executable, "-m", "bot", "run", *args], cwd=ROOT, env=bot_env(**settings),
-                            stdout=stdout, stderr=stderr, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", *args],
+        cwd=ROOT,
+        env=bot_env(**settings),
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+    )
 
 
 def start_bot(api_thread: ThreadedAPI, db) -> subprocess.Popen:
     """The bot process on the database `db`, Telegram's rate limits off, its output thrown away."""
-    return start_bot_process(stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=db, BOT_RATE_LIMIT=0)
+    return start_bot_process(
+        stdout=subprocess.DEVNULL, BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=db, BOT_RATE_LIMIT=0
+    )
 
 
 class ThreadedAPI:

@@ -28,7 +28,9 @@ async def _said_to_moderator_more_than(api, count: int) -> bool:
     return len(replies_to(api, MODERATOR)) > count
 
 
-async def wait_until(condition, timeout: float = 60.0) -> None:  # a reload retrains the classifier: seconds on a busy machine
+async def wait_until(
+    condition, timeout: float = 60.0
+) -> None:  # a reload retrains the classifier: seconds on a busy machine
     """Until the coroutine `condition()` returns true; fails after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not await condition():

@@ -12,7 +12,7 @@ from bot.core.moderation.rules import clip_reason
 
 USERNAME = re.compile(r"^@([A-Za-z][A-Za-z0-9_]{3,31})$")
 USER_ID = re.compile(r"^[0-9]+$")
-MAX_USER_ID = 2 ** 52 - 1  # Telegram's ids have at most 52 significant bits (and SQLite's integers 63)
+MAX_USER_ID = 2**52 - 1  # Telegram's ids have at most 52 significant bits (and SQLite's integers 63)
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("target_admin", ("user is an administrator", "user_admin_invalid", "can't remove chat owner",
-                      "can't restrict self", "chat owner")),
-    ("bot_rights", ("not enough rights", "chat_admin_required", "have no rights", "need administrator rights",
-                    "admin privileges are required")),
+    (
+        "target_admin",
+        (
+            "user is an administrator",
+            "user_admin_invalid",
+            "can't remove chat owner",
+            "can't restrict self",
+            "chat owner",
+        ),
+    ),
+    (
+        "bot_rights",
+        (
+            "not enough rights",
+            "chat_admin_required",
+            "have no rights",
+            "need administrator rights",
+            "admin privileges are required",
+        ),
+    ),
     ("supergroup_only", ("only for supergroups", "for supergroup")),
     ("cant_delete", ("message can't be deleted",)),
     ("message_gone", ("message to delete not found", "message not found", "message to forward not found")),
-    ("user_not_found", ("user not found", "participant_id_invalid", "user_id_invalid", "user_not_participant",
-                        "member not found", "invalid user_id")),
+    (
+        "user_not_found",
+        (
+            "user not found",
+            "participant_id_invalid",
+            "user_id_invalid",
+            "user_not_participant",
+            "member not found",
+            "invalid user_id",
+        ),
+    ),
     ("chat_not_found", ("chat not found", "peer_id_invalid")),
 )
 

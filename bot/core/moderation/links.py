@@ -23,8 +23,10 @@ _TELEGRAM = re.compile(
     rf"|\btelegram{_DOT}(?:me|dog)\s*/\s*\S+)",
     re.IGNORECASE,
 )
-_TLDS = ("com|net|org|info|biz|io|me|ru|su|kz|uz|kg|by|ua|am|ge|xyz|top|site|online|club|shop|store|pro|app|link|live"
-         "|click|cc|co|to|ly|gl|gg|tk|ml|ga|cf|ws|vip|win|bet|cash|money|fun|space|website|dog")
+_TLDS = (
+    "com|net|org|info|biz|io|me|ru|su|kz|uz|kg|by|ua|am|ge|xyz|top|site|online|club|shop|store|pro|app|link|live"
+    "|click|cc|co|to|ly|gl|gg|tk|ml|ga|cf|ws|vip|win|bet|cash|money|fun|space|website|dog"
+)
 _URL = re.compile(
     rf"(?:https?://\S+|www\.\S+|(?<![@\w.-])[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?(?:\.[a-z0-9-]+)*\.(?:{_TLDS})\b(?:/\S*)?)",
     re.IGNORECASE,
@@ -60,7 +62,7 @@ class LinkScan:
 def entity_text(text: str, offset: int, length: int) -> str:
     """The part of `text` an entity covers (offsets count UTF-16 code units)."""
     encoded = text.encode("utf-16-le")
-    return encoded[offset * 2:(offset + length) * 2].decode("utf-16-le", errors="ignore")
+    return encoded[offset * 2 : (offset + length) * 2].decode("utf-16-le", errors="ignore")
 
 
 def is_telegram_link(link: str) -> bool:

@@ -20,7 +20,7 @@ class NightHoursError(ValueError):
 
 
 def parse_hours(text: str) -> tuple[int, int]:
-    """"00:00-07:00" or "23-7" → (start, end) in minutes after midnight."""
+    """ "00:00-07:00" or "23-7" → (start, end) in minutes after midnight."""
     match = _HOURS.match(text.strip())
     if not match:
         raise NightHoursError(text)

@@ -17,8 +17,17 @@ RESTRICT = "can_restrict_members"
 DELETE = "can_delete_messages"
 CHANGE_INFO = "can_change_info"
 ANY_ADMIN = "admin"  # any administrator, whatever the rights
-RIGHTS = (RESTRICT, DELETE, CHANGE_INFO, "can_pin_messages", "can_invite_users", "can_promote_members",
-          "can_manage_chat", "can_manage_video_chats", "can_manage_topics")
+RIGHTS = (
+    RESTRICT,
+    DELETE,
+    CHANGE_INFO,
+    "can_pin_messages",
+    "can_invite_users",
+    "can_promote_members",
+    "can_manage_chat",
+    "can_manage_video_chats",
+    "can_manage_topics",
+)
 
 
 @dataclass(frozen=True)
@@ -126,8 +135,15 @@ def bot_verdict(action: str, bot: Member | None) -> Verdict:
     return Verdict(False, "bot_missing_right", needed)
 
 
-def target_verdict(action: str, target_id: int, target: Member | None, *, bot_id: int,
-                   global_moderators: frozenset[int] = frozenset(), actor_id: int | None = None) -> Verdict:
+def target_verdict(
+    action: str,
+    target_id: int,
+    target: Member | None,
+    *,
+    bot_id: int,
+    global_moderators: frozenset[int] = frozenset(),
+    actor_id: int | None = None,
+) -> Verdict:
     """The bot never acts against itself, Telegram's accounts, the owner, an administrator or a global moderator."""
     rule = ACTIONS[action]
     if not rule.protects_target:
@@ -149,8 +165,9 @@ def target_verdict(action: str, target_id: int, target: Member | None, *, bot_id
     return ALLOWED
 
 
-def may_manage_network(user_id: int, *, owner_id: int, network_admins: frozenset[int],
-                       global_moderators: frozenset[int] = frozenset()) -> bool:
+def may_manage_network(
+    user_id: int, *, owner_id: int, network_admins: frozenset[int], global_moderators: frozenset[int] = frozenset()
+) -> bool:
     """Network bans belong to the network's owner, the admins the owner named, and global moderators."""
     return user_id == owner_id or user_id in network_admins or user_id in global_moderators
 
@@ -160,8 +177,9 @@ def may_join_network(actor: Member | None, *, global_moderator: bool = False) ->
     return global_moderator or (actor is not None and actor.is_owner)
 
 
-def sender_kind(from_id: int | None, sender_chat_id: int | None, chat_id: int,
-                is_automatic_forward: bool = False) -> str:
+def sender_kind(
+    from_id: int | None, sender_chat_id: int | None, chat_id: int, is_automatic_forward: bool = False
+) -> str:
     """`anonymous_admin`, `linked_channel`, `channel` (someone posting as a channel) or `user`."""
     if sender_chat_id is not None and sender_chat_id == chat_id:
         return "anonymous_admin"
@@ -172,8 +190,9 @@ def sender_kind(from_id: int | None, sender_chat_id: int | None, chat_id: int,
     return "user"
 
 
-def exempt_from_rules(member: Member | None, *, user_id: int, approved: bool, global_moderator: bool,
-                      bot_id: int) -> bool:
+def exempt_from_rules(
+    member: Member | None, *, user_id: int, approved: bool, global_moderator: bool, bot_id: int
+) -> bool:
     """Admins, the owner, approved members, global moderators, the bot and Telegram's accounts skip the automatic
     rules."""
     if approved or global_moderator or user_id == bot_id or user_id in SERVICE_IDS:

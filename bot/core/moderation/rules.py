@@ -44,8 +44,9 @@ class PurgePlan:
     error: str | None = None  # "too_old", "too_many", "order"
 
 
-def plan_purge(first_id: int, last_id: int, first_sent_at: dt.datetime, now: dt.datetime,
-               limit: int = PURGE_LIMIT) -> PurgePlan:
+def plan_purge(
+    first_id: int, last_id: int, first_sent_at: dt.datetime, now: dt.datetime, limit: int = PURGE_LIMIT
+) -> PurgePlan:
     """Message ids from `first_id` to `last_id` inclusive, in batches of 100 for deleteMessages."""
     if last_id < first_id:
         return PurgePlan((), 0, "order")
@@ -55,7 +56,7 @@ def plan_purge(first_id: int, last_id: int, first_sent_at: dt.datetime, now: dt.
     if count > limit:
         return PurgePlan((), 0, "too_many")
     ids = list(range(first_id, last_id + 1))
-    return PurgePlan(tuple(tuple(ids[i:i + BATCH]) for i in range(0, len(ids), BATCH)), count)
+    return PurgePlan(tuple(tuple(ids[i : i + BATCH]) for i in range(0, len(ids), BATCH)), count)
 
 
 def report_allowed(last_report: dt.datetime | None, now: dt.datetime, cooldown: dt.timedelta = REPORT_COOLDOWN) -> bool:

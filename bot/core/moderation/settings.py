@@ -71,14 +71,29 @@ class ChatSettings:
 
 
 def _valid(s: ChatSettings) -> bool:
-    return (s.lang in LANGUAGES and 1 <= s.warn_limit <= 20 and s.warn_action in WARN_ACTIONS
-            and s.warn_expiry >= 0 and 60 <= s.mute_time <= 365 * 86400 and s.links in RULE_ACTIONS
-            and s.scope in ("newcomers", "all") and 1 <= s.newcomer_hours <= 720 and s.words in RULE_ACTIONS
-            and s.flood in FLOOD_ACTIONS and 2 <= s.flood_messages <= 50 and 1 <= s.flood_seconds <= 300
-            and s.night in NIGHT_MODES and 0 <= s.night_start < 1440 and 0 <= s.night_end < 1440
-            and s.night_start != s.night_end and s.notices in ("chat", "log") and s.autodelete >= 0
-            and (s.log_channel == "" or bool(_CHANNEL.match(s.log_channel)))
-            and s.autoanswer in ("off", "on") and s.faq_access in ("admins", "all"))
+    return (
+        s.lang in LANGUAGES
+        and 1 <= s.warn_limit <= 20
+        and s.warn_action in WARN_ACTIONS
+        and s.warn_expiry >= 0
+        and 60 <= s.mute_time <= 365 * 86400
+        and s.links in RULE_ACTIONS
+        and s.scope in ("newcomers", "all")
+        and 1 <= s.newcomer_hours <= 720
+        and s.words in RULE_ACTIONS
+        and s.flood in FLOOD_ACTIONS
+        and 2 <= s.flood_messages <= 50
+        and 1 <= s.flood_seconds <= 300
+        and s.night in NIGHT_MODES
+        and 0 <= s.night_start < 1440
+        and 0 <= s.night_end < 1440
+        and s.night_start != s.night_end
+        and s.notices in ("chat", "log")
+        and s.autodelete >= 0
+        and (s.log_channel == "" or bool(_CHANNEL.match(s.log_channel)))
+        and s.autoanswer in ("off", "on")
+        and s.faq_access in ("admins", "all")
+    )
 
 
 class SettingError(ValueError):

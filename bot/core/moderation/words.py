@@ -18,12 +18,27 @@ import yaml
 from bot.core.knowledge import LANGUAGES, load_yaml, read_limited
 from bot.core.text import normalise
 
-
 # Latin letters that look like (or stand in for) Cyrillic ones, after lower-casing.
-_LOOKALIKES = str.maketrans({
-    "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "i": "и", "k": "к", "m": "м", "n": "п", "o": "о",
-    "p": "р", "r": "г", "t": "т", "u": "и", "x": "х", "y": "у",
-})
+_LOOKALIKES = str.maketrans(
+    {
+        "a": "а",
+        "b": "в",
+        "c": "с",
+        "e": "е",
+        "h": "н",
+        "i": "и",
+        "k": "к",
+        "m": "м",
+        "n": "п",
+        "o": "о",
+        "p": "р",
+        "r": "г",
+        "t": "т",
+        "u": "и",
+        "x": "х",
+        "y": "у",
+    }
+)
 _DIGITS = str.maketrans({"0": "о", "3": "з", "4": "ч", "6": "б"})
 _AT_IN_WORD = re.compile(r"(?<=\w)@|@(?=\w)")
 _ANY_REPEAT = re.compile(r"(.)\1+")
@@ -45,7 +60,7 @@ def fold(text: str) -> list[str]:
 
 
 def _joined_runs(tokens: list[str]) -> list[str]:
-    """"ч у р к а" → "чурка": runs of three or more one-letter words read as one word."""
+    """ "ч у р к а" → "чурка": runs of three or more one-letter words read as one word."""
     out: list[str] = []
     run: list[str] = []
     for token in [*tokens, ""]:

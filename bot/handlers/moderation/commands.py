@@ -34,8 +34,17 @@ async def anonymous_button(update: Update, context: BotContext) -> None:
         await query.answer(t(settings.lang, "mod_anon_expired"), show_alert=True)
         raise ApplicationHandlerStop
     alerts: list[str] = []
-    done = await run(update, context, pending.name, SPECS[pending.name], message=pending.message, actor=query.from_user,
-                     args=pending.args, via_button=True, alerts=alerts)
+    done = await run(
+        update,
+        context,
+        pending.name,
+        SPECS[pending.name],
+        message=pending.message,
+        actor=query.from_user,
+        args=pending.args,
+        via_button=True,
+        alerts=alerts,
+    )
     if not done:
         await query.answer(alerts[0] if alerts else t(settings.lang, "mod_refuse_not_admin"), show_alert=True)
         raise ApplicationHandlerStop

@@ -57,9 +57,13 @@ async def _data_rights(update: Update, context: BotContext) -> None:
 # The same matching as the /privacy and /forgetme handlers (the command at the start, for this bot only:
 # "/privacy@other_bot" is not theirs), so the gate lets through exactly what they answer.
 DATA_RIGHTS_COMMAND = CommandHandler(list(DATA_RIGHTS), _data_rights, filters=PRIVATE & NEW_MESSAGE)
-SERVICE_MESSAGES = MessageHandler(GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
-                                  lambda update, context: None)
-SCANNED_MESSAGES = MessageHandler(GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, lambda update, context: None)
+SERVICE_MESSAGES = MessageHandler(
+    GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
+    lambda update, context: None,
+)
+SCANNED_MESSAGES = MessageHandler(
+    GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, lambda update, context: None
+)
 
 
 async def member_update(update: Update, context: BotContext) -> None:
@@ -99,6 +103,7 @@ async def scan(update: Update, context: BotContext) -> None:
 
 # --- jobs ------------------------------------------------------------------------------------------
 
+
 async def night_job(context: BotContext) -> None:
     await Ops.of(context).night_tick()
 
@@ -108,8 +113,23 @@ async def prune_job(context: BotContext) -> None:
     log.info("moderation data pruned: %s", counts)
 
 
-ADMIN_MENU = ("faq", "ban", "mute", "warn", "kick", "unban", "unmute", "unwarn", "del", "purge", "approve", "settings",
-              "modlog", "nban", "modhelp")
+ADMIN_MENU = (
+    "faq",
+    "ban",
+    "mute",
+    "warn",
+    "kick",
+    "unban",
+    "unmute",
+    "unwarn",
+    "del",
+    "purge",
+    "approve",
+    "settings",
+    "modlog",
+    "nban",
+    "modhelp",
+)
 MEMBER_MENU = ("ask", "report", "warns")
 
 
@@ -117,10 +137,13 @@ async def commands_job(context: BotContext) -> None:
     """Command menus for group admins and members, in each language (the private menu is set in app.py)."""
     for lang in LANGUAGES:
         code = None if lang == "ru" else lang
-        for scope, names in ((BotCommandScopeAllChatAdministrators(), ADMIN_MENU + MEMBER_MENU),
-                             (BotCommandScopeAllGroupChats(), MEMBER_MENU)):
+        for scope, names in (
+            (BotCommandScopeAllChatAdministrators(), ADMIN_MENU + MEMBER_MENU),
+            (BotCommandScopeAllGroupChats(), MEMBER_MENU),
+        ):
             try:
-                await context.bot.set_my_commands([BotCommand(n, t(lang, f"mod_cmd_{n}")) for n in names],
-                                                  scope=scope, language_code=code)
+                await context.bot.set_my_commands(
+                    [BotCommand(n, t(lang, f"mod_cmd_{n}")) for n in names], scope=scope, language_code=code
+                )
             except TelegramError as exc:
                 log.warning("could not register the group commands (%s): %s", lang, exc.message)

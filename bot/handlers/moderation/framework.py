@@ -7,8 +7,8 @@ import datetime as dt
 import html
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.ext import ApplicationHandlerStop, filters
@@ -50,8 +50,17 @@ class Invocation:
         else:
             await self.reply(text)
 
-    async def done(self, failure: Failure | None, key: str, target: Target, *, reason: str = "",
-                   duration: dt.timedelta | None = None, show_duration: bool = False, **values: str) -> None:
+    async def done(
+        self,
+        failure: Failure | None,
+        key: str,
+        target: Target,
+        *,
+        reason: str = "",
+        duration: dt.timedelta | None = None,
+        show_duration: bool = False,
+        **values: str,
+    ) -> None:
         if failure is not None:
             await self.reply(failure.text(self.lang, target.html()))
             return
@@ -82,9 +91,18 @@ class Pending:
     created: dt.datetime
 
 
-async def run(update: Update, context: BotContext, name: str, spec: Spec, *, message: Message | None = None,
-              actor: User | None = None, args: list[str] | None = None, via_button: bool = False,
-              alerts: list[str] | None = None) -> bool:
+async def run(
+    update: Update,
+    context: BotContext,
+    name: str,
+    spec: Spec,
+    *,
+    message: Message | None = None,
+    actor: User | None = None,
+    args: list[str] | None = None,
+    via_button: bool = False,
+    alerts: list[str] | None = None,
+) -> bool:
     """Check the caller's right on the server side, then run the command. False when refused."""
     ops = Ops.of(context)
     message = message or update.effective_message
@@ -93,9 +111,12 @@ async def run(update: Update, context: BotContext, name: str, spec: Spec, *, mes
     settings = ChatSettings() if private else await ops.settings(chat.id)
     args = list(context.args or []) if args is None else args
     if actor is None:
-        kind = sender_kind(message.from_user.id if message.from_user else None,
-                           message.sender_chat.id if message.sender_chat else None, chat.id,
-                           bool(message.is_automatic_forward))
+        kind = sender_kind(
+            message.from_user.id if message.from_user else None,
+            message.sender_chat.id if message.sender_chat else None,
+            chat.id,
+            bool(message.is_automatic_forward),
+        )
         if kind == "anonymous_admin":
             await ask_anonymous(ops, message, settings, name, args)
             return False
@@ -108,8 +129,9 @@ async def run(update: Update, context: BotContext, name: str, spec: Spec, *, mes
     lang = await context.bot_data.user_language(actor) if private else settings.lang
     inv = Invocation(ops, chat, message, actor, settings, args, lang, via_button, alerts if alerts is not None else [])
     if not private:
-        verdict = actor_verdict(spec.permission, await ops.actor(chat.id, actor.id),
-                                global_moderator=ops.is_global_moderator(actor.id))
+        verdict = actor_verdict(
+            spec.permission, await ops.actor(chat.id, actor.id), global_moderator=ops.is_global_moderator(actor.id)
+        )
         if not verdict:
             await inv.refuse(inv.verdict_text(verdict))
             return False
@@ -117,7 +139,7 @@ async def run(update: Update, context: BotContext, name: str, spec: Spec, *, mes
         await spec.handler(inv)
     except ApplicationHandlerStop:
         raise
-    except Exception:  # noqa: BLE001 - a moderator gets one line, never a traceback
+    except Exception:
         log.exception("moderation command /%s failed", name)
         await inv.reply(t(lang, "error"))
     return not inv.alerts
@@ -130,7 +152,19 @@ async def ask_anonymous(ops: Ops, message: Message, settings: ChatSettings, name
         del ops.mod.pending[token]
     token = secrets.token_hex(6)
     ops.mod.pending[token] = Pending(name, message, args, now)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(settings.lang, "mod_anon_button"),
-                                                           callback_data=render.callback(render.ANONYMOUS, token))]])
-    await ops.say(message.chat.id, t(settings.lang, "mod_anon_confirm", command=html.escape("/" + name)), settings,
-                  reply_to=message.message_id, reply_markup=keyboard)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(settings.lang, "mod_anon_button"), callback_data=render.callback(render.ANONYMOUS, token)
+                )
+            ]
+        ]
+    )
+    await ops.say(
+        message.chat.id,
+        t(settings.lang, "mod_anon_confirm", command=html.escape("/" + name)),
+        settings,
+        reply_to=message.message_id,
+        reply_markup=keyboard,
+    )

@@ -9,7 +9,7 @@ from bot.core.moderation.night import ALMATY
 from bot.core.moderation.permissions import actor_verdict
 from bot.enforcement import Target
 from bot.handlers.moderation.framework import Invocation
-from bot.handlers.moderation.targets import resolve, replied_to, text_mention
+from bot.handlers.moderation.targets import replied_to, resolve, text_mention
 from bot.i18n import t
 
 
@@ -21,10 +21,17 @@ async def _punishment(inv: Invocation, action: str, *, wants_duration: bool) -> 
     if target.is_channel and action not in ("ban", "unban"):
         await inv.reply(t(inv.lang, "mod_err_channel_target"))
         return
-    failure = await inv.ops.punish(inv.chat, inv.settings, action, target, actor=inv.actor, reason=parsed.reason,
-                                   duration=parsed.duration)
-    await inv.done(failure, f"mod_done_{action}", target, reason=parsed.reason, duration=parsed.duration,
-                   show_duration=action in ("ban", "mute") and not target.is_channel)
+    failure = await inv.ops.punish(
+        inv.chat, inv.settings, action, target, actor=inv.actor, reason=parsed.reason, duration=parsed.duration
+    )
+    await inv.done(
+        failure,
+        f"mod_done_{action}",
+        target,
+        reason=parsed.reason,
+        duration=parsed.duration,
+        show_duration=action in ("ban", "mute") and not target.is_channel,
+    )
 
 
 async def cmd_ban(inv: Invocation) -> None:
@@ -72,10 +79,18 @@ async def cmd_unwarn(inv: Invocation) -> None:
         await inv.reply(t(inv.lang, "mod_no_warns", name=target.html()))
         return
     count = len(await storage.mod_warnings(inv.chat.id, target.user_id, now))
-    await inv.ops.record(inv.chat, inv.settings, action="unwarn", actor=inv.actor, target=target, reason=parsed.reason,
-                         detail=f"{count}/{inv.settings.warn_limit}")
-    await inv.done(None, "mod_done_unwarn", target, reason=parsed.reason, count=str(count),
-                   limit=str(inv.settings.warn_limit))
+    await inv.ops.record(
+        inv.chat,
+        inv.settings,
+        action="unwarn",
+        actor=inv.actor,
+        target=target,
+        reason=parsed.reason,
+        detail=f"{count}/{inv.settings.warn_limit}",
+    )
+    await inv.done(
+        None, "mod_done_unwarn", target, reason=parsed.reason, count=str(count), limit=str(inv.settings.warn_limit)
+    )
 
 
 async def cmd_warns(inv: Invocation) -> None:
@@ -83,8 +98,11 @@ async def cmd_warns(inv: Invocation) -> None:
     if replied_to(inv.message) is None and not inv.args and text_mention(inv.message) is None:
         target = Target.of(inv.actor)
     else:
-        verdict = actor_verdict("warns_other", await inv.ops.actor(inv.chat.id, inv.actor.id),
-                                global_moderator=inv.ops.is_global_moderator(inv.actor.id))
+        verdict = actor_verdict(
+            "warns_other",
+            await inv.ops.actor(inv.chat.id, inv.actor.id),
+            global_moderator=inv.ops.is_global_moderator(inv.actor.id),
+        )
         if not verdict:
             await inv.refuse(inv.verdict_text(verdict))
             return
@@ -96,7 +114,9 @@ async def cmd_warns(inv: Invocation) -> None:
     if not warnings:
         await inv.reply(t(inv.lang, "mod_no_warns", name=target.html()))
         return
-    lines = [t(inv.lang, "mod_warns_list", name=target.html(), count=str(len(warnings)), limit=str(inv.settings.warn_limit))]
+    lines = [
+        t(inv.lang, "mod_warns_list", name=target.html(), count=str(len(warnings)), limit=str(inv.settings.warn_limit))
+    ]
     for number, warning in enumerate(warnings, 1):
         when = dt.datetime.fromisoformat(warning["created_at"]).astimezone(ALMATY).strftime("%d.%m.%Y")
         reason = html.escape(warning["reason"] or "—")
@@ -124,7 +144,9 @@ async def cmd_unapprove(inv: Invocation) -> None:
     if not await inv.ops.storage.mod_unapprove(inv.chat.id, target.user_id):
         await inv.reply(t(inv.lang, "mod_not_approved", name=target.html()))
         return
-    await inv.ops.record(inv.chat, inv.settings, action="unapprove", actor=inv.actor, target=target, reason=parsed.reason)
+    await inv.ops.record(
+        inv.chat, inv.settings, action="unapprove", actor=inv.actor, target=target, reason=parsed.reason
+    )
     await inv.done(None, "mod_done_unapprove", target)
 
 

@@ -38,8 +38,16 @@ async def cmd_del(inv: Invocation) -> None:
     else:
         failure = await inv.ops.delete(inv.chat.id, reply.message_id)
     reason = clip_reason(" ".join(inv.args))
-    await inv.ops.record(inv.chat, inv.settings, action="delete", failure=failure, actor=inv.actor, target=target,
-                         reason=reason, detail=f"message {reply.message_id}")
+    await inv.ops.record(
+        inv.chat,
+        inv.settings,
+        action="delete",
+        failure=failure,
+        actor=inv.actor,
+        target=target,
+        reason=reason,
+        detail=f"message {reply.message_id}",
+    )
     if failure is not None:
         await inv.reply(failure.text(inv.lang, target.html()))
         return
@@ -67,9 +75,15 @@ async def cmd_purge(inv: Invocation) -> None:
             failure = failure_from(exc)
             break
         deleted += len(batch)
-    await inv.ops.record(inv.chat, inv.settings, action="purge", failure=failure, actor=inv.actor,
-                         reason=clip_reason(" ".join(inv.args)),
-                         detail=f"messages {reply.message_id}-{inv.message.message_id}: {deleted} of {plan.count}")
+    await inv.ops.record(
+        inv.chat,
+        inv.settings,
+        action="purge",
+        failure=failure,
+        actor=inv.actor,
+        reason=clip_reason(" ".join(inv.args)),
+        detail=f"messages {reply.message_id}-{inv.message.message_id}: {deleted} of {plan.count}",
+    )
     if failure is not None and not deleted:
         await inv.reply(failure.text(inv.lang))
         return
@@ -88,9 +102,17 @@ async def cmd_report(inv: Invocation) -> None:
     ops, now = inv.ops, inv.ops.now()
     target = reply_target(reply, inv.chat)
     admins = await ops.admins(inv.chat.id)
-    if target.user_id in admins or target.user_id == ops.bot.id or sender_kind(
-            reply.from_user.id if reply.from_user else None, reply.sender_chat.id if reply.sender_chat else None,
-            inv.chat.id, bool(reply.is_automatic_forward)) in ("anonymous_admin", "linked_channel"):
+    if (
+        target.user_id in admins
+        or target.user_id == ops.bot.id
+        or sender_kind(
+            reply.from_user.id if reply.from_user else None,
+            reply.sender_chat.id if reply.sender_chat else None,
+            inv.chat.id,
+            bool(reply.is_automatic_forward),
+        )
+        in ("anonymous_admin", "linked_channel")
+    ):
         await inv.reply(t(inv.lang, "mod_err_report_admin"))
         return
     key = (inv.chat.id, inv.actor.id)
@@ -106,6 +128,13 @@ async def cmd_report(inv: Invocation) -> None:
         lines.append(t(inv.lang, "mod_reason", reason=html.escape(reason)))
     if mentions:
         lines.append(mentions)
-    await ops.record(inv.chat, inv.settings, action="report", actor=inv.actor, target=target, reason=reason,
-                     detail=f"message {reply.message_id}")
+    await ops.record(
+        inv.chat,
+        inv.settings,
+        action="report",
+        actor=inv.actor,
+        target=target,
+        reason=reason,
+        detail=f"message {reply.message_id}",
+    )
     await ops.say(inv.chat.id, "\n".join(lines), inv.settings, reply_to=reply.message_id)

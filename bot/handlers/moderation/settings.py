@@ -26,14 +26,24 @@ MODLOG_DEFAULT, MODLOG_MAX = 10, 30
 def _setting_value(settings: ChatSettings, key: str, lang: str) -> str:
     off = t(lang, "mod_off")
     values = {
-        "lang": settings.lang, "warn_limit": str(settings.warn_limit), "warn_action": settings.warn_action,
+        "lang": settings.lang,
+        "warn_limit": str(settings.warn_limit),
+        "warn_action": settings.warn_action,
         "warn_expiry": format_duration(lang, settings.warn_expiry) if settings.warn_expiry else off,
-        "mute_time": format_duration(lang, settings.mute_time), "links": settings.links, "scope": settings.scope,
-        "newcomer_hours": str(settings.newcomer_hours), "words": settings.words, "flood": settings.flood,
-        "flood_limit": f"{settings.flood_messages}/{settings.flood_seconds}s", "night": settings.night,
-        "night_hours": settings.night_hours + " (Asia/Almaty)", "notices": settings.notices,
+        "mute_time": format_duration(lang, settings.mute_time),
+        "links": settings.links,
+        "scope": settings.scope,
+        "newcomer_hours": str(settings.newcomer_hours),
+        "words": settings.words,
+        "flood": settings.flood,
+        "flood_limit": f"{settings.flood_messages}/{settings.flood_seconds}s",
+        "night": settings.night,
+        "night_hours": settings.night_hours + " (Asia/Almaty)",
+        "notices": settings.notices,
         "autodelete": format_duration(lang, settings.autodelete) if settings.autodelete else off,
-        "log": settings.log_channel or off, "autoanswer": settings.autoanswer, "faq": settings.faq_access,
+        "log": settings.log_channel or off,
+        "autoanswer": settings.autoanswer,
+        "faq": settings.faq_access,
     }
     return html.escape(values[key])
 
@@ -43,13 +53,15 @@ async def cmd_settings(inv: Invocation) -> None:
     if not inv.args:
         lines = [t(lang, "mod_settings_title", words=str(len(ops.mod.words)))]
         for key in SETTING_KEYS:
-            lines.append(f"• {t(lang, f'mod_set_{key}')}: <b>{_setting_value(inv.settings, key, lang)}</b> "
-                         f"(<code>{key}</code>)")
+            lines.append(
+                f"• {t(lang, f'mod_set_{key}')}: <b>{_setting_value(inv.settings, key, lang)}</b> (<code>{key}</code>)"
+            )
         lines.append(t(lang, "mod_settings_help"))
         await inv.reply("\n".join(lines))
         return
-    verdict = actor_verdict("settings", await ops.actor(inv.chat.id, inv.actor.id),
-                            global_moderator=ops.is_global_moderator(inv.actor.id))
+    verdict = actor_verdict(
+        "settings", await ops.actor(inv.chat.id, inv.actor.id), global_moderator=ops.is_global_moderator(inv.actor.id)
+    )
     if not verdict:
         await inv.refuse(inv.verdict_text(verdict))
         return
@@ -90,8 +102,9 @@ async def _log_chat_checked(inv: Invocation, given: str) -> int | None:
         await inv.reply(t(lang, "mod_err_log_not_yours", channel=shown))
         return None
     try:
-        await ops.bot.send_message(target.id, t(inv.settings.lang, "mod_log_test",
-                                                chat=html.escape(inv.chat.title or str(inv.chat.id))))
+        await ops.bot.send_message(
+            target.id, t(inv.settings.lang, "mod_log_test", chat=html.escape(inv.chat.title or str(inv.chat.id)))
+        )
     except TelegramError as exc:
         log.info("log channel %s refused: %s", given, exc.message)
         await inv.reply(t(lang, "mod_err_log_channel", channel=shown))
@@ -132,8 +145,11 @@ async def cmd_modlog(inv: Invocation) -> None:
     lines = [t(inv.lang, "mod_modlog_title", count=str(len(rows)))]
     for row in reversed(rows):
         when = dt.datetime.fromisoformat(row["created_at"]).astimezone(ALMATY).strftime("%d.%m %H:%M")
-        actor = (_who(row["actor_id"], names) if row["actor_id"] is not None
-                 else html.escape(rule_name(inv.lang, row["rule"])))
+        actor = (
+            _who(row["actor_id"], names)
+            if row["actor_id"] is not None
+            else html.escape(rule_name(inv.lang, row["rule"]))
+        )
         parts = [f"{when} #{row['action'].upper()}"]
         if row["target_id"] is not None:
             parts.append(_who(row["target_id"], names))

@@ -25,7 +25,7 @@ def text_mention(message: Message) -> tuple[User, list[str]] | None:
     for entity in message.entities or ():
         if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
             encoded = (message.text or "").encode("utf-16-le")
-            rest = encoded[(entity.offset + entity.length) * 2:].decode("utf-16-le", errors="ignore")
+            rest = encoded[(entity.offset + entity.length) * 2 :].decode("utf-16-le", errors="ignore")
             return entity.user, rest.split()
     return None
 
@@ -36,8 +36,9 @@ def reply_target(reply: Message, chat: Chat) -> Target:
     return Target.of(reply.from_user)
 
 
-async def resolve(inv: Invocation, action: str, *, wants_duration: bool = False, in_chat: bool = True
-                  ) -> tuple[Target, TargetArgs] | None:
+async def resolve(
+    inv: Invocation, action: str, *, wants_duration: bool = False, in_chat: bool = True
+) -> tuple[Target, TargetArgs] | None:
     """The target of a command (reply, mention, @username seen before, or id) after every check; None once answered."""
     ops, lang = inv.ops, inv.lang
     if in_chat:
@@ -78,8 +79,14 @@ async def resolve(inv: Invocation, action: str, *, wants_duration: bool = False,
         member, user = await ops.target_member(inv.chat.id, target.user_id)
         if user is not None and not target.name:  # Telegram's name for a target given by @username or id
             target = Target.of(user)
-    verdict = target_verdict(action, target.user_id, member, bot_id=ops.bot.id,
-                             global_moderators=ops.global_moderators, actor_id=inv.actor.id)
+    verdict = target_verdict(
+        action,
+        target.user_id,
+        member,
+        bot_id=ops.bot.id,
+        global_moderators=ops.global_moderators,
+        actor_id=inv.actor.id,
+    )
     if not verdict:
         await inv.reply(t(lang, f"mod_protect_{verdict.reason}", name=target.html()))
         return None
