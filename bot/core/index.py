@@ -30,11 +30,26 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
 
 CENTROID_CHUNK = 500  # entries whose centroids are summed at once while building
+NGRAM_SIZES = (3, 4, 5)
+
+
+@lru_cache(maxsize=65536)
+def word_ngrams(word: str) -> tuple[str, ...]:
+    """A word's character 3-, 4- and 5-grams, its edges marked by a space."""
+    padded = f" {word} "
+    return tuple(
+        padded[i : i + size] for size in NGRAM_SIZES if len(padded) >= size for i in range(len(padded) - size + 1)
+    )
+
+
+def ngrams(words: list[str]) -> Counter:
+    return Counter(chain.from_iterable(map(word_ngrams, words)))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from bot.core.classifier import FamilyClassifier, Words
 from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
-from bot.core.index import Index, Query, Weights
+from bot.core.index import Index, Query, Weights, ngrams, word_ngrams
 from bot.core.knowledge import Knowledge
 from bot.core.question import (
     CONTEXT_WEIGHT,
@@ -32,11 +31,11 @@ from bot.core.question import (
     question_parts,
     without_pieces,
 )
+from bot.core.smalltalk import SmallTalk
+from bot.core.synonyms import Synonyms
 from bot.core.text import detect_language, has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
 OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
-GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more
-NGRAM_SIZES = (3, 4, 5)
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
 UNKNOWN_WORD_WEIGHT = 0.5  # a word no entry knows, relative to the rarest known word
 CENTROID_WEIGHT = 0.5  # within the n-gram similarity: the entry as a whole versus its closest phrasing
@@ -53,12 +52,6 @@ SMALLTALK_REST = 3  # words besides small talk that still make a message small t
 CONTEXT_FAMILY_BOOST = 3.0
 CHOICES = 3  # entries a "did you mean" offers at most
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
-# Words that may stand beside a greeting or thanks without making it a question.
-SMALLTALK_FILLER = frozenset(
-    squeeze(w)
-    for w in "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
-    "everyone again еще ещ друг friend dear дорогой бот bot ok ок окей".split()
-)
 
 
 @dataclass(frozen=True)
@@ -104,45 +97,6 @@ class Match:
         }
 
 
-class _Synonyms:
-    """Rewrites every variant (word or phrase) to its group's canonical form, longest phrase first."""
-
-    def __init__(self, groups: tuple[tuple[str, ...], ...]):
-        self.phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for group in groups:
-            canonical = tuple(normalise(group[0]).split())
-            for variant in group[1:]:
-                key = tuple(normalise(variant).split())
-                if key and key != canonical:
-                    self.phrases.setdefault(key, canonical)
-        self.longest = max((len(k) for k in self.phrases), default=0)
-        self.starts = {k[0] for k in self.phrases if len(k) > 1}  # words that begin a phrase of two or more
-
-    def apply(self, words: list[str]) -> list[str]:
-        out: list[str] = []
-        i = 0
-        while i < len(words):
-            longest = min(self.longest, len(words) - i) if words[i] in self.starts else 1
-            for size in range(longest, 0, -1):
-                replacement = self.phrases.get(tuple(words[i : i + size]))
-                if replacement is not None:
-                    out.extend(replacement)
-                    i += size
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        return out
-
-
-@lru_cache(maxsize=65536)
-def _word_ngrams(word: str) -> tuple[str, ...]:
-    padded = f" {word} "
-    return tuple(
-        padded[i : i + size] for size in NGRAM_SIZES if len(padded) >= size for i in range(len(padded) - size + 1)
-    )
-
-
 READING_WORD_LENGTH = 3  # shorter words tell no reading from gibberish: "d", "b", "yf" are в, и, на in the Latin layout
 
 
@@ -151,25 +105,20 @@ def _meaningful(word: str) -> bool:
     return not is_stopword(word)
 
 
-def _ngrams(words: list[str]) -> Counter:
-    return Counter(chain.from_iterable(map(_word_ngrams, words)))
-
-
 class Matcher:
     def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None, vectors: WordVectors | None = None):
         self.knowledge = knowledge
         self._vectors = vectors if vectors is not None else WordVectors.shared()
         self.thresholds = thresholds or Thresholds()
-        self._synonyms = _Synonyms(knowledge.synonyms)
+        self._synonyms = Synonyms(knowledge.synonyms)
+        self._smalltalk = SmallTalk(knowledge.smalltalk)
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
         self._word_codes: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
         self._possible_cache: dict[str, bool] = {}
         self._matches: dict[tuple[str, str | None], Match] = {}
         self._readings_cache: dict[str, tuple[tuple[str, str], ...]] = {}
-        self._smalltalk_cache: dict[str, str | None] = {}
         self._build_indexes()
-        self._build_smalltalk()
 
     # --- index ------------------------------------------------------------------------------
 
@@ -212,7 +161,7 @@ class Matcher:
                 words, stems = self._analyse(phrasing)
                 add(stems, index, PHRASING_MATCH)
                 if words:
-                    grams = _ngrams(words)
+                    grams = ngrams(words)
                     labelled.append(([(w, 1.0) for w in words], self._families[index]))
                     yield index, lang, grams
 
@@ -238,23 +187,7 @@ class Matcher:
     @staticmethod
     def _word_features(word: str) -> tuple[str, ...]:
         """What the family classifier reads of a word: its character n-grams, and its stem unless it is a stopword."""
-        return _word_ngrams(word) if is_stopword(word) else (*_word_ngrams(word), "~" + stem(word))
-
-    def _build_smalltalk(self) -> None:
-        self._smalltalk: dict[tuple[str, ...], tuple[str, str]] = {}
-        for intent in self.knowledge.smalltalk:
-            for lang, patterns in intent.patterns.items():
-                for pattern in patterns:
-                    key = tuple(squeeze(normalise(pattern)).split())
-                    if key:
-                        self._smalltalk.setdefault(key, (intent.id, lang))
-        sizes: dict[str, set[int]] = defaultdict(set)
-        for key in self._smalltalk:
-            sizes[key[0]].add(len(key))
-        # longest phrase first
-        self._smalltalk_sizes = {first: sorted(found, reverse=True) for first, found in sizes.items()}
-        words = [k[0] for k in self._smalltalk if len(k) == 1 and len(k[0]) >= FUZZY_MIN_LENGTH + 1]
-        self._smalltalk_fuzzy = FuzzyVocabulary(words, FUZZY_CUTOFF)  # "привте", "спасибки": as extractOne finds them
+        return word_ngrams(word) if is_stopword(word) else (*word_ngrams(word), "~" + stem(word))
 
     # --- scoring ----------------------------------------------------------------------------
 
@@ -294,7 +227,7 @@ class Matcher:
         if found is None:
             if len(self._word_codes) >= CACHE_LIMIT:
                 self._word_codes.clear()
-            found = self._word_codes[word] = self._index.encode(_word_ngrams(word))
+            found = self._word_codes[word] = self._index.encode(word_ngrams(word))
         return found
 
     def _fuzzy_possible(self, s: str) -> bool:
@@ -409,45 +342,6 @@ class Matcher:
 
     # --- outcomes ---------------------------------------------------------------------------
 
-    def smalltalk_intent(self, text: str, whole: bool = False) -> tuple[str, str, list[str]] | None:
-        """(intent, language, words left over) when the message opens with or is small talk.
-
-        With `whole`, only a message that is all small talk (with fillers and stopwords) counts: the scan
-        stops at the first word that rules it out."""
-        originals = normalise(text).split()
-        words = [squeeze(w) for w in originals]  # squeezed to find small talk; the rest is given back as typed ("иин")
-        found: tuple[str, str] | None = None
-        rest: list[str] = []
-        i = 0
-        while i < len(words):
-            for size in self._smalltalk_sizes.get(words[i], ()):
-                hit = self._smalltalk.get(tuple(words[i : i + size])) if i + size <= len(words) else None
-                if hit:
-                    found = hit if found is None or found[0] == GREETING else found  # "здорово, спасибо" thanks
-                    i += size
-                    break
-            else:
-                near = self._near_smalltalk(words[i]) if len(words[i]) > FUZZY_MIN_LENGTH else None
-                if near:  # "привте", "спасибки"
-                    hit = self._smalltalk[(near,)]
-                    found = hit if found is None or found[0] == GREETING else found
-                elif whole and words[i] not in SMALLTALK_FILLER and not is_stopword(words[i]):
-                    return None
-                else:
-                    rest.append(originals[i])
-                i += 1
-        if found is None:
-            return None
-        return found[0], found[1], [w for w in rest if squeeze(w) not in SMALLTALK_FILLER]
-
-    def _near_smalltalk(self, word: str) -> str | None:
-        if word not in self._smalltalk_cache:
-            if len(self._smalltalk_cache) >= CACHE_LIMIT:
-                self._smalltalk_cache.clear()
-            near = self._smalltalk_fuzzy.extract(word, limit=1) if self._smalltalk_fuzzy.possible(word) else None
-            self._smalltalk_cache[word] = near[0][0] if near else None
-        return self._smalltalk_cache[word]
-
     def match(self, question: str, follows: str | None = None) -> Match:
         """Small talk first (a whole message of greetings or thanks, in any reading), then the FAQ.
 
@@ -463,8 +357,10 @@ class Matcher:
         return found
 
     def _match(self, question: str, follows: str | None) -> Match:
-        typed = self.smalltalk_intent(question)  # the message as typed may also open with small talk
-        others = (self.smalltalk_intent(text, whole=True) for kind, text in self._readings(question) if kind != "typed")
+        typed = self._smalltalk.intent(question)  # the message as typed may also open with small talk
+        others = (
+            self._smalltalk.intent(text, whole=True) for kind, text in self._readings(question) if kind != "typed"
+        )
         for talk in chain([typed], others):
             if talk and all(is_stopword(squeeze(w)) or is_stopword(w) for w in talk[2]):
                 language = "ru" if talk[1] == "be" else talk[1]  # the language of the pattern: "privet" is Russian
@@ -476,7 +372,7 @@ class Matcher:
             question
             if typed is None
             else (
-                without_pieces(question, lambda piece: self.smalltalk_intent(piece, whole=True) is not None)
+                without_pieces(question, lambda piece: self._smalltalk.intent(piece, whole=True) is not None)
                 or " ".join(typed[2])
             )
         )
