@@ -30,6 +30,7 @@ def build_application(
     config: Config, knowledge: Knowledge, matcher: Matcher | None = None, words: BlockedWords | None = None
 ) -> Application:
     """The bot's Application; `matcher` and `words`: already built for this knowledge folder (else built here)."""
+    assert config.token is not None  # the commands that build the bot load the config with require_token
     builder = (
         Application.builder()
         .token(config.token)

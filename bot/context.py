@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telegram import User
 from telegram.ext import CallbackContext, ExtBot, Job
@@ -24,6 +25,9 @@ from bot.matchworker import MatchWorker, WorkerGone
 from bot.querylog import QueryLog
 from bot.reload import Reloader
 from bot.storage import QueryRecord, Storage, UserKeys, utcnow
+
+if TYPE_CHECKING:  # the framework imports this module
+    from bot.handlers.moderation.framework import Pending
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ class Moderation:
     admin_names: dict[int, dict[int, str]] = field(default_factory=dict)  # for /report's mentions
     settings: dict[int, ChatSettings] = field(default_factory=dict)
     blocked: set[int] | None = None
-    pending: dict[str, object] = field(default_factory=dict)  # anonymous admins' commands awaiting the button
+    pending: dict[str, Pending] = field(default_factory=dict)  # anonymous admins' commands awaiting the button
     reports: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
     recent_joins: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
     seen: dict[int, tuple[str | None, dt.datetime]] = field(default_factory=dict)
@@ -100,6 +104,7 @@ class BotData:
 
     def _swap(self, checked: Checked, matcher: Matcher) -> Knowledge:
         """A reload's result put in place: knowledge, matcher and word list together, with no await between."""
+        assert checked.knowledge is not None and checked.words is not None  # the reloader swaps only a good build
         old = self.knowledge
         self.knowledge, self.matcher = checked.knowledge, matcher
         if self.match_worker is not None:

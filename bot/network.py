@@ -71,11 +71,9 @@ class JsonRequest(BaseRequest):
     def __init__(self, connection_pool_size: int, timeout: float):
         self.update_queue: BoundedUpdateQueue | None = None
         # httpcore checks every pooled connection for each request: a pool no larger than needed is cheaper
-        self._client_kwargs = {
-            "timeout": httpx.Timeout(timeout),
-            "limits": httpx.Limits(max_connections=connection_pool_size),
-        }
-        self._client = httpx.AsyncClient(**self._client_kwargs)
+        self._timeout = httpx.Timeout(timeout)
+        self._limits = httpx.Limits(max_connections=connection_pool_size)
+        self._client = httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
 
     @property
     def read_timeout(self) -> float | None:
@@ -83,7 +81,7 @@ class JsonRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._client.is_closed:
-            self._client = httpx.AsyncClient(**self._client_kwargs)
+            self._client = httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
 
     async def shutdown(self) -> None:
         if not self._client.is_closed:
@@ -106,7 +104,7 @@ class JsonRequest(BaseRequest):
         headers = {"User-Agent": self.USER_AGENT}
         body: dict[str, Any] = {}
         upload = request_data is not None and request_data.contains_files
-        if upload:
+        if request_data is not None and upload:
             body = {"files": request_data.multipart_data, "data": request_data.json_parameters}
         elif request_data is not None:
             body = {"content": json.dumps(request_data.parameters, ensure_ascii=False).encode()}

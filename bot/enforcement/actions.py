@@ -289,6 +289,7 @@ class Actions(Caches):
 
 
 async def _autodelete(context: BotContext) -> None:
+    assert context.job is not None and isinstance(context.job.data, tuple)  # the job delete_later schedules
     chat_id, message_id = context.job.data
     try:
         await context.bot.delete_message(chat_id, message_id)

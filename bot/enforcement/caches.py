@@ -17,6 +17,7 @@ from bot.core.moderation.permissions import Member
 from bot.core.moderation.settings import ChatSettings
 from bot.enforcement.values import member_from
 from bot.storage import Storage
+from bot.storage.rows import PruneCounts
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ class Caches:
         return (await self.admins(chat_id)).get(self.bot.id)
 
     async def target_member(self, chat_id: int, user_id: int) -> tuple[Member, User | None]:
-        """The target's standing, asked fresh from Telegram (admin status and presence matter here), and who they are."""
+        """The target's standing, asked fresh from Telegram (admin status and presence matter here), and who they
+        are."""
         try:
             chat_member = await self.bot.get_chat_member(chat_id, user_id)
         except TelegramError as exc:
@@ -91,7 +93,8 @@ class Caches:
         return user_id in self.mod.blocked
 
     async def remember(self, user: User | None) -> None:
-        """Keep id and @username of users seen in groups, so /ban @username can find them. Written at most twice a day."""
+        """Keep id and @username of users seen in groups, so /ban @username can find them. Written at most twice a
+        day."""
         if user is None or user.is_bot:
             return
         now = self.now()
@@ -114,7 +117,7 @@ class Caches:
         await self.storage.mod_save_chat_settings(chat_id, settings.to_dict())
         self.mod.settings[chat_id] = settings
 
-    async def prune(self) -> dict[str, int]:
+    async def prune(self) -> PruneCounts:
         now = self.now()
         for store in (self.mod.reports, self.mod.recent_joins):
             for key in [k for k, moment in store.items() if now - moment > dt.timedelta(hours=1)]:

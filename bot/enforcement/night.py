@@ -33,6 +33,7 @@ class Night(Actions):
             if night:
                 await self._night_on(chat_id, settings, now)
             else:
+                assert saved is not None  # a day with nothing saved was skipped above
                 await self._night_off(chat_id, settings, saved)
 
     async def _night_on(self, chat_id: int, settings: ChatSettings, now: dt.datetime) -> None:

@@ -34,7 +34,8 @@ class Rules(Actions):
         notice: str,
         detail: str = "",
     ) -> None:
-        """Delete the message, then warn / mute / kick / ban as the chat chose; explain in the chat or only in the log."""
+        """Delete the message, then warn / mute / kick / ban as the chat chose; explain in the chat or only in the
+        log."""
         chat, lang = message.chat, settings.lang
         failure = await self.delete(chat.id, message.message_id)
         await self.record(chat, settings, action="delete", failure=failure, rule=rule, target=target, detail=detail)
@@ -74,9 +75,9 @@ class Rules(Actions):
         now = self.now()
         text = message.text or message.caption or ""
         if kind == "channel":  # someone posting as a channel: the message can only be deleted (or the channel banned)
-            target = Target(
-                message.sender_chat.id, message.sender_chat.title or message.sender_chat.username, is_channel=True
-            )
+            sender = message.sender_chat
+            assert sender is not None  # "channel" is the kind of a message sent on behalf of a chat
+            target = Target(sender.id, sender.title or sender.username, is_channel=True)
             hit = self.mod.words.find(text) if settings.words != "off" else None
             if hit or (settings.links != "off" and scan_links(text, message_entities(message)).has_links):
                 await self.apply_rule(
@@ -95,6 +96,7 @@ class Rules(Actions):
         state = await self.storage.mod_member_state(chat.id, user.id)
         target = Target.of(user)
         if state["network_banned"]:
+            assert state["network_id"] is not None  # banned only through the chat's network
             await self.enforce_network_ban(chat, settings, target, state["network_id"], message=message)
             return
         if exempt_from_rules(
@@ -107,19 +109,23 @@ class Rules(Actions):
             return
         newcomer = is_newcomer(state["joined_at"], now, settings.newcomer_hours)
         subject = links_rule_applies(scope=settings.scope, newcomer=newcomer)
-        if not edited and settings.flood != "off":
-            if self.mod.flood.hit((chat.id, user.id), now.timestamp(), settings.flood_messages, settings.flood_seconds):
-                self.mod.flood.reset((chat.id, user.id))
-                await self.apply_rule(
-                    message,
-                    settings,
-                    rule="flood",
-                    action=settings.flood,
-                    target=target,
-                    notice=t(lang, "mod_rule_flood", name=target.html()),
-                    detail=f">{settings.flood_messages}/{settings.flood_seconds}s",
-                )
-                return
+        flood_key = (chat.id, user.id)
+        if (
+            not edited
+            and settings.flood != "off"
+            and self.mod.flood.hit(flood_key, now.timestamp(), settings.flood_messages, settings.flood_seconds)
+        ):
+            self.mod.flood.reset(flood_key)
+            await self.apply_rule(
+                message,
+                settings,
+                rule="flood",
+                action=settings.flood,
+                target=target,
+                notice=t(lang, "mod_rule_flood", name=target.html()),
+                detail=f">{settings.flood_messages}/{settings.flood_seconds}s",
+            )
+            return
         if settings.words != "off":
             hit = self.mod.words.find(text)
             if hit:
@@ -178,6 +184,7 @@ class Rules(Actions):
         await self.remember(user)
         state = await self.storage.mod_member_state(chat.id, user.id)
         if state["network_banned"]:
+            assert state["network_id"] is not None  # banned only through the chat's network
             await self.enforce_network_ban(chat, await self.settings(chat.id), Target.of(user), state["network_id"])
 
     async def left(self, chat: Chat, user: User) -> None:
@@ -191,7 +198,7 @@ class Rules(Actions):
         if member is not None or self.is_global_moderator(target.user_id):
             return
         ban = await self.storage.mod_network_ban(network_id, target.user_id)
-        reason = (ban or {}).get("reason", "")
+        reason = ban["reason"] if ban is not None else ""
         if message is not None:
             await self.delete(chat.id, message.message_id)
         failure = await self.punish(chat, settings, "ban", target, rule=f"network:{network_id}", reason=reason)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -34,6 +35,7 @@ from bot.handlers.registry import Group
 from bot.i18n import DEFAULT_LANGUAGE, t
 from bot.reload import WATCH_INTERVAL, ReloadResult
 from bot.reports import reload_report, stats_report, unanswered_report
+from bot.storage.rows import ForgetCounts, LoggedQuery
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ async def _flushed(svc: BotData) -> None:
 Report = Callable[[Update, BotContext, BotData, str], Awaitable[None]]
 
 
-def _moderator_command(report: Report) -> Callable[[Update, BotContext], Awaitable[None]]:
+def _moderator_command(report: Report) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
     async def command(update: Update, context: BotContext) -> None:
         svc = context.bot_data
         if update.effective_user is None or update.effective_user.id not in svc.config.moderator_ids:
@@ -75,13 +77,13 @@ async def _reload(update: Update, context: BotContext, svc: BotData, lang: str) 
 async def _stats(update: Update, context: BotContext, svc: BotData, lang: str) -> None:
     await _flushed(svc)
     now = svc.now()
-    rows = await svc.storage.queries_since(now - dt.timedelta(days=max(STATS_PERIODS + (CHART_DAYS,))))
+    rows = await svc.storage.queries_since(now - dt.timedelta(days=max((*STATS_PERIODS, CHART_DAYS))))
     text, chart = await asyncio.to_thread(_figures, rows, now, lang)
     await update.effective_message.reply_text(text)
     await update.effective_message.reply_photo(chart, caption=t(lang, "adm_chart_caption", days=CHART_DAYS))
 
 
-def _figures(rows: list[dict], now: dt.datetime, lang: str) -> tuple[str, bytes]:
+def _figures(rows: list[LoggedQuery], now: dt.datetime, lang: str) -> tuple[str, bytes]:
     return (
         stats_report([period_stats(rows, now, days) for days in STATS_PERIODS], lang),
         chart_png(daily_outcomes(rows, now, CHART_DAYS)),
@@ -115,6 +117,7 @@ async def forgetme_command(update: Update, context: BotContext) -> None:
     lang = await svc.user_language(update.effective_user)  # before the preference goes
     inline.forget_pending(context, update.effective_user.id)  # an inline query waiting for its pause
     key = svc.user_keys.key(update.effective_user.id)
+    deleted: dict[str, int] | ForgetCounts
     if svc.query_log is not None:  # drops what is queued and refuses what was asked before now and comes later
         deleted = await svc.query_log.forget(key)
     else:

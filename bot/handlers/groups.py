@@ -69,7 +69,8 @@ async def _chat_language(context: BotContext, chat_id: int) -> str:
 async def answer_in_group(
     update: Update, context: BotContext, question: str, reply_to: Message, *, asker_id: int, auto: bool = False
 ) -> Match | None:
-    """Match `question` and reply to `reply_to` with a short answer, "perhaps you mean" links or a pointer to the bot."""
+    """Match `question` and reply to `reply_to` with a short answer, "perhaps you mean" links or a pointer to the
+    bot."""
     svc = context.bot_data
     chat = update.effective_chat
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
@@ -94,6 +95,7 @@ async def answer_in_group(
     reply = ReplyParameters(message_id=reply_to.message_id, allow_sending_without_reply=True)
     username = context.bot.username
     if match.outcome == "answer":
+        assert match.entry_id is not None  # an answer always names its entry
         entry = svc.knowledge.entries[match.entry_id]
         not_helpful = render.callback(render.FEEDBACK, ref, "0", str(asker_id)) if auto else None
         await context.bot.send_message(
@@ -131,6 +133,8 @@ def _cooling_down(context: BotContext, chat_id: int, entry_id: str | None) -> bo
 
 async def addressed(update: Update, context: BotContext) -> None:
     message = update.effective_message
+    if message is None:
+        return
     question = _addressed_text(message, context.bot.username)
     if not question:
         lang = await _chat_language(context, message.chat_id)
@@ -141,6 +145,8 @@ async def addressed(update: Update, context: BotContext) -> None:
 
 async def ask(update: Update, context: BotContext) -> None:
     message = update.effective_message
+    if message is None:
+        return
     question = " ".join(context.args or ())
     if not question.strip():
         await message.reply_text(t(await _chat_language(context, message.chat_id), "ask_usage"))
@@ -151,18 +157,21 @@ async def ask(update: Update, context: BotContext) -> None:
 async def faq(update: Update, context: BotContext) -> None:
     """/faq as a reply points a newcomer's message to the FAQ; /faq <id or words> picks the entry."""
     message = update.effective_message
+    if message is None:
+        return
     ops = Ops.of(context)
     settings = await ops.settings(message.chat_id)
     if not await _may_use_faq(ops, message, settings.faq_access):
         await message.reply_text(t(settings.lang, "faq_denied"))
         return
     target = message.reply_to_message
+    target_text = (target.text or target.caption or "") if target else ""
     chosen = " ".join(context.args or ()).strip()
     svc = context.bot_data
     if chosen in svc.knowledge.entries:
         await _send_entry(context, message, svc, chosen, target or message, settings.lang)
-    elif chosen or (target and (target.text or target.caption)):
-        question = chosen or target.text or target.caption
+    elif chosen or target_text:
+        question = chosen or target_text
         asker = target.from_user if target and target.from_user else message.from_user
         await answer_in_group(update, context, question, target or message, asker_id=asker.id)
     else:
@@ -207,7 +216,9 @@ async def _send_entry(
 
 async def auto_answer(update: Update, context: BotContext) -> None:
     message = update.effective_message
-    if message.from_user is None or message.from_user.is_bot or not looks_like_question(message.text):
+    if message is None or message.text is None or message.from_user is None or message.from_user.is_bot:
+        return
+    if not looks_like_question(message.text):
         return
     if (await Ops.of(context).settings(message.chat_id)).autoanswer != "on":
         return

@@ -47,6 +47,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
         floor = svc.matcher.thresholds.clarify
         entry_ids = [e for e, score in match.ranking if e != OFFTOPIC and score >= floor]
         if match.outcome == "answer":
+            assert match.entry_id is not None  # an answer always names its entry
             entry_ids = [match.entry_id] + [e for e in entry_ids if e != match.entry_id]
         _log_when_quiet(context, query.from_user.id, query.chat_type or "inline", lang, text, match)
     results = [_article(svc, entry_id, lang) for entry_id in entry_ids[:RESULTS_LIMIT]]
@@ -91,10 +92,17 @@ def _log_when_quiet(context: BotContext, user_id: int, chat_type: str, lang: str
         "match": match,
         "asked_at": utcnow(),
     }
-    pending[user_id] = context.job_queue.run_once(_write_log, INLINE_LOG_DELAY, data=data, name=f"inline-log-{user_id}")
+    # PTB types CallbackContext.job_queue as JobQueue[ST] with ST unbound, so no callback matches it
+    pending[user_id] = context.job_queue.run_once(
+        _write_log,  # type: ignore[arg-type]
+        INLINE_LOG_DELAY,
+        data=data,
+        name=f"inline-log-{user_id}",
+    )
 
 
 async def _write_log(context: BotContext) -> None:
+    assert context.job is not None and isinstance(context.job.data, dict)  # a job callback, with the data above
     data = context.job.data
     context.bot_data.inline_pending.pop(data["user_id"], None)
     match = data["match"]

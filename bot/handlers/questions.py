@@ -76,7 +76,10 @@ async def lang_command(update: Update, context: BotContext) -> None:
 
 
 async def question(update: Update, context: BotContext) -> None:
-    await answer_question(update, context, update.effective_message.text)
+    message = update.effective_message
+    if message is None or message.text is None:  # the handler's filter lets only text messages through
+        return
+    await answer_question(update, context, message.text)
 
 
 async def ask_command(update: Update, context: BotContext) -> None:
@@ -106,6 +109,7 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
         asked_at=asked_at,
     )
     if match.outcome == "answer":
+        assert match.entry_id is not None  # an answer always names its entry
         if context.user_data is not None:
             context.user_data[LAST_ANSWER] = (match.entry_id, time.monotonic())
         await send_entry(update, context, match.entry_id, lang, ref=ref)

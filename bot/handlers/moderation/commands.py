@@ -3,6 +3,8 @@ chat's answer to a command that works only in groups."""
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Chat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -50,10 +52,8 @@ async def anonymous_button(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     ops.mod.pending.pop(token, None)
     await query.answer()
-    try:
+    with contextlib.suppress(TelegramError):
         await message.delete()
-    except TelegramError:
-        pass
     raise ApplicationHandlerStop  # handled: the FAQ's button handler must not answer it again
 
 

@@ -57,12 +57,17 @@ async def _data_rights(update: Update, context: BotContext) -> None:
 # The same matching as the /privacy and /forgetme handlers (the command at the start, for this bot only:
 # "/privacy@other_bot" is not theirs), so the gate lets through exactly what they answer.
 DATA_RIGHTS_COMMAND = CommandHandler(list(DATA_RIGHTS), _data_rights, filters=PRIVATE & NEW_MESSAGE)
-SERVICE_MESSAGES = MessageHandler(
-    GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER),
-    lambda update, context: None,
+
+
+async def _filters_only(update: Update, context: BotContext) -> None:
+    """Never called: the two handlers below are only asked whether an update is theirs."""
+
+
+SERVICE_MESSAGES: MessageHandler[BotContext, None] = MessageHandler(
+    GROUPS & (filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.LEFT_CHAT_MEMBER), _filters_only
 )
-SCANNED_MESSAGES = MessageHandler(
-    GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, lambda update, context: None
+SCANNED_MESSAGES: MessageHandler[BotContext, None] = MessageHandler(
+    GROUPS & filters.UpdateType.MESSAGES & ~filters.StatusUpdate.ALL, _filters_only
 )
 
 
@@ -95,6 +100,8 @@ async def service_message(update: Update, context: BotContext) -> None:
 
 async def scan(update: Update, context: BotContext) -> None:
     message = update.effective_message
+    if message is None:
+        return
     try:
         await Ops.of(context).scan(message, edited=update.edited_message is not None)
     except TelegramError as exc:  # a rule that could not finish is logged; the chat goes on

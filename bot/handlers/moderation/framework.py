@@ -106,6 +106,8 @@ async def run(
     """Check the caller's right on the server side, then run the command. False when refused."""
     ops = Ops.of(context)
     message = message or update.effective_message
+    if message is None:
+        return False
     chat = message.chat
     private = chat.type == Chat.PRIVATE
     settings = ChatSettings() if private else await ops.settings(chat.id)

@@ -33,6 +33,7 @@ async def cmd_del(inv: Invocation) -> None:
     if reply is None:
         return
     target = reply_target(reply, inv.chat)
+    failure: Failure | None
     if not can_delete(reply.date, inv.ops.now()):
         failure = Failure("cant_delete", "older than 48 hours")
     else:

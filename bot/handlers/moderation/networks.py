@@ -11,11 +11,12 @@ from bot.core.moderation.permissions import may_join_network, may_manage_network
 from bot.handlers.moderation.framework import Invocation
 from bot.handlers.moderation.targets import resolve
 from bot.i18n import t
+from bot.storage.rows import Network
 
 NETWORK_NAME_LIMIT = 64
 
 
-async def _network_here(inv: Invocation) -> dict | None:
+async def _network_here(inv: Invocation) -> Network | None:
     network_id = await inv.ops.storage.mod_network_of_chat(inv.chat.id)
     network = await inv.ops.storage.mod_network(network_id) if network_id else None
     if network is None:
@@ -23,7 +24,7 @@ async def _network_here(inv: Invocation) -> dict | None:
     return network
 
 
-async def _network_admin(inv: Invocation, network: dict) -> bool:
+async def _network_admin(inv: Invocation, network: Network) -> bool:
     if may_manage_network(
         inv.actor.id,
         owner_id=network["owner_id"],

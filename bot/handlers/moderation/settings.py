@@ -139,7 +139,8 @@ async def cmd_modlog(inv: Invocation) -> None:
     if not rows:
         await inv.reply(t(inv.lang, "mod_modlog_empty"))
         return
-    names = await inv.ops.storage.mod_usernames([r["actor_id"] for r in rows] + [r["target_id"] for r in rows])
+    ids = [i for r in rows for i in (r["actor_id"], r["target_id"]) if i is not None]
+    names = await inv.ops.storage.mod_usernames(ids)
     for user_id, name in inv.ops.mod.admin_names.get(inv.chat.id, {}).items():
         names.setdefault(user_id, name)  # current admins by name (kept in memory only)
     lines = [t(inv.lang, "mod_modlog_title", count=str(len(rows)))]

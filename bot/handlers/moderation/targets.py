@@ -33,6 +33,7 @@ def text_mention(message: Message) -> tuple[User, list[str]] | None:
 def reply_target(reply: Message, chat: Chat) -> Target:
     if reply.sender_chat is not None and reply.sender_chat.id != chat.id and not reply.is_automatic_forward:
         return Target(reply.sender_chat.id, reply.sender_chat.title or reply.sender_chat.username, is_channel=True)
+    assert reply.from_user is not None  # only a message in a channel has no sender, and this is a group
     return Target.of(reply.from_user)
 
 
@@ -73,6 +74,7 @@ async def resolve(
     elif mention is not None:
         target = Target.of(mention[0])
     else:
+        assert reply is not None  # without a reply, mention or argument parse_target_args answered "no_target"
         target = reply_target(reply, inv.chat)
     member = None
     if in_chat and not target.is_channel:
