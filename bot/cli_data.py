@@ -113,7 +113,7 @@ def _command(function: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 def cmd_stats(args: argparse.Namespace) -> int:
     config = _config()
     now = utcnow()
-    rows = _with_storage(config, lambda s: s.queries_since(now - dt.timedelta(days=max(STATS_PERIODS + (CHART_DAYS,)))))
+    rows = _with_storage(config, lambda s: s.queries_since(now - dt.timedelta(days=max((*STATS_PERIODS, CHART_DAYS)))))
     print(plain(stats_report([period_stats(rows, now, days) for days in STATS_PERIODS], args.lang)))
     if args.chart:
         try:

@@ -18,6 +18,7 @@ The worker exits when its stdin closes (the bot stops, or is killed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -263,10 +264,8 @@ def main() -> None:
     # Ctrl-C reaches the whole process group: the bot finishes what is in flight and then closes our input
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
+    with contextlib.suppress(BrokenPipeError):
         _serve(sys.stdin.buffer, sys.stdout.buffer)
-    except BrokenPipeError:
-        pass
 
 
 if __name__ == "__main__":

@@ -123,10 +123,8 @@ class QueryLog:
             done = await self._write_locked()
         if done and self._unspilled and self._spill_path is not None:
             self._unspilled = False
-            try:
+            with contextlib.suppress(OSError):
                 self._spill_path.unlink()
-            except OSError:
-                pass
         return done
 
     async def _write_locked(self) -> bool:

@@ -180,12 +180,12 @@ def test_the_fuzzy_prefilter_finds_exactly_what_the_full_comparison_finds(vocabu
 
 fragment = st.one_of(
     st.lists(
-        st.sampled_from(list(CYRILLIC + "abc ") + ["\n", "\n\n", "😀", "&amp;", "&lt;"]), min_size=1, max_size=80
+        st.sampled_from([*CYRILLIC, *"abc ", "\n", "\n\n", "😀", "&amp;", "&lt;"]), min_size=1, max_size=80
     ).map("".join),
     st.builds(
         lambda tag, inner: f"<{tag}>{inner}</{tag}>",
         st.sampled_from(["b", "i", "u", "code", "s"]),
-        st.text(alphabet=st.sampled_from(list(CYRILLIC + " ") + ["\n"]), min_size=1, max_size=60),
+        st.text(alphabet=st.sampled_from([*CYRILLIC, " ", "\n"]), min_size=1, max_size=60),
     ),
     st.builds(
         lambda inner: f'<a href="https://example.org/x">{inner}</a>',

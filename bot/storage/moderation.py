@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from typing import cast
 
 from bot.storage.migrations import Database
 from bot.storage.rows import (
@@ -131,7 +132,9 @@ class ModerationStore(Database):
                        AND (expires_at IS NULL OR expires_at > ?)""",
                     (chat_id, user_id, ts(when)),
                 ) as cursor:
-                    count = (await cursor.fetchone())[0]
+                    row = await cursor.fetchone()
+                    assert row is not None  # COUNT(*) always returns one row
+                    count = row[0]
                 await self._db.commit()
             except BaseException:
                 await self._db.rollback()
@@ -149,7 +152,7 @@ class ModerationStore(Database):
             ) as cursor,
         ):
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+            return [cast(WarningRow, dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
 
     async def mod_remove_last_warning(self, chat_id: int, user_id: int, when: dt.datetime) -> bool:
         async with self._lock:
@@ -228,7 +231,9 @@ class ModerationStore(Database):
                 {"chat": chat_id, "user": user_id},
             ) as cursor,
         ):
-            approved, joined_at, network_id, banned = await cursor.fetchone()
+            row = await cursor.fetchone()
+            assert row is not None  # a SELECT of EXISTS and sub-queries without FROM always returns one row
+            approved, joined_at, network_id, banned = row
         return {
             "approved": bool(approved),
             "joined_at": parse_ts(joined_at),
@@ -270,7 +275,9 @@ class ModerationStore(Database):
             async with self._db.execute(
                 "SELECT COUNT(*) FROM mod_network_bans WHERE network_id = ?", (network_id,)
             ) as cursor:
-                bans = (await cursor.fetchone())[0]
+                count_row = await cursor.fetchone()
+                assert count_row is not None  # COUNT(*) always returns one row
+                bans = count_row[0]
         return {
             "id": row[0],
             "name": row[1],
@@ -406,6 +413,7 @@ class ModerationStore(Database):
                 (ts(when), chat_id, actor_id, rule, target_id, action, reason, duration, result, detail),
             )
             await self._db.commit()
+            assert cursor.lastrowid is not None  # set by the INSERT just made
             return cursor.lastrowid
 
     async def mod_audit(self, chat_id: int | None = None, limit: int = 20) -> list[AuditRow]:
@@ -420,21 +428,22 @@ class ModerationStore(Database):
             ) as cursor,
         ):
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+            return [cast(AuditRow, dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
 
     async def mod_prune(
         self, when: dt.datetime, *, members_before: dt.datetime, seen_before: dt.datetime, audit_before: dt.datetime
     ) -> PruneCounts:
         """Forget what moderation no longer needs: expired warnings, old join times, long-unseen users, old audit rows."""
-        counts = {}
+        deleted = []
         async with self._lock:
-            for name, sql, params in (
-                ("warnings", "DELETE FROM mod_warnings WHERE expires_at IS NOT NULL AND expires_at <= ?", (ts(when),)),
-                ("members", "DELETE FROM mod_members WHERE joined_at < ?", (ts(members_before),)),
-                ("seen_users", "DELETE FROM mod_seen_users WHERE last_seen < ?", (ts(seen_before),)),
-                ("audit", "DELETE FROM mod_audit WHERE created_at < ?", (ts(audit_before),)),
+            for sql, params in (
+                ("DELETE FROM mod_warnings WHERE expires_at IS NOT NULL AND expires_at <= ?", (ts(when),)),
+                ("DELETE FROM mod_members WHERE joined_at < ?", (ts(members_before),)),
+                ("DELETE FROM mod_seen_users WHERE last_seen < ?", (ts(seen_before),)),
+                ("DELETE FROM mod_audit WHERE created_at < ?", (ts(audit_before),)),
             ):
                 cursor = await self._db.execute(sql, params)
-                counts[name] = cursor.rowcount
+                deleted.append(cursor.rowcount)
             await self._db.commit()
-        return counts
+        warnings, members, seen_users, audit = deleted
+        return {"warnings": warnings, "members": members, "seen_users": seen_users, "audit": audit}
