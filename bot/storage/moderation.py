@@ -82,7 +82,8 @@ class ModerationStore(Database):
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO mod_chat_settings (chat_id, settings, updated_at) VALUES (?, ?, ?)
-                   ON CONFLICT (chat_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at""",
+                   ON CONFLICT (chat_id) DO UPDATE SET settings = excluded.settings,
+                   updated_at = excluded.updated_at""",
                 (chat_id, json.dumps(settings, ensure_ascii=False, sort_keys=True), ts()),
             )
             await self._db.commit()
@@ -92,7 +93,8 @@ class ModerationStore(Database):
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO mod_chat_settings (chat_id, settings, night_saved, updated_at) VALUES (?, '{}', ?, ?)
-                   ON CONFLICT (chat_id) DO UPDATE SET night_saved = excluded.night_saved, updated_at = excluded.updated_at""",
+                   ON CONFLICT (chat_id) DO UPDATE SET night_saved = excluded.night_saved,
+                   updated_at = excluded.updated_at""",
                 (chat_id, json.dumps(permissions) if permissions is not None else None, ts()),
             )
             await self._db.commit()
@@ -310,7 +312,8 @@ class ModerationStore(Database):
     ) -> None:
         async with self._lock:
             await self._db.execute(
-                """INSERT INTO mod_network_chats (chat_id, network_id, title, joined_by, joined_at) VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO mod_network_chats (chat_id, network_id, title, joined_by, joined_at)
+                   VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (chat_id) DO UPDATE SET network_id = excluded.network_id, title = excluded.title,
                    joined_by = excluded.joined_by, joined_at = excluded.joined_at""",
                 (chat_id, network_id, title, joined_by, ts(when)),
@@ -343,7 +346,8 @@ class ModerationStore(Database):
     ) -> None:
         async with self._lock:
             await self._db.execute(
-                """INSERT INTO mod_network_bans (network_id, user_id, actor_id, reason, created_at) VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO mod_network_bans (network_id, user_id, actor_id, reason, created_at)
+                   VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (network_id, user_id) DO UPDATE SET actor_id = excluded.actor_id,
                    reason = excluded.reason, created_at = excluded.created_at""",
                 (network_id, user_id, actor_id, reason, ts(when)),
@@ -408,7 +412,8 @@ class ModerationStore(Database):
         """One row per action, manual or automatic, as it really ended (`ok` or `failed` with Telegram's words)."""
         async with self._lock:
             cursor = await self._db.execute(
-                """INSERT INTO mod_audit (created_at, chat_id, actor_id, rule, target_id, action, reason, duration, result, detail)
+                """INSERT INTO mod_audit
+                   (created_at, chat_id, actor_id, rule, target_id, action, reason, duration, result, detail)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (ts(when), chat_id, actor_id, rule, target_id, action, reason, duration, result, detail),
             )
@@ -433,7 +438,8 @@ class ModerationStore(Database):
     async def mod_prune(
         self, when: dt.datetime, *, members_before: dt.datetime, seen_before: dt.datetime, audit_before: dt.datetime
     ) -> PruneCounts:
-        """Forget what moderation no longer needs: expired warnings, old join times, long-unseen users, old audit rows."""
+        """Forget what moderation no longer needs: expired warnings, old join times, long-unseen users,
+        old audit rows."""
         deleted = []
         async with self._lock:
             for sql, params in (

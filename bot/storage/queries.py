@@ -141,7 +141,8 @@ class QueryStore(Database):
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO user_prefs (user_key, language, updated_at) VALUES (?, ?, ?)
-                   ON CONFLICT (user_key) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at""",
+                   ON CONFLICT (user_key) DO UPDATE SET language = excluded.language,
+                   updated_at = excluded.updated_at""",
                 (user_key, language, utcnow().isoformat()),
             )
             await self._db.commit()

@@ -314,7 +314,8 @@ class FakeBotAPI:
         bot_admin: bool = True,
         anonymous: set[int] = frozenset(),
     ) -> dict:
-        """A supergroup; `admins` maps ids to their rights (None: all rights); the bot gets `bot_rights` (default all)."""
+        """A supergroup; `admins` maps ids to their rights (None: all rights); the bot gets `bot_rights`
+        (default all)."""
         members = {}
         if owner is not None:
             members[owner] = {"status": "creator", "is_anonymous": owner in anonymous}
