@@ -210,6 +210,7 @@ class _Fake:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.benchapi"], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT
         )
+        assert self.process.stdout is not None  # stdout=PIPE
         self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
 
     def control(self, path: str, data=None) -> dict:
@@ -351,7 +352,7 @@ def bench_e2e(base_dir: str | None, questions: list[str], count: int, rounds: in
                     logged.append(connection.execute("SELECT COUNT(*) FROM query_log").fetchone()[0])
     finally:
         fake.close()
-    ratios = [b / e for b, e in zip(bot_rates, echo_rates)]
+    ratios = [b / e for b, e in zip(bot_rates, echo_rates, strict=True)]  # one of each per round
     return {
         "updates": count,
         "rounds": rounds,
@@ -379,7 +380,8 @@ def report(results: dict, command: str) -> str:
     lines = [f"Measured {results['date']} on {results['machine']}, with `{command}`.", ""]
     if "matcher" in results:
         lines += [
-            "| matcher | phrasings | build | p50 / question | p99 / question | plain extractOne p50 / p99 | ratio p50 / p99 | generated entries found |",
+            "| matcher | phrasings | build | p50 / question | p99 / question | plain extractOne p50 / p99 "
+            "| ratio p50 / p99 | generated entries found |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for m in results["matcher"]:
@@ -400,7 +402,8 @@ def report(results: dict, command: str) -> str:
         rows += [
             (
                 f"end to end, updates/s ({what})",
-                f"bot {e['bot_ups']:.0f}, echo bot {e['echo_ups']:.0f} (median of {e['rounds']} alternating runs of {e['updates']:,} updates from 200 users)",
+                f"bot {e['bot_ups']:.0f}, echo bot {e['echo_ups']:.0f} "
+                f"(median of {e['rounds']} alternating runs of {e['updates']:,} updates from 200 users)",
             ),
             (
                 f"bot / echo bot ({what})",
@@ -408,7 +411,8 @@ def report(results: dict, command: str) -> str:
             ),
             (
                 f"bot / Telegram's 30 messages/s ({what})",
-                f"{e['telegram_multiple']:.1f}x (floor {FLOORS['e2e_telegram']:g}x: {_ok(e['telegram_multiple'], FLOORS['e2e_telegram'], True)})",
+                f"{e['telegram_multiple']:.1f}x (floor {FLOORS['e2e_telegram']:g}x: "
+                f"{_ok(e['telegram_multiple'], FLOORS['e2e_telegram'], True)})",
             ),
             (
                 f"query-log rows per bot run ({what})",
@@ -423,7 +427,9 @@ def report(results: dict, command: str) -> str:
         rows.append(
             (
                 f"peak memory, {m['entries']:,} entries",
-                f"{m['peak_mb']:.0f} MB RSS: the process with the knowledge loaded took {m['before_mb']:.0f} MB, the generated entries {m['generated_mb'] - m['before_mb']:.0f} MB more, building and using the matcher the rest",
+                f"{m['peak_mb']:.0f} MB RSS: the process with the knowledge loaded took {m['before_mb']:.0f} MB, "
+                f"the generated entries {m['generated_mb'] - m['before_mb']:.0f} MB more, "
+                "building and using the matcher the rest",
             )
         )
     if "startup" in results:

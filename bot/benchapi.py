@@ -15,6 +15,7 @@ Control (plain HTTP, for the benchmark process):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -85,10 +86,8 @@ class FakeTelegram:
         start = max(0, offset - self.first_id)
         if start >= len(self.updates) and timeout:
             self.new_updates.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.new_updates.wait(), min(timeout, 1.0))
-            except TimeoutError:
-                pass
         chunk = self.updates[start : start + limit]
         return b'{"ok":true,"result":[' + b",".join(chunk) + b"]}"
 
@@ -98,10 +97,8 @@ class FakeTelegram:
             deadline = time.monotonic() + 120
             while self.sent < target and time.monotonic() < deadline:
                 self.progress.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.progress.wait(), 1.0)
-                except TimeoutError:
-                    pass
         if path == "/control/load":  # replaces what was loaded before; update ids keep growing
             base = self.first_id = self.first_id + len(self.updates)
             self.updates = [
@@ -172,7 +169,5 @@ async def serve(port: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
-    except KeyboardInterrupt:
-        pass

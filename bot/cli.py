@@ -46,6 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not checked.ok:  # the FAQ and the moderation word list alike: never start on half a knowledge base
         print("\n".join(str(p) for p in checked.errors), file=sys.stderr)
         return fail(f"the knowledge in {config.knowledge_dir} has errors; fix them or run `python -m bot validate`")
+    assert checked.knowledge is not None  # checked.ok
     try:
         asyncio.run(check_token(config))
         application = build_application(config, checked.knowledge, words=checked.words)

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -113,7 +113,7 @@ def _command(function: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 def cmd_stats(args: argparse.Namespace) -> int:
     config = _config()
     now = utcnow()
-    rows = _with_storage(config, lambda s: s.queries_since(now - dt.timedelta(days=max(STATS_PERIODS + (CHART_DAYS,)))))
+    rows = _with_storage(config, lambda s: s.queries_since(now - dt.timedelta(days=max((*STATS_PERIODS, CHART_DAYS)))))
     print(plain(stats_report([period_stats(rows, now, days) for days in STATS_PERIODS], args.lang)))
     if args.chart:
         try:
@@ -131,6 +131,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_suggest(args: argparse.Namespace) -> int:
     days = _number(args.days, "--days")
     limit = _number(args.limit, "--limit", "a number of groups")
+    assert days is not None  # --days has a default
     config = _config()
     directory, knowledge, matcher = _matcher(args)
     rows = _with_storage(config, lambda s: s.queries_since(utcnow() - dt.timedelta(days=days)))
@@ -242,7 +243,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = _config()
     rows = _with_storage(config, lambda s: s.queries_since(since))
     try:
-        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below unless stdout
     except OSError as exc:
         raise _Stop(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     try:
@@ -252,7 +253,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             writer.writerows(rows)
         else:
             for row in rows:
-                out.write(json.dumps({k: row[k] for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+                fields: Mapping[str, object] = row  # EXPORT_FIELDS are keys of the row
+                out.write(json.dumps({k: fields[k] for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
     finally:
         if out is not sys.stdout:
             out.close()

@@ -18,6 +18,7 @@ The worker exits when its stdin closes (the bot stops, or is killed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -122,10 +123,8 @@ class MatchWorker:
         if self._process is None:
             return
         self._answers.clear()
-        try:
+        with contextlib.suppress(WorkerGone):  # gone already: the bot matches itself
             self._send_knowledge(knowledge)
-        except WorkerGone:
-            pass  # gone already: the bot matches itself
 
     async def match(self, text: str, follows: str | None = None) -> Match:
         """The worker's match of `text` (after the answer `follows`); WorkerGone when it is not ready or fails
@@ -186,6 +185,7 @@ class MatchWorker:
         self._process.stdin.write(HEADER.pack(len(data)) + data)
 
     async def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None  # started just before, stdout=PIPE
         stdout, buffer = self._process.stdout, b""
         try:
             while chunk := await stdout.read(1 << 16):  # whatever has arrived: often several answers at once
@@ -253,6 +253,7 @@ def _serve(source, sink) -> None:
             settle_memory()
             reply: tuple = ("ready", message[1])
         else:
+            assert matcher is not None  # the bot sends the knowledge before any question
             reply = ("match", message[1], matcher.match(message[2], message[3]))
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         sink.write(HEADER.pack(len(data)) + data)
@@ -263,10 +264,8 @@ def main() -> None:
     # Ctrl-C reaches the whole process group: the bot finishes what is in flight and then closes our input
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
+    with contextlib.suppress(BrokenPipeError):
         _serve(sys.stdin.buffer, sys.stdout.buffer)
-    except BrokenPipeError:
-        pass
 
 
 if __name__ == "__main__":

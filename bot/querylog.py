@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bot.storage import QueryRecord, Storage, clean_record, clean_text
+from bot.storage.rows import ForgetCounts
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +124,8 @@ class QueryLog:
             done = await self._write_locked()
         if done and self._unspilled and self._spill_path is not None:
             self._unspilled = False
-            try:
+            with contextlib.suppress(OSError):
                 self._spill_path.unlink()
-            except OSError:
-                pass
         return done
 
     async def _write_locked(self) -> bool:
@@ -134,8 +133,11 @@ class QueryLog:
         remaining = len(self._pending)
         while remaining and self._pending:
             batch: list[QueryRecord] = []
-            while remaining and self._pending and isinstance(self._pending[0], QueryRecord) and len(batch) < 500:
-                batch.append(self._pending.popleft())
+            while (
+                remaining and self._pending and isinstance(head := self._pending[0], QueryRecord) and len(batch) < 500
+            ):
+                batch.append(head)
+                self._pending.popleft()
                 remaining -= 1
             self._writing = len(batch)
             try:
@@ -144,6 +146,7 @@ class QueryLog:
                     self.written += len(batch)
                 elif self._pending:
                     item = self._pending[0]
+                    assert isinstance(item, _Feedback)  # the batch above stops only at feedback
                     await self._storage.set_feedback(item.ref, item.helpful)
                     self._pending.popleft()
                     remaining -= 1
@@ -155,7 +158,7 @@ class QueryLog:
                 self._writing = 0
         return True
 
-    async def forget(self, user_key: str) -> dict[str, int]:
+    async def forget(self, user_key: str) -> ForgetCounts:
         """/forgetme: delete the user's rows and language, drop their queued records, and refuse any record
         of theirs dated before now that arrives later: nothing of the user is written after this returns."""
         async with self._write_lock:  # no batch of theirs is half-way to the database meanwhile

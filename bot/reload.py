@@ -61,7 +61,7 @@ def files_signature(directory: Path) -> Signature:
 
 def _build(directory: Path, today) -> tuple[Checked, Matcher | None]:
     checked = check_folder(directory, today)
-    return checked, Matcher(checked.knowledge) if checked.ok else None
+    return checked, Matcher(checked.knowledge) if checked.ok and checked.knowledge is not None else None
 
 
 def _diff(old: Knowledge, new: Knowledge) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -114,22 +114,24 @@ class Reloader:
                     "\n".join(str(p) for p in checked.errors),
                 )
                 return ReloadResult(False, checked.problems)
+            knowledge = checked.knowledge
+            assert knowledge is not None  # a matcher is built only when the check passed
             old = self._swap(checked, matcher)
-            added, changed, removed = _diff(old, checked.knowledge)
+            added, changed, removed = _diff(old, knowledge)
             log.info(
                 "knowledge reloaded: %d entries (added %s, changed %s, removed %s)",
-                len(checked.knowledge.entries),
+                len(knowledge.entries),
                 added,
                 changed,
                 removed,
             )
             try:
-                collisions = await asyncio.to_thread(find_collisions, checked.knowledge, matcher)
+                collisions = await asyncio.to_thread(find_collisions, knowledge, matcher)
             except Exception as exc:
                 log.error("the collision check after a reload failed", exc_info=exc)
                 collisions = []
             return ReloadResult(
-                True, checked.problems, len(checked.knowledge.entries), added, changed, removed, tuple(collisions)
+                True, checked.problems, len(knowledge.entries), added, changed, removed, tuple(collisions)
             )
 
     async def poll(self) -> ReloadResult | None:

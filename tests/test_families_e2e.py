@@ -77,7 +77,7 @@ async def test_a_short_follow_up_is_read_with_the_previous_answer(api, tmp_path,
         await send(app, api, Chat().message("где получить иин"))
         await send(app, api, Chat().message("а сколько это по времени занимает?"))
         await send(app, api, Chat(user_id=99).message("а сколько это по времени занимает?"))  # no conversation
-    first, follow_up, alone = api.calls_to("sendMessage")
+    _first, follow_up, alone = api.calls_to("sendMessage")
     iin_time = knowledge.entries["iin-time-cost"].texts["ru"].answer.split("\n")[0]
     assert iin_time in follow_up["text"]
     assert iin_time not in alone["text"]

@@ -92,7 +92,7 @@ async def test_faq_is_for_admins_unless_the_chat_allows_everyone(api, tmp_path):
         await send(app, api, chat.message(MEMBER, "/faq", reply_to=newcomer))
         await send(app, api, chat.message(ADMIN, "/settings faq all"))
         await send(app, api, chat.message(MEMBER, "/faq", reply_to=newcomer))
-    denied, saved, answered = group_replies(api)
+    denied, _saved, answered = group_replies(api)
     assert "только администраторы" in denied["text"]
     assert "ИИН" in answered["text"]
 
@@ -184,7 +184,7 @@ async def test_a_kazakh_speaking_user_gets_kazakh_menus(api, tmp_path):
         await send(app, api, Chat(language_code="kk").press("t:documents"))
     start, topic = api.calls_to("sendMessage")
     assert start["text"].startswith("Сәлеметсіз бе!")
-    assert [b["text"] for row in start["reply_markup"]["inline_keyboard"] for b in row][0] == "📄 Құжаттар және болу"
+    assert next(b["text"] for row in start["reply_markup"]["inline_keyboard"] for b in row) == "📄 Құжаттар және болу"
     assert "Бөлімді таңдаңыз" in topic["text"]
 
 

@@ -34,7 +34,7 @@ def test_durations_of_mutes_and_bans_read_as_words():
 def test_every_noun_after_a_count_has_one_form_per_plural_category_of_its_language(lang):
     for key, text in catalogue(lang).items():
         fields = [(name, spec) for _, name, spec, _ in string.Formatter().parse(text) if name]
-        for name, spec in fields:
+        for _name, spec in fields:
             if "|" in spec:
                 assert len(spec.split("|")) == len(PLURAL_FORMS[lang]), (lang, key, spec)
         for n in (1, 2, 5, 21):  # every text renders with counts for all its fields

@@ -98,7 +98,7 @@ def test_a_phrasing_is_added_as_one_line_and_the_rest_of_the_file_is_untouched(t
     new = path.read_text(encoding="utf-8").splitlines()
     old = original.splitlines()
     assert len(new) == len(old) + 1
-    at = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b)
+    at = next(i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b)
     assert new[at] == '      - "где взять \\"иин\\" срочно"'  # same indentation, one line, quoted
     assert new[:at] + new[at + 1 :] == old
     assert yaml.safe_load("\n".join(new))["text"]["ru"]["phrasings"][-1] == 'где взять "иин" срочно'

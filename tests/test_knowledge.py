@@ -131,8 +131,8 @@ def test_a_family_without_overview_or_specific_entries_is_a_warning(tmp_path):
         path.write_text(re.sub(r"related: \[[^\]]*\]\n", "", text), encoding="utf-8")
     warnings = [str(w) for w in load_knowledge(directory).warnings]
     assert (
-        "knowledge/families.yaml:1: warning: family 'transport' has no overview entry (an entry whose id is 'transport')"
-        in warnings
+        "knowledge/families.yaml:1: warning: family 'transport' has no overview entry "
+        "(an entry whose id is 'transport')" in warnings
     )
     assert any("family 'transport' has 0 specific entries" in w for w in warnings)
 

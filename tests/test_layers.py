@@ -106,9 +106,9 @@ def test_no_import_cycle_even_inside_a_layer():
         state[module] = "open"
         for target in sorted(edges.get(module, ())):
             if state.get(target) == "open":
-                cycles.append(" -> ".join(path[path.index(target) :] + [target]))
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
             elif target not in state:
-                visit(target, path + [target])
+                visit(target, [*path, target])
         state[module] = "done"
 
     for module in sorted(edges):

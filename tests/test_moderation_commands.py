@@ -328,7 +328,7 @@ async def test_settings_need_the_change_info_right_and_switch_the_language(api, 
     assert "Неверное значение для warn_limit" in said[2] and "1…20" in said[2]
     assert said[3] == "✅ Saved: lang = en."
     assert said[4].startswith("🚫") and "is banned" in said[4]
-    assert [(r["action"], r["detail"]) for r in rows][0] == ("settings", "lang=en")
+    assert next((r["action"], r["detail"]) for r in rows) == ("settings", "lang=en")
 
 
 async def test_actions_are_posted_to_the_log_channel_with_hashtags(api, tmp_path):
@@ -379,7 +379,7 @@ async def test_the_log_goes_only_to_a_chat_the_admin_controls_and_a_refusal_says
         await send(app, api, g.message(ADMIN, "/settings log @mine"))
         await send(app, api, g.message(ADMIN, "/settings log -1007000000004"))
         saved = texts(api, GROUP)[-2:]
-    for said, target in zip(refused, (str(OTHER_GROUP), "@not_mine", "@cannot_post", "-1007000000001")):
+    for said, target in zip(refused, (str(OTHER_GROUP), "@not_mine", "@cannot_post", "-1007000000001"), strict=False):
         assert said.startswith(f"Не могу вести журнал в {target}: вы не администратор"), said
     for chat_id in (OTHER_GROUP, -1007000000001, -1007000000002):
         assert texts(api, chat_id) == []  # nothing reached a chat the admin does not control
@@ -654,7 +654,7 @@ async def test_a_mistyped_duration_gets_a_clear_reply_and_no_permanent_mute_or_b
         await send(app, api, g.message(ADMIN, f"/ban {TROLL} 1,5ч scam"))
         rows = await audit(app)
     assert len(refused) == 2 * len(mistyped)
-    for said, token in zip(refused, [t for t in mistyped for _ in (0, 1)]):
+    for said, token in zip(refused, [t for t in mistyped for _ in (0, 1)], strict=True):
         assert said.startswith(f"Не понял срок «{token}»"), said
     mute, ban = api.calls_to("restrictChatMember")[0], api.calls_to("banChatMember")[0]
     assert abs(int(mute["until_date"]) - (before + 5400)) < 60 and abs(int(ban["until_date"]) - (before + 5400)) < 60

@@ -322,7 +322,7 @@ OLD_TELEGRAM = re.compile(
 )
 LINKISH = st.lists(
     st.sampled_from(
-        list("atTwe.m/:hps_-9gdoлтмеTELGRAM[]() \n") + ["t.me", "telegram", "www.", "https://", "dot", "-_", "ı", "K"]
+        [*"atTwe.m/:hps_-9gdoлтмеTELGRAM[]() \n", "t.me", "telegram", "www.", "https://", "dot", "-_", "ı", "K"]
     ),
     max_size=40,
 ).map("".join)

@@ -317,7 +317,7 @@ async def test_forged_button_data_gets_a_quiet_answer_and_changes_nothing(api, t
         await send(app, api, Chat().message("как открыть счет в банке"))
         (reply,) = api.calls_to("sendMessage")
         ref = next(d for d in keyboard_data(reply) if d.startswith("fb:")).split(":")[1]
-        for data in FORGED + [f"fb:{ref}:0:4242", f"fb:{ref}:1:4242"]:  # an asker's id belongs to group answers only
+        for data in [*FORGED, f"fb:{ref}:0:4242", f"fb:{ref}:1:4242"]:  # an asker's id belongs to group answers only
             await send(app, api, Chat().press(data, reply_markup=reply["reply_markup"]))
         rows = await flushed_rows(app)
     answers = api.calls_to("answerCallbackQuery")

@@ -147,12 +147,16 @@ def test_entries_with_any_text_load_or_report_and_what_loads_can_be_matched(
     phrasings = ", ".join(
         _yaml_string(p) for p in [phrasing, phrasing + " 2", "где получить иин", "иин", "документы", "номер"]
     )
+    ru = (
+        f"question: {_yaml_string(question)}, phrasings: [{phrasings}], "
+        f"keywords: [{_yaml_string(keyword)}], answer: {_yaml_string(answer)}"
+    )
     entry = f"""id: fuzzed
 family: iin
 reviewed: 2025-12-01
 sources: [{{title: "t", url: "https://example.org"}}]
 text:
-  ru: {{question: {_yaml_string(question)}, phrasings: [{phrasings}], keywords: [{_yaml_string(keyword)}], answer: {_yaml_string(answer)}}}
+  ru: {{{ru}}}
   en: {{question: "How?", phrasings: ["a b", "c d", "e f"], keywords: [], answer: "Fine."}}
   kk: {{question: "Қалай?", phrasings: ["а б", "в г", "д е"], keywords: [], answer: "Жақсы."}}
 """
@@ -179,13 +183,13 @@ def test_the_fuzzy_prefilter_finds_exactly_what_the_full_comparison_finds(vocabu
 
 
 fragment = st.one_of(
-    st.lists(
-        st.sampled_from(list(CYRILLIC + "abc ") + ["\n", "\n\n", "😀", "&amp;", "&lt;"]), min_size=1, max_size=80
-    ).map("".join),
+    st.lists(st.sampled_from([*CYRILLIC, *"abc ", "\n", "\n\n", "😀", "&amp;", "&lt;"]), min_size=1, max_size=80).map(
+        "".join
+    ),
     st.builds(
         lambda tag, inner: f"<{tag}>{inner}</{tag}>",
         st.sampled_from(["b", "i", "u", "code", "s"]),
-        st.text(alphabet=st.sampled_from(list(CYRILLIC + " ") + ["\n"]), min_size=1, max_size=60),
+        st.text(alphabet=st.sampled_from([*CYRILLIC, " ", "\n"]), min_size=1, max_size=60),
     ),
     st.builds(
         lambda inner: f'<a href="https://example.org/x">{inner}</a>',

@@ -1,4 +1,5 @@
-"""`python -m bot run` as its own process, as the Bot API emulator starts it: BOT_TOKEN + BOT_API_BASE_URL, long polling."""
+"""`python -m bot run` as its own process, as the Bot API emulator starts it: BOT_TOKEN + BOT_API_BASE_URL,
+long polling."""
 
 import signal
 import sqlite3

@@ -52,12 +52,16 @@ def unknown_related(k):
 
 def unknown_family(k):
     edit(k / HOUSING, "family: housing", "family: nowhere")
-    return f"knowledge/{HOUSING}:{line_of(k / HOUSING, 'family:')}: entry: unknown family 'nowhere' (families.yaml lists them)"
+    return (
+        f"knowledge/{HOUSING}:{line_of(k / HOUSING, 'family:')}: entry: unknown family 'nowhere' "
+        "(families.yaml lists them)"
+    )
 
 
 def missing_language(k):
     drop_block(k / "faq/shelter/shelter.yaml", "\n  en:", "\n  kk:")
-    return f"knowledge/faq/shelter/shelter.yaml:{line_of(k / 'faq/shelter/shelter.yaml', '  ru:')}: text: missing field 'en'"
+    line = line_of(k / "faq/shelter/shelter.yaml", "  ru:")
+    return f"knowledge/faq/shelter/shelter.yaml:{line}: text: missing field 'en'"
 
 
 def empty_answer(k):
@@ -99,7 +103,8 @@ def blocked_word_star(k):
 
 def blocked_word_language(k):
     edit(k / "blocked_words.yaml", "\nen:", "\nde:")
-    return f"knowledge/blocked_words.yaml:{line_of(k / 'blocked_words.yaml', 'de:')}: blocked_words: unknown field 'de'; use ru, en, kk"
+    line = line_of(k / "blocked_words.yaml", "de:")
+    return f"knowledge/blocked_words.yaml:{line}: blocked_words: unknown field 'de'; use ru, en, kk"
 
 
 def offtopic_language(k):
@@ -111,7 +116,10 @@ def offtopic_language(k):
 def offtopic_collision(k):
     edit(k / "offtopic.yaml", "  ru:\n", '  ru:\n    - "где получить иин"\n')
     line = line_of(k / "offtopic.yaml", "где получить иин")
-    return f"knowledge/offtopic.yaml:{line}: collision: off-topic ru phrasing 'где получить иин' is answered with 'iin-where'"
+    return (
+        f"knowledge/offtopic.yaml:{line}: collision: off-topic ru phrasing 'где получить иин' "
+        "is answered with 'iin-where'"
+    )
 
 
 ERRORS = [
@@ -152,8 +160,8 @@ def test_an_expired_offer_and_an_old_review_are_warnings_that_fail_only_with_str
     code, lines = validate(knowledge_copy, capsys)
     assert code == 0
     assert (
-        f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'valid_until')}: warning: entry: the offer ended on 2022-04-25; it is shown as ended"
-        in lines
+        f"knowledge/faq/shelter/shelter.yaml:{line_of(path, 'valid_until')}: warning: entry: "
+        "the offer ended on 2022-04-25; it is shown as ended" in lines
     )
     assert any(
         line.startswith(
@@ -235,7 +243,8 @@ def test_a_recursive_schema_still_checks_its_file(knowledge_copy):
     edit(
         path,
         '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
-        '  "$defs": {"nested": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}}},\n'
+        '  "$defs": {"nested": {"type": "array", '
+        '"items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}}},\n'
         '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
     )
     assert load_knowledge(knowledge_copy).offtopic["ru"]
@@ -344,8 +353,8 @@ def test_a_file_beyond_the_size_limit_is_refused_before_it_is_parsed(name, knowl
     code, lines = validate(knowledge_copy, capsys)
     assert code == 1
     assert (
-        f"knowledge/{name}:1: cannot read the file: the file is larger than {MAX_FILE_BYTES // 1024} KB, the limit for one knowledge file"
-        in lines
+        f"knowledge/{name}:1: cannot read the file: the file is larger than {MAX_FILE_BYTES // 1024} KB, "
+        "the limit for one knowledge file" in lines
     ), lines
 
 
@@ -360,9 +369,9 @@ def test_files_together_beyond_the_total_limit_are_refused_before_any_is_parsed(
         )
     code, lines = validate(knowledge_copy, capsys)
     assert code == 1
+    total = sum(p.stat().st_size for p in knowledge_copy.rglob("*.yaml"))
     assert [line.split(": ", 1)[1] for line in lines if "together" in line] == [
-        f"the knowledge files together take {sum(p.stat().st_size for p in knowledge_copy.rglob('*.yaml')) // 1024} KB; "
-        f"the limit is {MAX_TOTAL_BYTES // 1024} KB"
+        f"the knowledge files together take {total // 1024} KB; the limit is {MAX_TOTAL_BYTES // 1024} KB"
     ]
     assert not any("collision" in line for line in lines)
 

@@ -11,8 +11,9 @@ import datetime as dt
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -28,14 +29,15 @@ CHART_DAYS = 30
 UNANSWERED_DAYS = 30
 TOP_ENTRIES = 5
 BUSIEST_HOURS = 3
+Row = Mapping[str, Any]  # a query-log row: `LoggedQuery` in bot.storage, which this layer does not import
 SIMILAR = 65.0  # token_set_ratio of two questions' stems from which they are one group (tuned on real-looking samples)
 
 
-def _when(row: dict) -> dt.datetime:
+def _when(row: Row) -> dt.datetime:
     return dt.datetime.fromisoformat(row["created_at"])
 
 
-def _within(rows: Iterable[dict], now: dt.datetime, days: int) -> list[dict]:
+def _within(rows: Iterable[Row], now: dt.datetime, days: int) -> list[Row]:
     start = now - dt.timedelta(days=days)
     return [r for r in rows if start <= _when(r) <= now]
 
@@ -61,7 +63,7 @@ class PeriodStats:
         return 100.0 * count / self.questions if self.questions else 0.0
 
 
-def period_stats(rows: Iterable[dict], now: dt.datetime, days: int) -> PeriodStats:
+def period_stats(rows: Iterable[Row], now: dt.datetime, days: int) -> PeriodStats:
     """The figures for the `days` before `now`."""
     rows = _within(rows, now, days)
     questions = [r for r in rows if r["outcome"] in QUESTION_OUTCOMES]
@@ -96,7 +98,7 @@ class DayCount:
         return self.answered + self.clarified + self.unmatched
 
 
-def daily_outcomes(rows: Iterable[dict], now: dt.datetime, days: int) -> list[DayCount]:
+def daily_outcomes(rows: Iterable[Row], now: dt.datetime, days: int) -> list[DayCount]:
     """Questions per Almaty day by outcome, for the `days` days ending today, empty days included."""
     today = now.astimezone(ALMATY).date()
     first = today - dt.timedelta(days=days - 1)
@@ -135,7 +137,7 @@ class QuestionGroup:
         return self.wordings[0][0]
 
 
-def needs_work(row: dict) -> bool:
+def needs_work(row: Row) -> bool:
     """A typed question the bot could not answer, or whose answer was marked not helpful."""
     return bool(row["question"].strip()) and (row["outcome"] == UNMATCHED or row["feedback"] == 0)
 
@@ -153,7 +155,7 @@ def matcher_reading(matcher: Matcher) -> Callable[[str], Reading]:
 
 
 def group_questions(
-    rows: Iterable[dict], read: Callable[[str], Reading], similar: float = SIMILAR
+    rows: Iterable[Row], read: Callable[[str], Reading], similar: float = SIMILAR
 ) -> list[QuestionGroup]:
     """Unmatched and not-helpful questions, similar ones together, the most asked group first.
 
@@ -206,7 +208,7 @@ def group_questions(
     return sorted(result, key=lambda g: (-g.count, g.representative))
 
 
-def least_helpful(rows: Iterable[dict]) -> list[tuple[str, int]]:
+def least_helpful(rows: Iterable[Row]) -> list[tuple[str, int]]:
     """Entries by how many 👎 their answers got (typed or opened from the menu): the answers to rewrite first."""
     counts = Counter(r["matched_id"] for r in rows if r["feedback"] == 0 and r["matched_id"])
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

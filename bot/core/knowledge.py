@@ -16,10 +16,10 @@ import functools
 import json
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
@@ -29,10 +29,12 @@ from referencing.jsonschema import DRAFT202012
 
 from bot.core.html_check import telegram_html_problems, visible_length
 
+T = TypeVar("T")
 LANGUAGES = ("ru", "en", "kk")
 PHRASING_ONLY_LANGUAGES = ("uk",)  # understood, answered in Russian (or the user's choice)
 MENU_LANGUAGES = (*LANGUAGES, "uk")
-# Visible characters of a Russian answer: a specific entry answers one question on a phone screen, an overview its family.
+# Visible characters of a Russian answer: a specific entry answers one question on a phone screen,
+# an overview its family.
 ANSWER_LIMITS = {"specific": 450, "overview": 700}
 OTHER_LANGUAGE_SLACK = 1.35  # English and Kazakh say the same thing in more letters
 STALE_AFTER_DAYS = 365
@@ -179,7 +181,7 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024  # all YAML files of the folder together (abou
 class _Refused(yaml.YAMLError):
     """YAML the knowledge never needs and that can hurt: reported as `file:line: YAML: message`."""
 
-    def __init__(self, message: str, mark):
+    def __init__(self, message: str, mark: Any):  # a yaml.Mark, or libyaml's own Mark class
         super().__init__(message)
         self.message, self.problem_mark = message, mark
 
@@ -218,7 +220,8 @@ def _construct_list(loader: _LineLoader, node: yaml.SequenceNode) -> _List:
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
-# A date stays the text it is written as: JSON, and so the schemas, know no dates (a schema's "format": "date" checks it).
+# A date stays the text it is written as: JSON, and so the schemas, know no dates
+# (a schema's "format": "date" checks it).
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _FastSafeLoader.construct_yaml_str)
 
 
@@ -430,10 +433,8 @@ class _Cycle(Exception):
 
 
 def _validator(schema: Any, name: str, registry: Registry) -> Draft202012Validator:
-    try:
+    with contextlib.suppress(_Cycle):  # a recursive schema is checked through its $refs, only slower
         schema = _inlined(schema, registry.resolver(base_uri=name))
-    except _Cycle:  # a recursive schema is checked through its $refs, only slower
-        pass
     return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -505,13 +506,16 @@ def _schema_problems(error: ValidationError, data: Any, root: str) -> Iterator[t
     key, a wrong value at its key or item, with the schema's `errorMessage` where it has one."""
     path = list(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
+    # never `Unset` on an error a validator yields (the stubs allow it for a hand-made one)
+    rule: Any = error.validator_value
+    instance: Any = error.instance
     if error.validator == "required":
-        for key in error.validator_value:
-            if key not in error.instance:
+        for key in rule:
+            if key not in instance:
                 yield _line_at(data, path), f"{_where(root, path)}: missing field '{key}'"
-    elif error.validator == "additionalProperties" and error.validator_value is False:
+    elif error.validator == "additionalProperties" and rule is False:
         allowed = list(schema.get("properties", {}))
-        for key in error.instance:
+        for key in instance:
             if key not in allowed:
                 yield (
                     _line_at(data, path, key),
@@ -528,12 +532,14 @@ def _schema_problems(error: ValidationError, data: Any, root: str) -> Iterator[t
 
 def _plain(error: ValidationError) -> str:
     """A message for a schema rule without an `errorMessage`."""
+    rule: Any = error.validator_value  # never `Unset` on an error a validator yields
+    instance: Any = error.instance
     if error.validator == "type":
-        kinds = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
+        kinds = [rule] if isinstance(rule, str) else rule
         return "must be " + " or ".join(_KINDS.get(kind, kind) for kind in kinds)
     if error.validator in ("minItems", "maxItems"):
         bound = "at least" if error.validator == "minItems" else "at most"
-        return f"needs {bound} {error.validator_value} items, has {len(error.instance)}"
+        return f"needs {bound} {rule} items, has {len(instance)}"
     return error.message
 
 
@@ -548,7 +554,7 @@ def _where(root: str, path: Sequence[Any]) -> str:
 # --- entries: what the schema cannot say ---------------------------------------------------------
 
 
-def _read_entry(reader: _Reader, data: dict, today: dt.date, families: dict[str, Family]) -> Entry | None:
+def _read_entry(reader: _Reader, data: _Map, today: dt.date, families: dict[str, Family]) -> Entry | None:
     """An entry that conforms to schema.json, checked against its file name, the families and the calendar."""
     entry_id, family_id = data["id"], data["family"].strip()
     if reader.path.stem != entry_id:
@@ -609,7 +615,7 @@ def _titles(value: str | dict) -> dict[str, str]:
 
 def _phrasing_lines(block: dict) -> dict[str, int]:
     raw = block["phrasings"]
-    return {str(p).strip(): line for p, line in zip(raw, raw.item_lines)}
+    return {str(p).strip(): line for p, line in zip(raw, raw.item_lines, strict=True)}
 
 
 def _check_answer(reader: _Reader, block: dict, where: str, answer: str, kind: str, lang: str) -> None:
@@ -668,7 +674,7 @@ def _read_offtopic(reader: _Reader, data: dict) -> tuple[dict[str, tuple[str, ..
     lines = {
         str(p).strip(): (reader.name, line)
         for values in phrasings.values()
-        for p, line in zip(values, values.item_lines)
+        for p, line in zip(values, values.item_lines, strict=True)
     }
     return {lang: _texts(values) for lang, values in phrasings.items()}, lines
 
@@ -686,7 +692,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
 
     validators = load_schemas(directory)  # a broken definition: its problems only, before any file is judged by it
 
-    def read(name: str, root: str, parse):
+    def read(name: str, root: str, parse: Callable[[_Reader, Any], T]) -> T | tuple[()]:
         reader = _Reader(directory / name, directory, problems)
         if not reader.named_file(directory):
             return ()
@@ -699,7 +705,8 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     families = read("families.yaml", "families", _read_families)
     synonyms = read("synonyms.yaml", "synonyms", _read_synonyms)
     smalltalk = read("smalltalk.yaml", "smalltalk", _read_smalltalk)
-    offtopic, offtopic_lines = {}, {}
+    offtopic: dict[str, tuple[str, ...]] = {}
+    offtopic_lines: dict[str, tuple[str, int]] = {}
     if (directory / "offtopic.yaml").exists() or (
         directory / "offtopic.yaml"
     ).is_symlink():  # optional; an unreadable one is an error reported by read()

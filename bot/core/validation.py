@@ -77,8 +77,9 @@ def check_blocked_words(directory: Path, validator: Draft202012Validator) -> tup
 def check_folder(directory: Path, today: dt.date | None = None) -> Checked:
     """Load everything the bot reads from the knowledge folder; collisions are separate (they need a matcher)."""
     problems: list[Problem] = []
+    knowledge: Knowledge | None
     try:
-        knowledge: Knowledge | None = load_knowledge(directory, today)
+        knowledge = load_knowledge(directory, today)
         problems.extend(knowledge.warnings)
     except KnowledgeError as exc:
         knowledge = None

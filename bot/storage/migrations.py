@@ -182,6 +182,7 @@ class Database:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CANNOT_WRITE:  # locked, full: passes, the log waits
                 log.warning("the database cannot be written just now (%s); the query log will wait for it", exc)
                 return
+            assert self._path is not None  # only open(), which has a path, probes
             raise StorageError(
                 f"cannot use the data folder {str(self._path.parent)!r}: the database {self._path.name} "
                 f"cannot be written ({exc})"
@@ -194,7 +195,9 @@ class Database:
             await self._db.execute("PRAGMA journal_mode = WAL")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             async with self._db.execute("PRAGMA user_version") as cursor:
-                (version,) = await cursor.fetchone()
+                row = await cursor.fetchone()
+                assert row is not None  # a PRAGMA that reads a value always returns one row
+                (version,) = row
         except aiosqlite.Error as exc:
             raise StorageError(f"cannot use the database: {exc}") from exc
         if version > SCHEMA_VERSION:
@@ -246,14 +249,18 @@ class Database:
 
     async def schema_version(self) -> int:
         async with self._lock, self._db.execute("PRAGMA user_version") as cursor:
-            return (await cursor.fetchone())[0]
+            row = await cursor.fetchone()
+            assert row is not None  # a PRAGMA that reads a value always returns one row
+            return row[0]
 
     async def _checkpoint(self) -> None:
         """After a delete: copy the write-ahead log into the database file and empty it. secure_delete zeroes
         the freed bytes in the database file, but until this the WAL still holds copies of the old pages."""
         # TRUNCATE waits (busy_timeout, 5 s) for another connection's read, such as a CLI report, to end
         async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-            busy, _, _ = await cursor.fetchone()
+            row = await cursor.fetchone()
+            assert row is not None  # wal_checkpoint always returns one row
+            busy, _, _ = row
         if busy:
             log.warning(
                 "the write-ahead log could not be emptied after a delete (another connection is reading); "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from typing import cast
 
 from bot.storage.migrations import Database
 from bot.storage.rows import (
@@ -81,7 +82,8 @@ class ModerationStore(Database):
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO mod_chat_settings (chat_id, settings, updated_at) VALUES (?, ?, ?)
-                   ON CONFLICT (chat_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at""",
+                   ON CONFLICT (chat_id) DO UPDATE SET settings = excluded.settings,
+                   updated_at = excluded.updated_at""",
                 (chat_id, json.dumps(settings, ensure_ascii=False, sort_keys=True), ts()),
             )
             await self._db.commit()
@@ -91,7 +93,8 @@ class ModerationStore(Database):
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO mod_chat_settings (chat_id, settings, night_saved, updated_at) VALUES (?, '{}', ?, ?)
-                   ON CONFLICT (chat_id) DO UPDATE SET night_saved = excluded.night_saved, updated_at = excluded.updated_at""",
+                   ON CONFLICT (chat_id) DO UPDATE SET night_saved = excluded.night_saved,
+                   updated_at = excluded.updated_at""",
                 (chat_id, json.dumps(permissions) if permissions is not None else None, ts()),
             )
             await self._db.commit()
@@ -131,7 +134,9 @@ class ModerationStore(Database):
                        AND (expires_at IS NULL OR expires_at > ?)""",
                     (chat_id, user_id, ts(when)),
                 ) as cursor:
-                    count = (await cursor.fetchone())[0]
+                    row = await cursor.fetchone()
+                    assert row is not None  # COUNT(*) always returns one row
+                    count = row[0]
                 await self._db.commit()
             except BaseException:
                 await self._db.rollback()
@@ -149,7 +154,7 @@ class ModerationStore(Database):
             ) as cursor,
         ):
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+            return [cast(WarningRow, dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
 
     async def mod_remove_last_warning(self, chat_id: int, user_id: int, when: dt.datetime) -> bool:
         async with self._lock:
@@ -228,7 +233,9 @@ class ModerationStore(Database):
                 {"chat": chat_id, "user": user_id},
             ) as cursor,
         ):
-            approved, joined_at, network_id, banned = await cursor.fetchone()
+            row = await cursor.fetchone()
+            assert row is not None  # a SELECT of EXISTS and sub-queries without FROM always returns one row
+            approved, joined_at, network_id, banned = row
         return {
             "approved": bool(approved),
             "joined_at": parse_ts(joined_at),
@@ -270,7 +277,9 @@ class ModerationStore(Database):
             async with self._db.execute(
                 "SELECT COUNT(*) FROM mod_network_bans WHERE network_id = ?", (network_id,)
             ) as cursor:
-                bans = (await cursor.fetchone())[0]
+                count_row = await cursor.fetchone()
+                assert count_row is not None  # COUNT(*) always returns one row
+                bans = count_row[0]
         return {
             "id": row[0],
             "name": row[1],
@@ -303,7 +312,8 @@ class ModerationStore(Database):
     ) -> None:
         async with self._lock:
             await self._db.execute(
-                """INSERT INTO mod_network_chats (chat_id, network_id, title, joined_by, joined_at) VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO mod_network_chats (chat_id, network_id, title, joined_by, joined_at)
+                   VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (chat_id) DO UPDATE SET network_id = excluded.network_id, title = excluded.title,
                    joined_by = excluded.joined_by, joined_at = excluded.joined_at""",
                 (chat_id, network_id, title, joined_by, ts(when)),
@@ -336,7 +346,8 @@ class ModerationStore(Database):
     ) -> None:
         async with self._lock:
             await self._db.execute(
-                """INSERT INTO mod_network_bans (network_id, user_id, actor_id, reason, created_at) VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO mod_network_bans (network_id, user_id, actor_id, reason, created_at)
+                   VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (network_id, user_id) DO UPDATE SET actor_id = excluded.actor_id,
                    reason = excluded.reason, created_at = excluded.created_at""",
                 (network_id, user_id, actor_id, reason, ts(when)),
@@ -401,11 +412,13 @@ class ModerationStore(Database):
         """One row per action, manual or automatic, as it really ended (`ok` or `failed` with Telegram's words)."""
         async with self._lock:
             cursor = await self._db.execute(
-                """INSERT INTO mod_audit (created_at, chat_id, actor_id, rule, target_id, action, reason, duration, result, detail)
+                """INSERT INTO mod_audit
+                   (created_at, chat_id, actor_id, rule, target_id, action, reason, duration, result, detail)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (ts(when), chat_id, actor_id, rule, target_id, action, reason, duration, result, detail),
             )
             await self._db.commit()
+            assert cursor.lastrowid is not None  # set by the INSERT just made
             return cursor.lastrowid
 
     async def mod_audit(self, chat_id: int | None = None, limit: int = 20) -> list[AuditRow]:
@@ -420,21 +433,23 @@ class ModerationStore(Database):
             ) as cursor,
         ):
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+            return [cast(AuditRow, dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
 
     async def mod_prune(
         self, when: dt.datetime, *, members_before: dt.datetime, seen_before: dt.datetime, audit_before: dt.datetime
     ) -> PruneCounts:
-        """Forget what moderation no longer needs: expired warnings, old join times, long-unseen users, old audit rows."""
-        counts = {}
+        """Forget what moderation no longer needs: expired warnings, old join times, long-unseen users,
+        old audit rows."""
+        deleted = []
         async with self._lock:
-            for name, sql, params in (
-                ("warnings", "DELETE FROM mod_warnings WHERE expires_at IS NOT NULL AND expires_at <= ?", (ts(when),)),
-                ("members", "DELETE FROM mod_members WHERE joined_at < ?", (ts(members_before),)),
-                ("seen_users", "DELETE FROM mod_seen_users WHERE last_seen < ?", (ts(seen_before),)),
-                ("audit", "DELETE FROM mod_audit WHERE created_at < ?", (ts(audit_before),)),
+            for sql, params in (
+                ("DELETE FROM mod_warnings WHERE expires_at IS NOT NULL AND expires_at <= ?", (ts(when),)),
+                ("DELETE FROM mod_members WHERE joined_at < ?", (ts(members_before),)),
+                ("DELETE FROM mod_seen_users WHERE last_seen < ?", (ts(seen_before),)),
+                ("DELETE FROM mod_audit WHERE created_at < ?", (ts(audit_before),)),
             ):
                 cursor = await self._db.execute(sql, params)
-                counts[name] = cursor.rowcount
+                deleted.append(cursor.rowcount)
             await self._db.commit()
-        return counts
+        warnings, members, seen_users, audit = deleted
+        return {"warnings": warnings, "members": members, "seen_users": seen_users, "audit": audit}

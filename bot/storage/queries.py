@@ -4,9 +4,11 @@ overwritten on disk)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
@@ -29,10 +31,12 @@ class QueryStore(Database):
         self._languages, self._all_languages = {}, False
         await super()._prepare()
         async with self._db.execute("SELECT COUNT(*) FROM user_prefs") as cursor:
-            (count,) = await cursor.fetchone()
+            row = await cursor.fetchone()
+            assert row is not None  # COUNT(*) always returns one row
+            (count,) = row
         if count <= self.LANGUAGE_CACHE:  # all of them in memory: a user without a row needs no look-up
             async with self._db.execute("SELECT user_key, language FROM user_prefs") as cursor:
-                self._languages = dict(await cursor.fetchall())
+                self._languages = {key: language for key, language in await cursor.fetchall()}
             self._all_languages = True
 
     # --- query log ----------------------------------------------------------------------------
@@ -77,10 +81,8 @@ class QueryStore(Database):
                 await self._db.commit()
                 await self._still_same_file()  # INSERT OR IGNORE: a batch written twice is stored once
             except aiosqlite.Error:
-                try:
+                with contextlib.suppress(aiosqlite.Error):
                     await self._db.rollback()
-                except aiosqlite.Error:
-                    pass
                 raise
 
     async def set_feedback(self, ref: str, helpful: bool, when: dt.datetime | None = None) -> bool:
@@ -104,7 +106,7 @@ class QueryStore(Database):
             ) as cursor,
         ):
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+            return [cast(QueryRow, dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
 
     async def most_asked(self, since: dt.datetime, limit: int = 10) -> list[str]:
         """Entry ids answered most often since `since`, most first (what inline mode shows for an empty query)."""
@@ -139,7 +141,8 @@ class QueryStore(Database):
         async with self._lock:
             await self._db.execute(
                 """INSERT INTO user_prefs (user_key, language, updated_at) VALUES (?, ?, ?)
-                   ON CONFLICT (user_key) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at""",
+                   ON CONFLICT (user_key) DO UPDATE SET language = excluded.language,
+                   updated_at = excluded.updated_at""",
                 (user_key, language, utcnow().isoformat()),
             )
             await self._db.commit()
@@ -160,7 +163,7 @@ class QueryStore(Database):
             ) as cursor,
         ):
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+            return [cast(LoggedQuery, dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
 
     async def purge_queries(self, before: dt.datetime) -> int:
         """Delete query-log rows older than `before` (the retention period); returns how many went."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TypedDict, overload
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,10 @@ def parse_ts(value: str | None) -> dt.datetime | None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+@overload
+def clean_text(text: str) -> str: ...
+@overload
+def clean_text(text: None) -> None: ...
 def clean_text(text: str | None) -> str | None:
     """Text that UTF-8 can hold: a lone surrogate (a Bot API's JSON may carry "\\ud800") becomes U+FFFD.
 

@@ -7,6 +7,7 @@ data over 64 bytes) with Telegram's 400 error shape, and serves queued updates t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -183,10 +184,8 @@ class FakeBotAPI:
         pending = [u for u in self.updates if u["update_id"] >= offset]
         if not pending and timeout:
             self._new_update.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout=min(timeout, 1.0))
-            except TimeoutError:
-                pass
             pending = [u for u in self.updates if u["update_id"] >= offset]
         return self._ok(pending[: int(params.get("limit") or 100)])  # Telegram sends at most 100 at a time
 
@@ -315,7 +314,8 @@ class FakeBotAPI:
         bot_admin: bool = True,
         anonymous: set[int] = frozenset(),
     ) -> dict:
-        """A supergroup; `admins` maps ids to their rights (None: all rights); the bot gets `bot_rights` (default all)."""
+        """A supergroup; `admins` maps ids to their rights (None: all rights); the bot gets `bot_rights`
+        (default all)."""
         members = {}
         if owner is not None:
             members[owner] = {"status": "creator", "is_anonymous": owner in anonymous}
@@ -686,12 +686,13 @@ class FakeBotAPI:
         if time.monotonic() < self.__dict__.get("_outage_until", 0.0):
             status = self.__dict__["_outage_status"]
             return self._error(status, "Bad Gateway" if status == 502 else "Internal Server Error")
-        for index, (target, kind, status, retry_after, delay) in enumerate(self.faults):
-            if target is None or target == method:
+        for index, fault in enumerate(self.faults):
+            if fault[0] is None or fault[0] == method:
                 del self.faults[index]
                 break
         else:
             return None
+        _, kind, status, retry_after, delay = fault
         if kind == "5xx":
             return self._error(
                 status, {500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Bad Gateway")

@@ -45,7 +45,9 @@ def looks_like_duration(token: str) -> bool:
 
 
 def parse_duration(token: str) -> dt.timedelta:
-    """ "30m" → 30 minutes; "1h30m" and "1.5h" → 90 minutes. Raises `DurationError` for anything else or out of range."""
+    """ "30m" → 30 minutes; "1h30m" and "1.5h" → 90 minutes.
+
+    Raises `DurationError` for anything else or out of range."""
     text = token.strip().lower()
     if not text or len(text) > TOKEN_LIMIT:
         raise DurationError(token)
