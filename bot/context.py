@@ -7,9 +7,8 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from telegram import User
+from telegram import Message, User
 from telegram.ext import CallbackContext, ExtBot, Job
 
 from bot.config import Config
@@ -26,12 +25,19 @@ from bot.querylog import QueryLog
 from bot.reload import Reloader
 from bot.storage import QueryRecord, Storage, UserKeys, utcnow
 
-if TYPE_CHECKING:  # the framework imports this module
-    from bot.handlers.moderation.framework import Pending
-
 log = logging.getLogger(__name__)
 
 REF_BYTES = 8
+
+
+@dataclass
+class Pending:
+    """An anonymous admin's moderation command, waiting for the button that proves who sent it."""
+
+    name: str
+    message: Message
+    args: list[str]
+    created: dt.datetime
 
 
 class _Refs:

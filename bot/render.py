@@ -201,9 +201,9 @@ class _Keyboard(InlineKeyboardMarkup):
     __slots__ = ("_serialised",)
 
     def __init__(self, rows, serialised: list | None = None):
-        # set before PTB's __init__ freezes the object (no private API needed to write it later)
-        self._serialised = serialised if serialised is not None else [[button.to_dict() for button in row] for row in rows]
         super().__init__(rows)
+        # PTB freezes a TelegramObject's public attributes only: a private one is written as usual
+        self._serialised = serialised if serialised is not None else [[b.to_dict() for b in row] for row in rows]
 
     def to_dict(self, recursive: bool = True) -> dict:
         return {"inline_keyboard": list(self._serialised)}  # a new dict, as PTB's own

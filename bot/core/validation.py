@@ -14,22 +14,15 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from bot.core.knowledge import (
-    SCHEMA_FILES,
-    Knowledge,
-    KnowledgeError,
-    Problem,
-    _line_of,
-    _Reader,
-    load_knowledge,
-    load_schemas,
-)
+from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.moderation.words import (
     BlockedWords,
     BlockedWordsError,
     load_blocked_words,
     word_problem,
 )
+from bot.core.schemas import SCHEMA_FILES, conforms, load_schemas
+from bot.core.yamlfile import FileReader, Problem, line_of
 
 BLOCKED_WORDS_FILE = "blocked_words.yaml"
 
@@ -58,14 +51,14 @@ def check_blocked_words(directory: Path, validator: Draft202012Validator) -> tup
     if not path.is_file():
         return BlockedWords(), []
     problems: list[Problem] = []
-    reader = _Reader(path, directory, problems)
+    reader = FileReader(path, directory, problems)
     data = reader.load()
-    if data is not None and reader.conforms(data, validator, "blocked_words"):
+    if data is not None and conforms(reader, data, validator, "blocked_words"):
         for lang, words in data.items():
             for index, word in enumerate(words or []):
                 problem = word_problem(word)
                 if problem:
-                    reader.error(_line_of(words, index), f"{lang}: {word!r}: {problem}")
+                    reader.error(line_of(words, index), f"{lang}: {word!r}: {problem}")
     if problems:
         return None, problems
     try:

@@ -10,10 +10,10 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot import render
-from bot.context import BotContext
+from bot.context import BotContext, Pending
 from bot.enforcement import Ops
 from bot.handlers.moderation import members, messages, networks, settings
-from bot.handlers.moderation.framework import ANON_TTL, Pending, Spec, run
+from bot.handlers.moderation.framework import ANON_TTL, Spec, run
 from bot.i18n import t
 
 

@@ -14,7 +14,7 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, 
 from telegram.ext import ApplicationHandlerStop, filters
 
 from bot import render
-from bot.context import BotContext
+from bot.context import BotContext, Pending
 from bot.core.moderation.permissions import Verdict, actor_verdict, sender_kind
 from bot.core.moderation.settings import ChatSettings
 from bot.enforcement import Failure, Ops, Target, format_duration
@@ -81,14 +81,6 @@ class Spec:
     handler: Callable[[Invocation], Awaitable[None]]
     permission: str  # the action whose right the caller needs (see bot.core.moderation.permissions.ACTIONS)
     private: bool = False  # also works in a private chat with the bot
-
-
-@dataclass
-class Pending:
-    name: str
-    message: Message
-    args: list[str]
-    created: dt.datetime
 
 
 async def run(
