@@ -292,6 +292,9 @@ async def _drive(application, fake: _Fake, updates: list[dict]) -> float:
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
+    worker = getattr(application.bot_data, "match_worker", None)
+    if worker is not None:
+        await worker.started()  # a running bot's steady state: its match worker has built its matcher
     await application.start()
     fake.control("/control/load", updates)
     started = time.monotonic()

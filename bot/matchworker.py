@@ -118,6 +118,12 @@ class MatchWorker:
         until the worker has built its matcher (a few seconds: imports, word vectors, training)."""
         self._starting = asyncio.create_task(self.start(knowledge), name="match-worker-start")
 
+    async def started(self) -> bool:
+        """Whether the worker is ready once its background start has ended (a bench measures the steady state)."""
+        if self._starting is not None:
+            await asyncio.wait({self._starting})
+        return self.ready
+
     def reload(self, knowledge: Knowledge) -> None:
         """Send new knowledge; until the worker has built it, the bot matches itself (on the new knowledge)."""
         if self._process is None:
@@ -158,7 +164,9 @@ class MatchWorker:
             self._starting.cancel()  # stopped while still starting: nothing waits for it to be ready any more
         if process is None:
             return
-        if process.stdin is not None and not process.stdin.is_closing():
+        if not self.ready and process.returncode is None:
+            process.kill()  # still building its matcher (it reads its input only then): nothing in flight to finish
+        elif process.stdin is not None and not process.stdin.is_closing():
             process.stdin.close()
         try:
             await asyncio.wait_for(process.wait(), 3.0)
