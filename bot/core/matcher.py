@@ -393,9 +393,9 @@ class Matcher:
         asked, parts = question_part(text), question_parts(text)
         kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
         language = self._language(text, kind)
-        # the previous question is read too, and its family favoured; the entry still comes from the message
-        answered = context if context and context not in (e for e, _, _ in ranking) else None  # the message asks on
-        if context:
+        # a follow-up passes over the entry just answered, unless the message itself points at it
+        answered = context if context and context not in (e for e, _, _ in ranking) else None
+        if context:  # the previous question is read too, and its family favoured
             previous = self.knowledge.entries[context].text(language).question
             parts = [*parts, (previous, CONTEXT_WEIGHT)]
             seen = {e for e, _, _ in ranking}
