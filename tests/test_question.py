@@ -68,6 +68,9 @@ def test_short_messages_may_lean_on_the_previous_answer(text, short, marked):
         ("карта onay где купить", "ru"),
         ("какой best tariff для sim", "ru"),  # Russian with English words in it
         ("How do I get ИИН in Almaty", "en"),
+        ("не знаю, не понимаю, что делать с регистрацией", "ru"),  # "не" is Kazakh too: once is no evidence
+        ("шетелдик баламды мектепке калай беремин", "kk"),  # no Kazakh letters, Kazakh words and endings
+        ("як знайти житло якщо я студент", "uk"),  # no Ukrainian letters
     ],
 )
 def test_the_language_of_the_message(text, language):

@@ -168,25 +168,46 @@ def has_latin(text: str) -> bool:
 
 _UKRAINIAN_LETTERS = frozenset("їєґЇЄҐ")
 _KAZAKH_ONLY_LETTERS = KAZAKH_LETTERS - frozenset("іІ")  # і is Ukrainian too
-# Words that only (or mostly) Ukrainian or Kazakh writers use, as normalise() leaves them (Kazakh letters folded).
+# Words that only Ukrainian, Kazakh or Russian writers use, as normalise() leaves them (Kazakh letters folded).
+# Words the languages share ("тут", "там", "для") are left out; a word counts once however often it is used
+# (Kazakh "не" is Russian "не" too).
 UKRAINIAN_WORDS = frozenset(
     normalise(w)
     for w in """
     як де чи що коли скільки який яка які якій якого навіщо чому мені мене можна потрібно потрібна потрібен треба
-    отримати зробити дитини дитині будь ласка дякую дуже вже також тут там цьому цей ця ці або але відкрити
+    отримати зробити дитини дитині будь ласка дякую дуже вже також цьому цей ця ці або але відкрити
+    якщо щоб ще теж лише тільки буде було була зараз мій моя моє мої свій своє знайти шукаю робота роботу роботи
+    працювати житло оренда орендувати допоможіть підкажіть добрий куди звідси сюди громадянин громадянство
+    безкоштовно коштує картку картка рахунок податок податки дружина чоловік дитина дитину садок лікар лікаря
     """.split()
 )
 KAZAKH_WORDS = frozenset(
     normalise(w)
     for w in """
-    қалай қайда қашан қанша қандай қай керек бола болады ма ме ба бе па пе мен бен пен және үшін бар жоқ кім
-    алуға алу береді бере ала аламын алса қажет не неше деген туралы ағылшын маған сізге
+    қалай қайда қашан қанша қандай қай керек бола болады ма ме ба бе па пе мен бен пен және үшін бар жоқ кім не
+    алуға алу береді бере ала аламын алса қажет неше деген туралы ағылшын маған сізге
+    сәлем рахмет қалайсың қалайсыз шетел шетелдік шетелдікке азамат азаматы жұмыс бала балаға мектеп емхана
+    ақша бұл осы сіз менің болмайды тұрақты тіркелу тіркеу қайырлы беріледі келдім тапсырады жеткілікті кімге
+    неден немесе айту болса
     """.split()
 )
+RUSSIAN_WORDS = frozenset(
+    """
+    что чтобы как где когда это или ли нужно можно если мне меня есть нет уже еще который какой какая какие
+    сколько почему здесь только тоже очень спасибо пожалуйста привет здравствуйте подскажите
+    """.split()
+)
+# Kazakh personal and possessive endings no Russian word has ("тіркелемін", "шетелдікпін", "аласыз").
+_KAZAKH_ENDING = re.compile(r"\w{3,}(?:мын|мыз|миз|пын|пин|пыз|пиз|бын|быз|сыз|сиз|ныз|дагы|деги|тагы|теги)$")
+
+
+def _kazakh_word(word: str) -> bool:
+    return word in KAZAKH_WORDS or bool(_KAZAKH_ENDING.match(word))
 
 
 def detect_language(text: str) -> str:
-    """ru, en, kk or uk: the script and the letters and words only one of the languages uses."""
+    """ru, en, kk or uk: the script, the letters only one language uses, then the words: Kazakh or Ukrainian
+    words must outnumber the Russian ones."""
     if any(ch in _KAZAKH_ONLY_LETTERS for ch in text):
         return "kk"
     if any(ch in _UKRAINIAN_LETTERS for ch in text):
@@ -197,13 +218,15 @@ def detect_language(text: str) -> str:
     latin = sum(1 for w in words if _LATIN.search(w))
     if latin > 2 * cyrillic:  # "какой best tariff для sim" is Russian with English words in it
         return "en"
-    kazakh = sum(w in KAZAKH_WORDS for w in words)
-    ukrainian = sum(w in UKRAINIAN_WORDS for w in words)
+    distinct = set(words)
+    kazakh = sum(_kazakh_word(w) for w in distinct)
+    ukrainian = len(distinct & UKRAINIAN_WORDS)
+    russian = len(distinct & RUSSIAN_WORDS)
     if "і" in lowered and ukrainian >= kazakh:
         return "uk"
-    if kazakh >= 2 or (kazakh and kazakh > ukrainian and len(words) <= 3):
+    if kazakh > russian and (kazakh >= 2 or (kazakh > ukrainian and len(words) <= 3)):
         return "kk"
-    if ukrainian >= 2:
+    if ukrainian >= 2 and ukrainian > russian:
         return "uk"
     return "ru"
 
