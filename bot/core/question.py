@@ -13,6 +13,8 @@ from collections.abc import Callable
 from bot.core.text import is_stopword, normalise
 
 CONTEXT_WEIGHT = 0.5  # the story around the question, relative to the question itself (0.35, 0.6, 1 tried)
+DONE_WEIGHT = 0.2  # a part of the story about what is already done ("ИИН уже получил"): a solved topic
+DONE_WORDS = frozenset({"уже", "вже", "already"})
 SUBJECT_WORDS = 2  # an asking part with fewer words of its own ("как это работает?") leaves the subject to the rest
 FOLLOW_UP_WORDS = 5  # a message of at most this many words may lean on the previous answer
 MARKED_FOLLOW_UP_WORDS = 10  # ... or this many when it opens like one ("а …", "and …")
@@ -57,17 +59,21 @@ def question_parts(text: str) -> list[tuple[str, float]]:
     return parts if len(asked) >= SUBJECT_WORDS else [(text, 1.0)]
 
 
+def _story_weight(part: str) -> float:
+    return DONE_WEIGHT if DONE_WORDS.intersection(normalise(part).split()) else CONTEXT_WEIGHT
+
+
 def _weighted(sentences: list[str], asking: list[str]) -> list[tuple[str, float]]:
     parts: list[tuple[str, float]] = []
     for sentence in sentences:
         if sentence not in asking:
-            parts.append((sentence, CONTEXT_WEIGHT))
+            parts.append((sentence, _story_weight(sentence)))
             continue
         clauses = [c for c in _CLAUSES.split(sentence) if c.strip()]
         if len(clauses) == 1 or not any(asks(c) for c in clauses):
             parts.append((sentence, 1.0))
             continue
-        parts.extend((c, 1.0 if asks(c) else CONTEXT_WEIGHT) for c in clauses)
+        parts.extend((c, 1.0 if asks(c) else _story_weight(c)) for c in clauses)
     return parts
 
 
