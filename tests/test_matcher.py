@@ -59,6 +59,15 @@ def test_unrelated_or_empty_questions_get_no_entry(matcher, question):
     assert matcher.match(question).outcome == "none"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["шенгенская виза в алматы", "how to ship my furniture from Moscow", "как перевести пенсию из россии"],
+)
+def test_neighbours_of_covered_topics_are_not_answered(matcher, question):
+    """A Schengen visa is not the stay in Kazakhstan, a Russian pension not a bank transfer: knowledge/offtopic.yaml."""
+    assert matcher.match(question).outcome == "none"
+
+
 def test_a_reading_that_is_gibberish_beside_a_readable_one_is_not_scored(knowledge, monkeypatch):
     """Speed without a different answer: a question typed right is not also scored with its keyboard
     layout swapped or transliterated (its words become gibberish), nor one typed in the wrong layout or

@@ -314,7 +314,7 @@ WRONG_TYPES = [  # (file, old, new, the message expected at that line)
         "offtopic.yaml",
         "phrasings:\n",
         "phrasings: [a, b]\nx:\n",
-        "offtopic: 'phrasings' must map ru, en, kk to lists of texts",
+        "offtopic: 'phrasings' must map ru, en, kk, uk to lists of texts",
     ),
     ("topics.yaml", "- id: documents", "- id: {a: b}", "topics[0]: 'id' must be a non-empty text"),
     ("blocked_words.yaml", "ru:\n", "ru: {a: b}\nx:\n", "blocked_words: 'ru' must be a list of words or phrases"),

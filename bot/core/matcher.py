@@ -248,6 +248,8 @@ class Matcher:
             if len(self._readings_cache) >= MATCH_CACHE:
                 self._readings_cache.clear()
             readings = rewrites(question)
+            if len(readings) > 1 and self._mostly_known(question):  # read as typed: "ищу job в it в алматы"
+                readings = readings[:1]
             known = [self._mostly_known(text) for _, text in readings] if len(readings) > 1 else []
             if any(known):
                 readings = [reading for reading, readable in zip(readings, known, strict=True) if readable]

@@ -80,11 +80,12 @@ STOPWORDS = frozenset(
     можно нужно надо ли есть быть был была было будет если уже еще ещ очень так также тоже все всё весь
     с со к ко о об от до по за из у для при про под над без через после перед между
     какой какая какие каком какую какое каких каким какими какого какому сколько кто чем чего кому кого
-    мой моя мои свой свою его ее наш ваш ну вот просто вообще пожалуйста подскажите скажите плиз
+    мой моя мои свой свою его ее наш ваш ну вот просто вообще пожалуйста подскажите скажите плиз теперь потом тогда
     how what where when why who which whom whose do does did done is are was were be been am
     i me my we our you your he she it its they them their a an the of to in on at for from with by
     and or but if so as can could should would will shall may might must need there here this that
     these those any some please tell know get got have has had into about than then just also not no like want
+    already
     калай кайда кандай не ма ме ба бе па пе мен бен пен жане ушин бар жок кім кимге
     """.split()
 )
