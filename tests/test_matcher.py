@@ -68,6 +68,25 @@ def test_neighbours_of_covered_topics_are_not_answered(matcher, question):
     assert matcher.match(question).outcome == "none"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Снимаем квартиру в Бостандыкском районе, хозяйка нормальная, регистрацию сделали. "
+        "Где тут поблизости хороший ветеринар?",
+        "Открыл счёт в Kaspi, карта пришла, переводы из России работают. Где купить биткоин или USDT?",
+    ],
+)
+def test_a_story_around_an_off_topic_question_is_not_answered(matcher, message):
+    """The story tells what the move was about; the question itself is what no entry covers."""
+    assert matcher.match(message).outcome == "none"
+
+
+def test_a_question_with_a_small_talk_word_in_it_is_not_small_talk(matcher):
+    """A word near "хорошо" ("хорошего"), but the message asks something: no entry covers it, so the no-answer reply."""
+    found = matcher.match("С банком и симкой разобрались, всё хорошо. Кто знает хорошего ветеринара для кошки?")
+    assert found.outcome == "none" and found.smalltalk is None
+
+
 def test_a_reading_that_is_gibberish_beside_a_readable_one_is_not_scored(knowledge, monkeypatch):
     """Speed without a different answer: a question typed right is not also scored with its keyboard
     layout swapped or transliterated (its words become gibberish), nor one typed in the wrong layout or

@@ -51,6 +51,7 @@ MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
 CONTEXT_FAMILY_BOOST = 3.0
 CHOICES = 3  # entries a "did you mean" offers at most
+ASKED_OFFTOPIC = 0.5  # in a story, the question alone this likely off-topic is not answered (top, 0.5, 0.7 tried)
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
 
 
@@ -384,7 +385,8 @@ class Matcher:
             leaning = self._decide(question, text, context.id)
             if leaning.outcome != "none":
                 found = leaning
-        if typed is not None and found.outcome == "none":
+        if typed is not None and found.outcome == "none" and (not asks(text) or len(typed[2]) <= SMALLTALK_REST):
+            # "привет! ты кто?" is small talk; "всё хорошо. Где поставить апостиль?" is a question left unanswered
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
         return found
 
@@ -412,7 +414,12 @@ class Matcher:
         score = round(100.0 * probability, 1)
         t = self.thresholds
         top_lexical = ranking[0][1] if ranking else 0.0
-        if family == OFFTOPIC or top_lexical < t.evidence or probability < t.clarify:
+        if (
+            family == OFFTOPIC
+            or top_lexical < t.evidence
+            or probability < t.clarify
+            or self._asks_offtopic(asked_words, words)
+        ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         entry = self._best_in_family(ranking, family, answered)
         if probability >= t.answer and entry is not None:
@@ -447,6 +454,15 @@ class Matcher:
             ranking=self._short(ranking),
             alternative_families=tuple(self._family_of(e) for e in choices),
         )
+
+    def _asks_offtopic(self, asked_words: list[str], words: Words) -> bool:
+        """In a story, whether the question itself is off-topic ("we moved in March, all settled. Where do I get
+        an apostille?"): the story around it tells the subject of the move, not of the question."""
+        if len(words) == len(asked_words):
+            return False
+        asked = self.classifier.probabilities([(w, 1.0) for w in asked_words])
+        label, probability = self.classifier.ranked(asked, 1)[0]
+        return label == OFFTOPIC and probability >= ASKED_OFFTOPIC
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
         """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""
