@@ -61,6 +61,7 @@ class Thresholds:
     and the project's frozen held-out set, never by the public set."""
 
     answer: float = 0.65  # the family's probability needed to answer outright (0.55-0.75 tried)
+    one_word: float = 0.8  # ... when the message has a single word of content ("документы"): less evidence
     clarify: float = 0.2  # below this, nothing is offered
     evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
 
@@ -422,7 +423,8 @@ class Matcher:
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         entry = self._best_in_family(ranking, family, answered)
-        if probability >= t.answer and entry is not None:
+        needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
+        if probability >= needed and entry is not None:
             others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
             return Match(
                 question,
