@@ -440,10 +440,11 @@ class Matcher:
         likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
         if likely:  # the doubt is between families: the best entry of each
             choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f in likely)) if e is not None]
-        else:  # the doubt is within one family: its best entries
-            choices = [e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family][:CHOICES] or (
+        else:  # the doubt is within one family: its best entries, then the closest others, so that there is a choice
+            siblings = [e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family] or (
                 [entry] if entry else []
             )
+            choices = list(dict.fromkeys([*siblings, *(e for e, _, _ in ranking if e != OFFTOPIC)]))[:CHOICES]
         if not choices:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         return Match(
