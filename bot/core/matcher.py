@@ -51,6 +51,7 @@ MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
 CONTEXT_FAMILY_BOOST = 3.0
 CHOICES = 3  # entries a "did you mean" offers at most
+NEAR_SHARE = 0.75  # another family's entry joins a did-you-mean when its lexical score is this share of the best
 ASKED_OFFTOPIC = 0.5  # in a story, the question alone this likely off-topic is not answered (top, 0.5, 0.7 tried)
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
 
@@ -440,11 +441,13 @@ class Matcher:
         likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
         if likely:  # the doubt is between families: the best entry of each
             choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f in likely)) if e is not None]
-        else:  # the doubt is within one family: its best entries, then the closest others, so that there is a choice
+        else:  # the doubt is within one family: its best entries, then others nearly as close
             siblings = [e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family] or (
                 [entry] if entry else []
             )
-            choices = list(dict.fromkeys([*siblings, *(e for e, _, _ in ranking if e != OFFTOPIC)]))[:CHOICES]
+            near = ranking[0][1] * NEAR_SHARE if ranking else 0.0
+            others = (e for e, score, _ in ranking if e != OFFTOPIC and score >= near)
+            choices = list(dict.fromkeys([*siblings, *others]))[:CHOICES]
         if not choices:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         return Match(
