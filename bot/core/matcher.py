@@ -446,8 +446,8 @@ class Matcher:
                 [entry] if entry else []
             )
             near = ranking[0][1] * NEAR_SHARE if ranking else 0.0
-            others = (e for e, score, _ in ranking if e != OFFTOPIC and score >= near)
-            choices = list(dict.fromkeys([*siblings, *others]))[:CHOICES]
+            close = (e for e, score, _ in ranking if e != OFFTOPIC and score >= near)
+            choices = list(dict.fromkeys([*siblings, *close]))[:CHOICES]
         if not choices:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         return Match(
