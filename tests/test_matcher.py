@@ -194,6 +194,7 @@ def test_the_first_rounds_questions_still_find_their_family(matcher):
         ),
         ("Здравствуйте! Переехали неделю назад, ИИН уже сделали. Как купить сим-карту?", "phone-buy-sim"),
         ("ИИН уже получил, теперь в какой банк идти?", "bank-account-which-bank"),
+        ("По какому номеру вызвать скорую в Алмате, если у меня российская симка?", "emergency-numbers-ambulance"),
     ],
 )
 def test_a_greeting_before_a_story_leaves_the_question_found_in_it(matcher, message, expected):

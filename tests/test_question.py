@@ -36,8 +36,20 @@ def test_an_asking_clause_without_a_subject_leaves_the_subject_to_the_rest():
 
 def test_a_plain_question_is_left_whole():
     assert question_parts("где получить иин") == [("где получить иин", 1.0)]
-    assert question_part("какие документы нужны, чтобы получить иин") == "какие документы нужны"
-    assert dict(question_parts("какие документы нужны, чтобы получить иин"))[" чтобы получить иин"] == CONTEXT_WEIGHT
+
+
+def test_a_condition_or_purpose_after_the_question_is_part_of_it():
+    """The question mark ends the sentence, not its last clause: the subject is often in the clause after."""
+    asked = question_part("какие документы нужны, чтобы получить иин")
+    assert asked.split() == ["какие", "документы", "нужны", "чтобы", "получить", "иин"]
+    parts = dict(question_parts("По какому номеру вызвать скорую, если у меня российская симка?"))
+    assert parts == {"По какому номеру вызвать скорую": 1.0, " если у меня российская симка?": 1.0}
+
+
+def test_a_statement_after_the_question_stays_story():
+    parts = dict(question_parts("салыкты кашан толеу керек, онлайн жумыс истеймин"))
+    assert parts["салыкты кашан толеу керек"] == 1.0
+    assert parts[" онлайн жумыс истеймин"] == CONTEXT_WEIGHT
 
 
 @pytest.mark.parametrize(

@@ -71,10 +71,14 @@ class FamilyClassifier:
         if len(self.labels) < 2:  # nothing to tell apart
             self._weights = np.zeros((width, len(self.labels)), dtype=np.float32)
             self._bias = np.zeros(len(self.labels), dtype=np.float32)
+            self._dense_weights = self._weights[self._dense_start :]
             return
         rows, cols, values = [], [], []
         for row, (words, _) in enumerate(samples):
-            found_cols, found_values = self._vector(words)
+            found_cols, found_values, mean = self._vector(words)
+            if mean is not None:
+                found_cols = np.concatenate([found_cols, np.arange(self._dense_start, width)])
+                found_values = np.concatenate([found_values, mean])
             rows.append(np.full(len(found_cols), row))
             cols.append(found_cols)
             values.append(found_values)
@@ -86,6 +90,7 @@ class FamilyClassifier:
         model.fit(matrix, target)
         self._weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
         self._bias = model.intercept_.astype(np.float32)
+        self._dense_weights = self._weights[self._dense_start :]
 
     def _word(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """(columns, counts) of a word's known features, worked out once per word."""
@@ -100,8 +105,9 @@ class FamilyClassifier:
             )
         return found
 
-    def _vector(self, words: Words) -> tuple[np.ndarray, np.ndarray]:
-        """(columns, values) of a text; unknown features carry no evidence."""
+    def _vector(self, words: Words) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(columns, values) of a text's n-grams and stems, and its words' mean vector times `vector_weight`
+        (None without a known word); unknown features carry no evidence."""
         found = [
             (cols, counts * weight)
             for cols, counts, weight in ((*self._word(w), weight) for w, weight in words)
@@ -119,14 +125,12 @@ class FamilyClassifier:
         mean = (
             self._vectors.mean([(w, n) for w, n in words if self._meaningful(w)]) if self._vectors is not None else None
         )
-        if mean is not None:
-            columns = np.concatenate([columns, np.arange(self._dense_start, self._dense_start + len(mean))])
-            values = np.concatenate([values, mean * self._vector_weight])
-        return columns, values
+        return columns, values, None if mean is None else mean * self._vector_weight
 
     def logits(self, words: Words) -> np.ndarray:
-        cols, values = self._vector(words)
-        return self._bias + values.astype(np.float32) @ self._weights[cols]
+        cols, values, mean = self._vector(words)
+        found = self._bias + values.astype(np.float32) @ self._weights[cols]
+        return found if mean is None else found + mean.astype(np.float32) @ self._dense_weights
 
     @classmethod
     def trained(

@@ -24,13 +24,15 @@ _CLAUSES = re.compile(r"[,;:]|\s[-–—]\s")
 QUESTION_WORDS = frozenset(
     normalise(w)
     for w in """
-    как где куда откуда когда сколько какой какая какие каком какую каких какое почему зачем кто что чем чей ли
+    как где куда откуда когда сколько какой какая какие каком какую каких какое какому каким какими
+    почему зачем кто что чем чей ли
     можно нельзя нужно нужен нужна нужны надо обязательно реально есть
     як де куди коли скільки який яка які чи навіщо чому можна потрібно потрібен потрібна треба
     how where when what which who why can could do does is are should must need may
     қалай қайда қашан қанша қандай қай ма ме ба бе па пе бола керек ме
     """.split()
 )
+SUBORDINATE_STARTS = frozenset(normalise(w) for w in "чтобы если для щоб якщо to if for so".split())
 FOLLOW_UP_STARTS = (
     ("а",),
     ("и",),
@@ -45,7 +47,16 @@ FOLLOW_UP_STARTS = (
 
 
 def asks(text: str) -> bool:
-    return text.rstrip().endswith("?") or any(w in QUESTION_WORDS for w in normalise(text).split())
+    return text.rstrip().endswith("?") or _question_word(text)
+
+
+def _question_word(text: str) -> bool:
+    return any(w in QUESTION_WORDS for w in normalise(text).split())
+
+
+def _subordinate(clause: str) -> bool:
+    words = normalise(clause).split()
+    return bool(words) and words[0] in SUBORDINATE_STARTS
 
 
 def question_parts(text: str) -> list[tuple[str, float]]:
@@ -69,11 +80,16 @@ def _weighted(sentences: list[str], asking: list[str]) -> list[tuple[str, float]
         if sentence not in asking:
             parts.append((sentence, _story_weight(sentence)))
             continue
+        # the question mark ends the sentence, not its last clause: a clause asks with a question word, or
+        # as the condition or purpose of the clause before it ("по какому номеру звонить, если симка российская?")
         clauses = [c for c in _CLAUSES.split(sentence) if c.strip()]
-        if len(clauses) == 1 or not any(asks(c) for c in clauses):
+        if len(clauses) == 1 or not any(_question_word(c) for c in clauses):
             parts.append((sentence, 1.0))
             continue
-        parts.extend((c, 1.0 if asks(c) else _story_weight(c)) for c in clauses)
+        asked = False
+        for clause in clauses:
+            asked = _question_word(clause) or (asked and _subordinate(clause))
+            parts.append((clause, 1.0 if asked else _story_weight(clause)))
     return parts
 
 

@@ -102,6 +102,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=65536)  # called word by word on every message, for small talk
 def squeeze(text: str) -> str:
     """Every run of a letter to one ("привеет" -> "привет"), for short fixed phrases where spelling varies most."""
     return _DOUBLES.sub(r"\1", text)
