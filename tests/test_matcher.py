@@ -195,6 +195,17 @@ def test_the_first_rounds_questions_still_find_their_family(matcher):
         ("Здравствуйте! Переехали неделю назад, ИИН уже сделали. Как купить сим-карту?", "phone-buy-sim"),
         ("ИИН уже получил, теперь в какой банк идти?", "bank-account-which-bank"),
         ("По какому номеру вызвать скорую в Алмате, если у меня российская симка?", "emergency-numbers-ambulance"),
+        # the question leans on the sentence before it for its subject
+        (
+            "Мы приехали две недели назад, живём в хостеле. Хотим открыть ИП, но не знаем, с чего начать. "
+            "Какие документы нужны?",
+            "business",
+        ),
+        (
+            "Жена беременна, срок пять месяцев. Полиса у нас нет, страховку не оформляли. "
+            "Куда обращаться и сколько это стоит?",
+            "healthcare",
+        ),
     ],
 )
 def test_a_greeting_before_a_story_leaves_the_question_found_in_it(matcher, message, expected):

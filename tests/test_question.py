@@ -5,6 +5,7 @@ import pytest
 from bot.core.question import (
     CONTEXT_WEIGHT,
     DONE_WEIGHT,
+    asking_part,
     follows_up,
     marked_follow_up,
     question_part,
@@ -26,6 +27,16 @@ def test_a_story_weighs_less_than_its_question():
     weights = dict(question_parts(message))
     assert weights["Как нам открыть счет в банке?"] == 1.0
     assert weights["Я приехал из Москвы неделю назад с женой."] == CONTEXT_WEIGHT
+
+
+def test_the_sentence_before_the_question_names_its_subject():
+    message = "Мы прилетели вчера. Хотим сделать ИИН, но в ЦОНе очереди. Можно записаться заранее?"
+    weights = dict(question_parts(message))
+    assert weights["Хотим сделать ИИН, но в ЦОНе очереди."] == 1.0
+    assert weights["Мы прилетели вчера."] == CONTEXT_WEIGHT
+    assert "ИИН" in question_part(message)
+    assert asking_part(message) == "Можно записаться заранее?"  # what an off-topic question is told by
+    assert dict(question_parts("Карту уже сделали. Как купить симку?"))["Карту уже сделали."] == DONE_WEIGHT
 
 
 def test_an_asking_clause_without_a_subject_leaves_the_subject_to_the_rest():

@@ -24,6 +24,7 @@ from bot.core.index import Index, Query, Weights, ngrams, word_ngrams
 from bot.core.knowledge import Knowledge
 from bot.core.question import (
     CONTEXT_WEIGHT,
+    asking_part,
     asks,
     follows_up,
     marked_follow_up,
@@ -420,7 +421,7 @@ class Matcher:
             family == OFFTOPIC
             or top_lexical < t.evidence
             or probability < t.clarify
-            or self._asks_offtopic(asked_words, words)
+            or self._asks_offtopic(text, kind, context)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         entry = self._best_in_family(ranking, family, answered)
@@ -461,13 +462,15 @@ class Matcher:
             alternative_families=tuple(self._family_of(e) for e in choices),
         )
 
-    def _asks_offtopic(self, asked_words: list[str], words: Words) -> bool:
-        """In a story, whether the question itself is off-topic ("we moved in March, all settled. Where do I get
-        an apostille?"): the story around it tells the subject of the move, not of the question."""
-        if len(words) == len(asked_words):
+    def _asks_offtopic(self, text: str, kind: str, context: str | None) -> bool:
+        """In a story or a follow-up, whether the question itself is off-topic ("we moved in March, all settled.
+        Where do I get an apostille?"): the story or the previous answer tells the subject of the move, not of the
+        question."""
+        asking = asking_part(text)
+        if asking == text and context is None:
             return False
-        asked = self.classifier.probabilities([(w, 1.0) for w in asked_words])
-        label, probability = self.classifier.ranked(asked, 1)[0]
+        words = self._weighted_words([(asking, 1.0)], kind)
+        label, probability = self.classifier.ranked(self.classifier.probabilities(words), 1)[0]
         return label == OFFTOPIC and probability >= ASKED_OFFTOPIC
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:

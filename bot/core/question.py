@@ -60,36 +60,51 @@ def _subordinate(clause: str) -> bool:
 
 
 def question_parts(text: str) -> list[tuple[str, float]]:
-    """(part of the message, weight): the clauses that ask weigh 1, the rest CONTEXT_WEIGHT."""
+    """(part of the message, weight): the clauses that ask and the sentence before them weigh 1, the rest
+    CONTEXT_WEIGHT (DONE_WEIGHT where it tells what is already done)."""
+    return [(part, weight) for part, weight, _ in _parts(text)]
+
+
+def asking_part(text: str) -> str:
+    """The clauses that ask, without the story around them, not even the sentence that names their subject
+    (the whole message when nothing stands out): what an off-topic question is told by."""
+    return " ".join(part for part, _, asking in _parts(text) if asking)
+
+
+def _parts(text: str) -> list[tuple[str, float, bool]]:
+    """(part, weight, whether it asks) of a message; the whole message asks when nothing stands out."""
     sentences = [s for s in _SENTENCES.split(text) if s.strip()]
     asking = [s for s in sentences if s.rstrip().endswith("?")] or [s for s in sentences if asks(s)]
     if not asking:
-        return [(text, 1.0)]
+        return [(text, 1.0, True)]
     parts = _weighted(sentences, asking)
-    asked = [w for part, weight in parts if weight == 1.0 for w in normalise(part).split() if not is_stopword(w)]
-    return parts if len(asked) >= SUBJECT_WORDS else [(text, 1.0)]
+    asked = [w for part, weight, _ in parts if weight == 1.0 for w in normalise(part).split() if not is_stopword(w)]
+    return parts if len(asked) >= SUBJECT_WORDS else [(text, 1.0, True)]
 
 
 def _story_weight(part: str) -> float:
     return DONE_WEIGHT if DONE_WORDS.intersection(normalise(part).split()) else CONTEXT_WEIGHT
 
 
-def _weighted(sentences: list[str], asking: list[str]) -> list[tuple[str, float]]:
-    parts: list[tuple[str, float]] = []
-    for sentence in sentences:
+def _weighted(sentences: list[str], asking: list[str]) -> list[tuple[str, float, bool]]:
+    parts: list[tuple[str, float, bool]] = []
+    for sentence, following in zip(sentences, [*sentences[1:], None], strict=True):
         if sentence not in asking:
-            parts.append((sentence, _story_weight(sentence)))
+            weight = _story_weight(sentence)
+            # the sentence just before the question names its subject ("Хотим сделать ИИН, но в ЦОНе очереди.
+            # Можно записаться заранее?"), unless it tells what is already done
+            parts.append((sentence, 1.0 if following in asking and weight == CONTEXT_WEIGHT else weight, False))
             continue
         # the question mark ends the sentence, not its last clause: a clause asks with a question word, or
         # as the condition or purpose of the clause before it ("по какому номеру звонить, если симка российская?")
         clauses = [c for c in _CLAUSES.split(sentence) if c.strip()]
         if len(clauses) == 1 or not any(_question_word(c) for c in clauses):
-            parts.append((sentence, 1.0))
+            parts.append((sentence, 1.0, True))
             continue
         asked = False
         for clause in clauses:
             asked = _question_word(clause) or (asked and _subordinate(clause))
-            parts.append((clause, 1.0 if asked else _story_weight(clause)))
+            parts.append((clause, 1.0 if asked else _story_weight(clause), asked))
     return parts
 
 
