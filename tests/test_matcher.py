@@ -134,6 +134,21 @@ def test_the_reply_language_follows_the_question(matcher):
     assert matcher.match("онай карта").language == "ru"  # whatever the phrasing it matched was written in
 
 
+@pytest.mark.parametrize(
+    "kazakh",
+    ["Мектепке баланы жазу ушин кужаттар", "жол журу акысын толеу", "Телефон номерин тиркеу керек пе"],
+)
+def test_kazakh_typed_without_kazakh_letters_is_answered_in_kazakh(matcher, kazakh):
+    assert matcher.match(kazakh).language == "kk"
+
+
+@pytest.mark.parametrize(
+    "russian", ["права поменять на местные", "карту открыть нерезиденту реально", "скорая помощь номер телефона"]
+)
+def test_russian_without_a_telling_word_stays_russian(matcher, russian):
+    assert matcher.match(russian).language == "ru"
+
+
 def test_json_shape_matches_the_cli_contract(matcher):
     answer = matcher.match("где получить иин").as_json()
     assert set(answer) == {

@@ -22,6 +22,7 @@ from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Query, Weights, ngrams, word_ngrams
 from bot.core.knowledge import Knowledge
+from bot.core.language import LanguageReader
 from bot.core.question import (
     CONTEXT_WEIGHT,
     asking_part,
@@ -34,7 +35,7 @@ from bot.core.question import (
 )
 from bot.core.smalltalk import SmallTalk
 from bot.core.synonyms import Synonyms
-from bot.core.text import detect_language, has_latin, is_stopword, normalise, rewrites, squeeze, stem
+from bot.core.text import has_latin, is_stopword, normalise, rewrites, squeeze, stem
 
 OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
@@ -172,6 +173,7 @@ class Matcher:
         self._families = [OFFTOPIC if e == OFFTOPIC else self.knowledge.entries[e].family for e in self._entry_ids]
         self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
         self._index = Index(docs(), len(self._entry_ids), {}, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
+        self._languages = LanguageReader((lang, phrasing) for _, lang, phrasing in self._phrasings())
         self.classifier = FamilyClassifier.trained(labelled, self._word_features, _meaningful, self._vectors)
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id != OFFTOPIC:
@@ -510,9 +512,8 @@ class Matcher:
     def _short(ranking: list[tuple[str, float, str]]) -> tuple[tuple[str, float], ...]:
         return tuple((e, round(s, 1)) for e, s, _ in ranking[:5])
 
-    @staticmethod
-    def _language(text: str, kind: str) -> str:
+    def _language(self, text: str, kind: str) -> str:
         """The language the message was written in: Russian typed in Latin letters or the wrong layout is Russian."""
         if kind in ("translit", "layout") and has_latin(text):
             return "ru"
-        return detect_language(text)
+        return self._languages.language(text)
