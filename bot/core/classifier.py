@@ -114,8 +114,11 @@ class FamilyClassifier:
             if len(cols)
         ]
         if found:
-            columns, inverse = np.unique(np.concatenate([c for c, _ in found]), return_inverse=True)
-            counts = np.bincount(inverse, np.concatenate([n for _, n in found])).astype(np.float32)
+            every = np.concatenate([c for c, _ in found])
+            order = np.argsort(every, kind="stable")  # a feature of several words: its counts summed
+            every, counts = every[order], np.concatenate([n for _, n in found])[order]
+            starts = np.flatnonzero(np.diff(every, prepend=-1))
+            columns, counts = every[starts], np.add.reduceat(counts, starts)
             # a weighted-down part counts less than once
             tf = np.where(counts >= 1.0, 1.0 + np.log(np.maximum(counts, 1.0)), counts)
             values = tf * self._idf[columns]

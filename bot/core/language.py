@@ -25,14 +25,12 @@ SMOOTHING = 0.1  # additive smoothing of the n-gram counts (0.1 and 0.5 tried)
 GRAM_SIZES = (1, 2, 3, 4)
 MIN_WORDS = 3  # shorter messages stay Russian: "онай карта" is Russian and Kazakh alike
 TRAINING_LIMIT = 20_000  # phrasings at most (a generated knowledge of 10,000 entries is sampled)
+WORD_CACHE = 50_000  # words whose scores are remembered, then forgotten all at once
 
 
-def _grams(text: str) -> list[str]:
-    grams: list[str] = []
-    for word in normalise(text).split():
-        padded = f" {word} "
-        grams.extend(padded[i : i + n] for n in GRAM_SIZES for i in range(len(padded) - n + 1))
-    return grams
+def _grams(word: str) -> list[str]:
+    padded = f" {word} "
+    return [padded[i : i + n] for n in GRAM_SIZES for i in range(len(padded) - n + 1)]
 
 
 class LanguageReader:
@@ -41,12 +39,13 @@ class LanguageReader:
 
     def __init__(self, phrasings: Iterable[tuple[str, str]], seed: int = 0):
         """`phrasings`: (language, text) of every question and phrasing of the knowledge."""
+        self._cache: dict[str, np.ndarray] = {}
         samples = list(phrasings)
         if len(samples) > TRAINING_LIMIT:
             samples = random.Random(seed).sample(samples, TRAINING_LIMIT)
         counts: dict[str, Counter] = {}
         for language, text in samples:
-            counts.setdefault(language, Counter()).update(_grams(text))
+            counts.setdefault(language, Counter()).update(g for word in normalise(text).split() for g in _grams(word))
         self._languages = sorted(counts)
         self._kazakh = self._languages.index(KAZAKH) if KAZAKH in counts else None
         vocabulary = sorted(set().union(*counts.values())) if counts else []
@@ -62,10 +61,19 @@ class LanguageReader:
         words = normalise(text).split()
         if found != "ru" or self._kazakh is None or len(words) < MIN_WORDS or RUSSIAN_WORDS.intersection(words):
             return found
-        return KAZAKH if self._kazakh_probability(text) >= CERTAINTY else found
+        return KAZAKH if self._kazakh_probability(words) >= CERTAINTY else found
 
-    def _kazakh_probability(self, text: str) -> float:
-        columns = [c for c in map(self._columns.get, _grams(text)) if c is not None]
-        scores = self._log_prior + self._log_p[columns].sum(axis=0)
+    def _kazakh_probability(self, words: list[str]) -> float:
+        scores = self._log_prior + sum(map(self._word_scores, words))
         scores = np.exp(scores - scores.max())
         return float(scores[self._kazakh] / scores.sum())
+
+    def _word_scores(self, word: str) -> np.ndarray:
+        """A word's n-grams' log-probabilities in each language, summed: worked out once per word."""
+        found = self._cache.get(word)
+        if found is None:
+            if len(self._cache) >= WORD_CACHE:
+                self._cache.clear()
+            columns = [c for c in map(self._columns.get, _grams(word)) if c is not None]
+            found = self._cache[word] = self._log_p[columns].sum(axis=0)
+        return found
