@@ -8,6 +8,7 @@ from bot.core.matcher import Matcher
 
 HELD_OUT = Path(__file__).parent / "data" / "heldout.yaml"  # frozen before the matcher was tuned
 FRESH = Path(__file__).parent / "data" / "fresh.yaml"  # written apart, frozen before this round's second changes
+THIRD = Path(__file__).parent / "data" / "third.yaml"  # written blind, frozen before the third round's changes
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -193,6 +194,18 @@ def test_floors_on_a_second_set_written_apart(matcher):
     assert total.none_answered / total.none_items <= 0.20
     for name, figures in report.groups.items():
         assert figures.correct / figures.labelled >= 0.70, name
+
+
+def test_floors_on_a_third_set_written_blind(matcher):
+    """341 questions written from the families list and the references alone (tests/data/third.yaml)."""
+    report = evaluate(matcher, load_items(THIRD))
+    total = report.total
+    assert total.correct / total.labelled >= 0.85
+    assert total.confident_wrong / total.labelled <= 0.05
+    assert total.offered / total.labelled >= 0.93
+    assert total.none_answered / total.none_items <= 0.20
+    for name, figures in report.groups.items():
+        assert figures.correct / figures.labelled >= 0.60, name
 
 
 def test_the_first_rounds_questions_still_find_their_family(matcher):
