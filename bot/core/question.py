@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from bot.core.text import is_stopword, normalise
 
@@ -71,15 +72,16 @@ def asking_part(text: str) -> str:
     return " ".join(part for part, _, asking in _parts(text) if asking)
 
 
-def _parts(text: str) -> list[tuple[str, float, bool]]:
+@lru_cache(maxsize=4096)  # asked for the lexical ranking, the classifier and the off-topic check alike
+def _parts(text: str) -> tuple[tuple[str, float, bool], ...]:
     """(part, weight, whether it asks) of a message; the whole message asks when nothing stands out."""
     sentences = [s for s in _SENTENCES.split(text) if s.strip()]
     asking = [s for s in sentences if s.rstrip().endswith("?")] or [s for s in sentences if asks(s)]
     if not asking:
-        return [(text, 1.0, True)]
+        return ((text, 1.0, True),)
     parts = _weighted(sentences, asking)
     asked = [w for part, weight, _ in parts if weight == 1.0 for w in normalise(part).split() if not is_stopword(w)]
-    return parts if len(asked) >= SUBJECT_WORDS else [(text, 1.0, True)]
+    return tuple(parts) if len(asked) >= SUBJECT_WORDS else ((text, 1.0, True),)
 
 
 def _story_weight(part: str) -> float:
