@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
@@ -23,6 +25,7 @@ from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "topics", "ask", "lang", "privacy", "forgetme")
+STARTUP_WAIT = 10.0  # seconds a stop during start-up waits for the start-up to end before cancelling it
 QUERY_LOG_LINGER = 0.25  # seconds the query-log writer gathers rows before one transaction (a kill loses at most that)
 
 
@@ -74,6 +77,7 @@ def load_words(config: Config) -> BlockedWords:
 
 async def _post_init(application: Application) -> None:
     svc = application.bot_data
+    svc.starting = asyncio.current_task()
     svc.storage = await Storage.open(svc.config.db_path)
     svc.query_log = QueryLog(
         svc.storage, spill_path=svc.config.data_dir / "query-log.pending.jsonl", linger=QUERY_LOG_LINGER
@@ -98,16 +102,39 @@ async def _register_commands(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    await release(application)
+
+
+async def release(application: Application) -> None:
+    """Stop the worker, write the query log, close the database: each once, however often this is called.
+
+    A stop signal during start-up leaves post_init pending (PTB stops the loop, not the task): it is let finish
+    first (or cancelled after STARTUP_WAIT), so that nothing it opens outlives the stop. `python -m bot run`
+    calls this again after PTB has stopped, in case PTB's own shutdown failed before post_shutdown: an open
+    connection or a live worker would keep the process from exiting."""
     svc = application.bot_data
+    await _finish_starting(svc.starting)
     health.stop(svc.config.heartbeat_file)
+    worker, query_log, storage = svc.match_worker, svc.query_log, svc.storage
+    svc.match_worker = svc.query_log = svc.storage = None
     try:
-        if svc.match_worker is not None:
-            await svc.match_worker.stop()
-        if svc.query_log is not None:
-            await svc.query_log.close()
+        if worker is not None:
+            await worker.stop()
+        if query_log is not None:
+            await query_log.close()
     finally:  # an open connection keeps the process from exiting (aiosqlite >= 0.22): close it whatever happened
-        if svc.storage is not None:
-            await svc.storage.close()
+        if storage is not None:
+            await storage.close()
+
+
+async def _finish_starting(task: asyncio.Task | None) -> None:
+    if task is None or task.done() or task is asyncio.current_task():
+        return
+    await asyncio.wait({task}, timeout=STARTUP_WAIT)
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(Exception, asyncio.CancelledError):  # a failed start-up: nothing more to do with it
+        await task
 
 
 async def _on_error(update: object, context: BotContext) -> None:

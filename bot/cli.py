@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from bot.app import build_application, release
 
     try:
         config = load_config()
@@ -51,17 +51,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         asyncio.run(check_token(config))
         application = build_application(config, checked.knowledge, words=checked.words)
         settle_memory()
-        if args.webhook:  # Telegram posts updates; each request must carry the secret token (else 403)
-            application.run_webhook(
-                listen=config.webhook_listen,
-                port=config.webhook_port,
-                url_path=config.webhook_path,
-                webhook_url=config.webhook_url,
-                secret_token=config.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        try:
+            if args.webhook:  # Telegram posts updates; each request must carry the secret token (else 403)
+                application.run_webhook(
+                    listen=config.webhook_listen,
+                    port=config.webhook_port,
+                    url_path=config.webhook_path,
+                    webhook_url=config.webhook_url,
+                    secret_token=config.webhook_secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    close_loop=False,
+                )
+            else:
+                application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+        finally:  # whatever PTB's shutdown did: nothing left open that would keep the process from exiting
+            loop = asyncio.get_event_loop()
+            loop.run_until_complete(release(application))
+            loop.close()
     except InvalidToken:
         return fail("Telegram rejected BOT_TOKEN: check the token from @BotFather")
     except NetworkError as exc:

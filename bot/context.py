@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import secrets
@@ -97,6 +98,7 @@ class BotData:
         self.storage: Storage | None = None
         self.query_log: QueryLog | None = None
         self.match_worker: MatchWorker | None = None
+        self.starting: asyncio.Task | None = None  # post_init, while it runs: a stop waits for it
         self.today: Callable[[], dt.date] = dt.date.today
         self.now: Callable[[], dt.datetime] = utcnow  # the clock for statistics and retention (tests inject one)
         self.inline_pending: dict[int, Job] = {}  # a user's inline query waiting for its pause before it is logged

@@ -166,7 +166,10 @@ def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, t
     api_thread.wait_for("setMyCommands", count=3)
     if last_exit == "clean":
         first.terminate()
-        assert first.wait(30) == 0 and (data / "bot.sqlite3").exists()
+        try:
+            assert first.wait(30) == 0 and (data / "bot.sqlite3").exists()
+        finally:
+            first.kill()  # a bot that did not stop must not outlive the test
     else:
         first.kill()
         first.wait(30)

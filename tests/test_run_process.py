@@ -59,3 +59,22 @@ def test_a_lone_surrogate_from_the_bot_api_is_logged_replaced_and_sigterm_still_
     with sqlite3.connect(db) as connection:
         logged = connection.execute("SELECT question FROM query_log ORDER BY id").fetchall()
     assert logged == [("где получить иин \ufffd",), ("\ufffd\ufffd",), ("kak otkryt schet v banke",)]
+
+
+def _workers() -> set[str]:
+    return set(subprocess.run(["pgrep", "-f", "bot.matchworker"], capture_output=True, text=True).stdout.split())
+
+
+def test_sigterm_during_start_up_stops_the_bot_and_its_worker(api_thread, tmp_path):
+    """A stop while the bot is still registering its commands (its database open, its worker starting): the
+    start-up is let finish, then everything is closed; no process is left behind."""
+    before = _workers()
+    process = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "data" / "bot.sqlite3")
+    try:
+        api_thread.wait_for("setMyCommands", count=1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert _workers() <= before
