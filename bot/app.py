@@ -25,7 +25,6 @@ from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "topics", "ask", "lang", "privacy", "forgetme")
-STARTUP_WAIT = 10.0  # seconds a stop during start-up waits for the start-up to end before cancelling it
 QUERY_LOG_LINGER = 0.25  # seconds the query-log writer gathers rows before one transaction (a kill loses at most that)
 
 
@@ -108,8 +107,8 @@ async def _post_shutdown(application: Application) -> None:
 async def release(application: Application) -> None:
     """Stop the worker, write the query log, close the database: each once, however often this is called.
 
-    A stop signal during start-up leaves post_init pending (PTB stops the loop, not the task): it is let finish
-    first (or cancelled after STARTUP_WAIT), so that nothing it opens outlives the stop. `python -m bot run`
+    A stop signal during start-up leaves post_init pending (PTB stops the loop, not the task), perhaps retrying a
+    Bot API that is gone: it is cancelled first, so that nothing it would open outlives the stop. `python -m bot run`
     calls this again after PTB has stopped, in case PTB's own shutdown failed before post_shutdown: an open
     connection or a live worker would keep the process from exiting."""
     svc = application.bot_data
@@ -130,9 +129,7 @@ async def release(application: Application) -> None:
 async def _finish_starting(task: asyncio.Task | None) -> None:
     if task is None or task.done() or task is asyncio.current_task():
         return
-    await asyncio.wait({task}, timeout=STARTUP_WAIT)
-    if not task.done():
-        task.cancel()
+    task.cancel()
     with contextlib.suppress(Exception, asyncio.CancelledError):  # a failed start-up: nothing more to do with it
         await task
 

@@ -67,7 +67,7 @@ def _workers() -> set[str]:
 
 def test_sigterm_during_start_up_stops_the_bot_and_its_worker(api_thread, tmp_path):
     """A stop while the bot is still registering its commands (its database open, its worker starting): the
-    start-up is let finish, then everything is closed; no process is left behind."""
+    start-up is cancelled, then everything it opened is closed; no process is left behind."""
     before = _workers()
     process = start_bot_process(BOT_API_BASE_URL=api_thread.base_url, BOT_DB_PATH=tmp_path / "data" / "bot.sqlite3")
     try:

@@ -164,7 +164,7 @@ class Database:
         try:
             await storage._prepare()
             await storage._probe_write()
-        except Exception:
+        except BaseException:  # cancelled too (a stop during start-up): an open connection keeps the process alive
             await connection.close()
             raise
         return storage
