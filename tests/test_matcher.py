@@ -1,3 +1,4 @@
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -68,6 +69,32 @@ def test_unrelated_or_empty_questions_get_no_entry(matcher, question):
 def test_neighbours_of_covered_topics_are_not_answered(matcher, question):
     """A Schengen visa is not the stay in Kazakhstan, an apostille not an IIN document: knowledge/offtopic.yaml."""
     assert matcher.match(question).outcome == "none"
+
+
+@pytest.mark.parametrize(
+    "question, without_neighbours",
+    [
+        ("где арендовать машину на выходные", "housing"),
+        ("как оплатить коммуналку за квартиру в москве", "housing"),
+        ("can I get a car loan as a foreigner", "driving"),
+    ],
+)
+def test_a_question_close_to_an_off_topic_neighbour_is_not_answered(knowledge, matcher, question, without_neighbours):
+    """Renting a car is not renting a flat: a question worded near one of offtopic.yaml's neighbours, and nearer to
+    it than to any entry, is not answered, though its words are a covered topic's (without the neighbours it is)."""
+    assert matcher.match(question).outcome == "none"
+    alone = Matcher(dataclasses.replace(knowledge, offtopic_neighbours={})).match(question)
+    assert (alone.outcome, alone.family) == ("answer", without_neighbours)
+
+
+@pytest.mark.parametrize(
+    "question, family",
+    [("где снять квартиру в алматы", "housing"), ("как получить права в казахстане", "driving")],
+)
+def test_the_covered_topic_beside_a_neighbour_is_still_answered(matcher, question, family):
+    """The neighbours are not taught to the family classifier: renting a flat and a licence stay answered."""
+    found = matcher.match(question)
+    assert (found.outcome, found.family) == ("answer", family)
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,21 @@ def offtopic_collision(k):
     )
 
 
+def neighbour_language(k):
+    edit(k / "offtopic.yaml", "\nneighbours:\n  ru:", "\nneighbours:\n  de:")
+    line = line_of(k / "offtopic.yaml", "  de:")
+    return f"knowledge/offtopic.yaml:{line}: neighbours: unknown field 'de'; use ru, en, kk"
+
+
+def neighbour_collision(k):
+    edit(k / "offtopic.yaml", "\nneighbours:\n  ru:\n", '\nneighbours:\n  ru:\n    - "где получить иин"\n')
+    line = line_of(k / "offtopic.yaml", "где получить иин")
+    return (
+        f"knowledge/offtopic.yaml:{line}: collision: off-topic ru phrasing 'где получить иин' "
+        "is answered with 'iin-where'"
+    )
+
+
 ERRORS = [
     yaml_syntax,
     unknown_field,
@@ -138,6 +153,8 @@ ERRORS = [
     blocked_word_language,
     offtopic_language,
     offtopic_collision,
+    neighbour_language,
+    neighbour_collision,
 ]
 
 

@@ -27,16 +27,16 @@ def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> lis
                             f"collision: {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'",
                         )
                     )
-    for lang, phrasings in knowledge.offtopic.items():
-        for phrasing in dict.fromkeys(phrasings):
-            match = matcher.match(phrasing)
-            if match.outcome == "answer":
-                file, line = knowledge.offtopic_lines.get(phrasing, ("knowledge/offtopic.yaml", 1))
-                problems.append(
-                    Problem(
-                        file,
-                        line,
-                        f"collision: off-topic {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'",
-                    )
+    offtopic = (knowledge.offtopic, knowledge.offtopic_neighbours)
+    for lang, phrasing in dict.fromkeys((lang, p) for lists in offtopic for lang, ps in lists.items() for p in ps):
+        match = matcher.match(phrasing)
+        if match.outcome == "answer":
+            file, line = knowledge.offtopic_lines.get(phrasing, ("knowledge/offtopic.yaml", 1))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"collision: off-topic {lang} phrasing {phrasing!r} is answered with '{match.entry_id}'",
                 )
+            )
     return problems

@@ -150,10 +150,16 @@ def _without(knowledge: Knowledge, hidden: set[tuple[str, str, str]]) -> Knowled
             for lang, text in entry.texts.items()
         }
         entries[entry_id] = dataclasses.replace(entry, texts=texts)
-    offtopic = {
-        lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden) for lang, ps in knowledge.offtopic.items()
-    }
-    return dataclasses.replace(knowledge, entries=entries, offtopic=offtopic)
+
+    def kept(lists: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return {lang: tuple(p for p in ps if (OFFTOPIC_LABEL, lang, p) not in hidden) for lang, ps in lists.items()}
+
+    return dataclasses.replace(
+        knowledge,
+        entries=entries,
+        offtopic=kept(knowledge.offtopic),
+        offtopic_neighbours=kept(knowledge.offtopic_neighbours),
+    )
 
 
 def cross_validate(
@@ -172,7 +178,12 @@ def cross_validate(
         for lang, text in entry.texts.items()
         for p in text.phrasings
     ]
-    items += [(OFFTOPIC_LABEL, lang, p) for lang, ps in knowledge.offtopic.items() for p in ps]
+    items += [
+        (OFFTOPIC_LABEL, lang, p)
+        for lists in (knowledge.offtopic, knowledge.offtopic_neighbours)
+        for lang, ps in lists.items()
+        for p in ps
+    ]
     random.Random(seed).shuffle(items)
     report = Report(group_name=group_by)
     for fold in range(folds):

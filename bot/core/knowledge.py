@@ -137,6 +137,8 @@ class Knowledge:
     offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)  # questions deliberately left unanswered
     offtopic_lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # off-topic phrasing -> (file, line)
     families: tuple[Family, ...] = ()
+    # off-topic questions next to covered topics ("ипотека" beside renting): recognised by closeness alone
+    offtopic_neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -273,15 +275,24 @@ def _read_smalltalk(reader: FileReader, data: dict) -> tuple[SmalltalkIntent, ..
     return tuple(intents)
 
 
-def _read_offtopic(reader: FileReader, data: dict) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, int]]]:
-    """(phrasings per language, phrasing -> (file, line)) so that collisions can point at the line."""
-    phrasings = data["phrasings"]
+Offtopic = tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, tuple[str, int]]]
+
+
+def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
+    """(phrasings per language, neighbours per language, phrasing -> (file, line)) so that collisions can point at
+    the line."""
+    phrasings, neighbours = data["phrasings"], data.get("neighbours", {})
     lines = {
         str(p).strip(): (reader.name, line)
-        for values in phrasings.values()
+        for lists in (phrasings, neighbours)
+        for values in lists.values()
         for p, line in zip(values, values.item_lines, strict=True)
     }
-    return {lang: _texts(values) for lang, values in phrasings.items()}, lines
+    return (
+        {lang: _texts(values) for lang, values in phrasings.items()},
+        {lang: _texts(values) for lang, values in neighbours.items()},
+        lines,
+    )
 
 
 def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
@@ -310,12 +321,11 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     families = read("families.yaml", "families", _read_families)
     synonyms = read("synonyms.yaml", "synonyms", _read_synonyms)
     smalltalk = read("smalltalk.yaml", "smalltalk", _read_smalltalk)
-    offtopic: dict[str, tuple[str, ...]] = {}
-    offtopic_lines: dict[str, tuple[str, int]] = {}
+    offtopic: Offtopic = ({}, {}, {})
     if (directory / "offtopic.yaml").exists() or (
         directory / "offtopic.yaml"
     ).is_symlink():  # optional; an unreadable one is an error reported by read()
-        offtopic, offtopic_lines = read("offtopic.yaml", "offtopic", _read_offtopic) or ({}, {})
+        offtopic = read("offtopic.yaml", "offtopic", _read_offtopic) or offtopic
 
     entries: dict[str, Entry] = {}
     unreadable: set[str] = set()  # ids of entries whose file failed: no "unknown id" noise about them
@@ -341,7 +351,8 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(problems)
-    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), dict(offtopic), offtopic_lines, families)
+    phrasings, neighbours, lines = offtopic
+    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), phrasings, lines, families, neighbours)
 
 
 MIN_SPECIFIC_ENTRIES = 3

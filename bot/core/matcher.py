@@ -67,6 +67,7 @@ class Thresholds:
     one_word: float = 0.8  # ... when the message has a single word of content ("документы"): less evidence
     clarify: float = 0.2  # below this, nothing is offered
     evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
+    offtopic_near: float = 40.0  # an off-topic phrasing closest of all and this close: no match (35-55 tried)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self._synonyms = Synonyms(knowledge.synonyms)
         self._smalltalk = SmallTalk(knowledge.smalltalk)
-        self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if knowledge.offtopic else [])
+        offtopic = knowledge.offtopic or knowledge.offtopic_neighbours
+        self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
         self._word_codes: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
         self._possible_cache: dict[str, bool] = {}
@@ -137,15 +139,20 @@ class Matcher:
         """The stems a text is matched on (synonyms applied, stopwords dropped): how similar questions are grouped."""
         return self._analyse(text)[1]
 
-    def _phrasings(self) -> list[tuple[int, str, str]]:
-        """(entry index, language, text) of every question and phrasing, the off-topic ones included."""
-        found: list[tuple[int, str, str]] = []
+    def _phrasings(self) -> list[tuple[int, str, str, bool]]:
+        """(entry index, language, text, whether the family classifier learns it) of every question and phrasing,
+        the off-topic ones included. The off-topic neighbours are not learnt: their words are the covered topics'
+        words ("ипотека на квартиру"), and taught as off-topic they pull real questions about flats away."""
+        found: list[tuple[int, str, str, bool]] = []
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id == OFFTOPIC:
-                found.extend((index, lang, p) for lang, ps in self.knowledge.offtopic.items() for p in ps)
+                found.extend((index, lang, p, True) for lang, ps in self.knowledge.offtopic.items() for p in ps)
+                found.extend(
+                    (index, lang, p, False) for lang, ps in self.knowledge.offtopic_neighbours.items() for p in ps
+                )
                 continue
             for lang, text in self.knowledge.entries[entry_id].texts.items():
-                found.extend((index, lang, p) for p in (text.question, *text.phrasings))
+                found.extend((index, lang, p, True) for p in (text.question, *text.phrasings))
         return found
 
     def _build_indexes(self) -> None:
@@ -162,18 +169,19 @@ class Matcher:
         labelled: list[tuple[Words, str]] = []
 
         def docs() -> Iterator[tuple[int, str, Counter]]:
-            for index, lang, phrasing in self._phrasings():
+            for index, lang, phrasing, taught in self._phrasings():
                 words, stems = self._analyse(phrasing)
                 add(stems, index, PHRASING_MATCH)
                 if words:
                     grams = ngrams(words)
-                    labelled.append(([(w, 1.0) for w in words], self._families[index]))
+                    if taught:
+                        labelled.append(([(w, 1.0) for w in words], self._families[index]))
                     yield index, lang, grams
 
         self._families = [OFFTOPIC if e == OFFTOPIC else self.knowledge.entries[e].family for e in self._entry_ids]
         self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
         self._index = Index(docs(), len(self._entry_ids), {}, Weights(CHAR_WEIGHT, CENTROID_WEIGHT))
-        self._languages = LanguageReader((lang, phrasing) for _, lang, phrasing in self._phrasings())
+        self._languages = LanguageReader((lang, phrasing) for _, lang, phrasing, _ in self._phrasings())
         self.classifier = FamilyClassifier.trained(labelled, self._word_features, _meaningful, self._vectors)
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id != OFFTOPIC:
@@ -423,6 +431,7 @@ class Matcher:
             family == OFFTOPIC
             or top_lexical < t.evidence
             or probability < t.clarify
+            or (ranking[0][0] == OFFTOPIC and top_lexical >= t.offtopic_near)
             or self._asks_offtopic(text, kind, context)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
