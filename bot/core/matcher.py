@@ -67,7 +67,9 @@ class Thresholds:
     one_word: float = 0.8  # ... when the message has a single word of content ("документы"): less evidence
     clarify: float = 0.2  # below this, nothing is offered
     evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
-    offtopic_near: float = 40.0  # an off-topic phrasing closest of all and this close: no match (35-55 tried)
+    # an off-topic phrasing closest of all, this close (0-100) or this many times closer than any entry: no match
+    offtopic_near: float = 40.0  # 35-55 tried
+    offtopic_lead: float = 2.0  # 1.5 and 2 tried
 
 
 @dataclass(frozen=True)
@@ -431,7 +433,7 @@ class Matcher:
             family == OFFTOPIC
             or top_lexical < t.evidence
             or probability < t.clarify
-            or (ranking[0][0] == OFFTOPIC and top_lexical >= t.offtopic_near)
+            or self._closest_offtopic(ranking)
             or self._asks_offtopic(text, kind, context)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
@@ -472,6 +474,14 @@ class Matcher:
             ranking=self._short(ranking),
             alternative_families=tuple(self._family_of(e) for e in choices),
         )
+
+    def _closest_offtopic(self, ranking: list[tuple[str, float, str]]) -> bool:
+        """Whether the closest phrasing is an off-topic one and clearly so: the question is worded like a neighbour
+        of a covered topic ("ипотека на квартиру"), whatever family its words lean to."""
+        if not ranking or ranking[0][0] != OFFTOPIC:
+            return False
+        closest, entry = ranking[0][1], next((score for e, score, _ in ranking if e != OFFTOPIC), 0.0)
+        return closest >= self.thresholds.offtopic_near or closest >= self.thresholds.offtopic_lead * entry
 
     def _asks_offtopic(self, text: str, kind: str, context: str | None) -> bool:
         """In a story or a follow-up, whether the question itself is off-topic ("we moved in March, all settled.
