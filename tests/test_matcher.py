@@ -89,7 +89,12 @@ def test_a_question_close_to_an_off_topic_neighbour_is_not_answered(knowledge, m
 
 @pytest.mark.parametrize(
     "question, family",
-    [("где снять квартиру в алматы", "housing"), ("как получить права в казахстане", "driving")],
+    [
+        ("где снять квартиру в алматы", "housing"),
+        ("как получить права в казахстане", "driving"),
+        # a neighbour ("сколько можно находиться в …") a hair closer than the entry is no reason to give up
+        ("Извините, можно узнать, сколько можно находиться без регистрации?", "visa-free-entry"),
+    ],
 )
 def test_the_covered_topic_beside_a_neighbour_is_still_answered(matcher, question, family):
     """The neighbours are not taught to the family classifier: renting a flat and a licence stay answered."""
@@ -255,6 +260,10 @@ def test_the_first_rounds_questions_still_find_their_family(matcher):
             "Куда обращаться и сколько это стоит?",
             "healthcare",
         ),
+        # ... but not a question that names its own subject
+        ("Мы с женой переехали месяц назад, сняли квартиру. Где получить ИИН?", "iin"),
+        ("Я из Минска, работаю удалённо. Можно ли ездить на российских правах?", "driving"),
+        ("Мы с женой переехали месяц назад, сняли квартиру. Как открыть ИП? Заранее спасибо!", "business"),
     ],
 )
 def test_a_greeting_before_a_story_leaves_the_question_found_in_it(matcher, message, expected):

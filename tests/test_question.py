@@ -37,6 +37,8 @@ def test_the_sentence_before_the_question_names_its_subject():
     assert "ИИН" in question_part(message)
     assert asking_part(message) == "Можно записаться заранее?"  # what an off-topic question is told by
     assert dict(question_parts("Карту уже сделали. Как купить симку?"))["Карту уже сделали."] == DONE_WEIGHT
+    alone = dict(question_parts(message, subject_before=False))  # when the question names a subject of its own
+    assert alone["Хотим сделать ИИН, но в ЦОНе очереди."] == CONTEXT_WEIGHT
 
 
 def test_an_asking_clause_without_a_subject_leaves_the_subject_to_the_rest():

@@ -67,8 +67,10 @@ class Thresholds:
     one_word: float = 0.8  # ... when the message has a single word of content ("документы"): less evidence
     clarify: float = 0.2  # below this, nothing is offered
     evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
-    # an off-topic phrasing closest of all, this close (0-100) or this many times closer than any entry: no match
+    # an off-topic phrasing closest of all, this close (0-100) and this much closer than any entry, or this many
+    # times closer than any entry: no match
     offtopic_near: float = 40.0  # 35-55 tried
+    offtopic_margin: float = 3.0  # 0, 3 and 6 tried
     offtopic_lead: float = 2.0  # 1.5 and 2 tried
 
 
@@ -394,7 +396,7 @@ class Matcher:
                 or " ".join(typed[2])
             )
         )
-        found = self._decide(question, text)
+        found = self._decide(question, text, subject_before=not self._answerable_alone(text))
         context = self.knowledge.entries.get(follows) if follows else None
         if context is not None and follows_up(text) and (marked_follow_up(text) or found.outcome != "answer"):
             leaning = self._decide(question, text, context.id)
@@ -405,11 +407,11 @@ class Matcher:
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
         return found
 
-    def _decide(self, question: str, text: str, context: str | None = None) -> Match:
+    def _decide(self, question: str, text: str, context: str | None = None, subject_before: bool = True) -> Match:
         """Answer, clarify or no match, from the family classifier's probability; the entry within the
         family from the lexical ranking. `context`: the entry a follow-up follows (its question is read
         with the message, its family is favoured)."""
-        asked, parts = question_part(text), question_parts(text)
+        asked, parts = question_part(text, subject_before), question_parts(text, subject_before)
         kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
         language = self._language(text, kind)
         # a follow-up passes over the entry just answered, unless the message itself points at it
@@ -481,7 +483,18 @@ class Matcher:
         if not ranking or ranking[0][0] != OFFTOPIC:
             return False
         closest, entry = ranking[0][1], next((score for e, score, _ in ranking if e != OFFTOPIC), 0.0)
-        return closest >= self.thresholds.offtopic_near or closest >= self.thresholds.offtopic_lead * entry
+        t = self.thresholds
+        near = closest >= t.offtopic_near and closest >= entry + t.offtopic_margin
+        return near or closest >= t.offtopic_lead * entry
+
+    def _answerable_alone(self, text: str) -> bool:
+        """Whether the question would be answered without the sentence before it ("Мы сняли квартиру. Где получить
+        ИИН?"): only a question that names no subject of its own ("Можно записаться заранее?") takes it from there.
+        """
+        if question_parts(text) == question_parts(text, subject_before=False):
+            return False  # no sentence before the question, or one that says what is done: nothing to choose
+        words = self._weighted_words([(asking_part(text), 1.0)], "typed")
+        return float(self.classifier.probabilities(words).max()) >= self.thresholds.answer
 
     def _asks_offtopic(self, text: str, kind: str, context: str | None) -> bool:
         """In a story or a follow-up, whether the question itself is off-topic ("we moved in March, all settled.

@@ -60,26 +60,26 @@ def _subordinate(clause: str) -> bool:
     return bool(words) and words[0] in SUBORDINATE_STARTS
 
 
-def question_parts(text: str) -> list[tuple[str, float]]:
-    """(part of the message, weight): the clauses that ask and the sentence before them weigh 1, the rest
-    CONTEXT_WEIGHT (DONE_WEIGHT where it tells what is already done)."""
-    return [(part, weight) for part, weight, _ in _parts(text)]
+def question_parts(text: str, subject_before: bool = True) -> list[tuple[str, float]]:
+    """(part of the message, weight): the clauses that ask (and the sentence before them, with `subject_before`)
+    weigh 1, the rest CONTEXT_WEIGHT (DONE_WEIGHT where it tells what is already done)."""
+    return [(part, weight) for part, weight, _ in _parts(text, subject_before)]
 
 
 def asking_part(text: str) -> str:
     """The clauses that ask, without the story around them, not even the sentence that names their subject
     (the whole message when nothing stands out): what an off-topic question is told by."""
-    return " ".join(part for part, _, asking in _parts(text) if asking)
+    return " ".join(part for part, _, asking in _parts(text, False) if asking)
 
 
 @lru_cache(maxsize=4096)  # asked for the lexical ranking, the classifier and the off-topic check alike
-def _parts(text: str) -> tuple[tuple[str, float, bool], ...]:
+def _parts(text: str, subject_before: bool) -> tuple[tuple[str, float, bool], ...]:
     """(part, weight, whether it asks) of a message; the whole message asks when nothing stands out."""
     sentences = [s for s in _SENTENCES.split(text) if s.strip()]
     asking = [s for s in sentences if s.rstrip().endswith("?")] or [s for s in sentences if asks(s)]
     if not asking:
         return ((text, 1.0, True),)
-    parts = _weighted(sentences, asking)
+    parts = _weighted(sentences, asking, subject_before)
     asked = [w for part, weight, _ in parts if weight == 1.0 for w in normalise(part).split() if not is_stopword(w)]
     return tuple(parts) if len(asked) >= SUBJECT_WORDS else ((text, 1.0, True),)
 
@@ -88,14 +88,16 @@ def _story_weight(part: str) -> float:
     return DONE_WEIGHT if DONE_WORDS.intersection(normalise(part).split()) else CONTEXT_WEIGHT
 
 
-def _weighted(sentences: list[str], asking: list[str]) -> list[tuple[str, float, bool]]:
+def _weighted(sentences: list[str], asking: list[str], subject_before: bool) -> list[tuple[str, float, bool]]:
     parts: list[tuple[str, float, bool]] = []
     for sentence, following in zip(sentences, [*sentences[1:], None], strict=True):
         if sentence not in asking:
             weight = _story_weight(sentence)
             # the sentence just before the question names its subject ("Хотим сделать ИИН, но в ЦОНе очереди.
-            # Можно записаться заранее?"), unless it tells what is already done
-            parts.append((sentence, 1.0 if following in asking and weight == CONTEXT_WEIGHT else weight, False))
+            # Можно записаться заранее?"), unless it tells what is already done; the matcher asks for this only
+            # when the question names none of its own
+            names = subject_before and following in asking and weight == CONTEXT_WEIGHT
+            parts.append((sentence, 1.0 if names else weight, False))
             continue
         # the question mark ends the sentence, not its last clause: a clause asks with a question word, or
         # as the condition or purpose of the clause before it ("по какому номеру звонить, если симка российская?")
@@ -116,9 +118,9 @@ def without_pieces(text: str, drop: Callable[[str], bool]) -> str:
     return " ".join(piece for piece in _PIECES.split(text) if piece.strip() and not drop(piece))
 
 
-def question_part(text: str) -> str:
+def question_part(text: str, subject_before: bool = True) -> str:
     """The asking part of a message alone (for the lexical ranking), or the whole when nothing stands out."""
-    asked = " ".join(part for part, weight in question_parts(text) if weight == 1.0)
+    asked = " ".join(part for part, weight in question_parts(text, subject_before) if weight == 1.0)
     return asked if len(normalise(asked).split()) >= 2 else text
 
 
