@@ -55,6 +55,18 @@ def test_small_talk_is_never_an_faq_entry(matcher, question):
     assert match.outcome == "smalltalk" and match.entry_id is None
 
 
+@pytest.mark.parametrize("question", ["Hello! Where do I get an IIN?", "Hi! iin?", "Привееет всем! Где получить иин?"])
+def test_a_greeting_never_swallows_the_question_after_it(matcher, question):
+    """ "iin" squeezed is "in", a stopword: only letters drawn out three times are read back ("привееет")."""
+    match = matcher.match(question)
+    assert (match.outcome, match.family) == ("answer", "iin")
+
+
+@pytest.mark.parametrize("message", ["привет всееем", "Привееет всем!", "thanks a lot", "hi all"])
+def test_small_talk_drawn_out_or_with_fillers_is_still_small_talk(matcher, message):
+    assert matcher.match(message).outcome == "smalltalk"
+
+
 @pytest.mark.parametrize(
     "question", ["рецепт плова", "кто выиграл матч вчера", "what's the weather tomorrow", "", "😀😀😀", "?!"]
 )

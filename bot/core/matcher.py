@@ -33,9 +33,9 @@ from bot.core.question import (
     question_parts,
     without_pieces,
 )
-from bot.core.smalltalk import SmallTalk
+from bot.core.smalltalk import SmallTalk, filler
 from bot.core.synonyms import Synonyms
-from bot.core.text import has_latin, is_stopword, normalise, rewrites, squeeze, stem
+from bot.core.text import has_latin, is_stopword, normalise, rewrites, stem
 
 OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
@@ -382,7 +382,7 @@ class Matcher:
             self._smalltalk.intent(text, whole=True) for kind, text in self._readings(question) if kind != "typed"
         )
         for talk in chain([typed], others):
-            if talk and all(is_stopword(squeeze(w)) or is_stopword(w) for w in talk[2]):
+            if talk and all(filler(w) for w in talk[2]):
                 language = "ru" if talk[1] == "be" else talk[1]  # the language of the pattern: "privet" is Russian
                 return Match(question, "smalltalk", None, 100.0, (), language, talk[0])
         if typed is not None and not asks(question) and len(typed[2]) <= SMALLTALK_REST:  # "спасибо, очень помогли!"

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.knowledge import SmalltalkIntent
-from bot.core.text import is_stopword, normalise, squeeze
+from bot.core.text import is_stopword, normalise, squeeze, unstretch
 
 GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more
 FUZZY_MIN_LENGTH = 5  # shorter small-talk words are found as typed only
@@ -15,10 +15,16 @@ FUZZY_CUTOFF = 80.0
 CACHE_LIMIT = 50_000  # words remembered between messages, then forgotten all at once
 # Words that may stand beside a greeting or thanks without making it a question.
 SMALLTALK_FILLER = frozenset(
-    squeeze(w)
-    for w in "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
+    "bro бро брат братан большое огромное очень much so very lot a you тебе вам тебя вас всем all "
     "everyone again еще ещ друг friend dear дорогой бот bot ok ок окей".split()
 )
+
+
+def filler(word: str) -> bool:
+    """A word that may stand beside small talk without making it a question: a filler or a stopword, also drawn out
+    ("всееем"), but not a word that only looks like one squeezed ("iin" is not "in")."""
+    plain = unstretch(word)
+    return plain in SMALLTALK_FILLER or is_stopword(word) or is_stopword(plain)
 
 
 class SmallTalk:
@@ -63,14 +69,14 @@ class SmallTalk:
                 if near:  # "привте", "спасибки"
                     hit = self._patterns[(near,)]
                     found = hit if found is None or found[0] == GREETING else found
-                elif whole and words[i] not in SMALLTALK_FILLER and not is_stopword(words[i]):
+                elif whole and not filler(originals[i]):
                     return None
                 else:
                     rest.append(originals[i])
                 i += 1
         if found is None:
             return None
-        return found[0], found[1], [w for w in rest if squeeze(w) not in SMALLTALK_FILLER]
+        return found[0], found[1], [w for w in rest if unstretch(w) not in SMALLTALK_FILLER]
 
     def _near(self, word: str) -> str | None:
         if word not in self._near_cache:
