@@ -57,6 +57,8 @@ def test_a_condition_or_purpose_after_the_question_is_part_of_it():
     assert asked.split() == ["какие", "документы", "нужны", "чтобы", "получить", "иин"]
     parts = dict(question_parts("По какому номеру вызвать скорую, если у меня российская симка?"))
     assert parts == {"По какому номеру вызвать скорую": 1.0, " если у меня российская симка?": 1.0}
+    parts = dict(question_parts("Как платить, пока нет казахстанской карты?"))
+    assert parts == {"Как платить": 1.0, " пока нет казахстанской карты?": 1.0}  # any clause up to the mark
 
 
 def test_a_statement_after_the_question_stays_story():

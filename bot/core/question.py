@@ -69,19 +69,20 @@ def question_parts(text: str, subject_before: bool = True) -> list[tuple[str, fl
 def asking_part(text: str) -> str:
     """The clauses that ask, without the story around them, not even the sentence that names their subject
     (the whole message when nothing stands out): what an off-topic question is told by."""
-    return " ".join(part for part, _, asking in _parts(text, False) if asking)
+    return " ".join(part for part, _, asking in _parts(text, True) if asking)
 
 
 @lru_cache(maxsize=4096)  # asked for the lexical ranking, the classifier and the off-topic check alike
 def _parts(text: str, subject_before: bool) -> tuple[tuple[str, float, bool], ...]:
-    """(part, weight, whether it asks) of a message; the whole message asks when nothing stands out."""
+    """(part, weight, whether it asks) of a message; the whole message asks when nothing stands out, or when the
+    question has too few words of its own to name a subject and `subject_before` lets the story name it."""
     sentences = [s for s in _SENTENCES.split(text) if s.strip()]
     asking = [s for s in sentences if s.rstrip().endswith("?")] or [s for s in sentences if asks(s)]
     if not asking:
         return ((text, 1.0, True),)
     parts = _weighted(sentences, asking, subject_before)
     asked = [w for part, weight, _ in parts if weight == 1.0 for w in normalise(part).split() if not is_stopword(w)]
-    return tuple(parts) if len(asked) >= SUBJECT_WORDS else ((text, 1.0, True),)
+    return tuple(parts) if len(asked) >= SUBJECT_WORDS or not subject_before else ((text, 1.0, True),)
 
 
 def _story_weight(part: str) -> float:
@@ -99,15 +100,17 @@ def _weighted(sentences: list[str], asking: list[str], subject_before: bool) -> 
             names = subject_before and following in asking and weight == CONTEXT_WEIGHT
             parts.append((sentence, 1.0 if names else weight, False))
             continue
-        # the question mark ends the sentence, not its last clause: a clause asks with a question word, or
-        # as the condition or purpose of the clause before it ("по какому номеру звонить, если симка российская?")
+        # the question mark ends the sentence, not its last clause: the clauses from the first one with a question
+        # word on ask ("как платить, пока нет карты?"); those before it tell the story ("ИИН уже получил, теперь
+        # в какой банк идти?"). Without the mark, a clause after the question asks as its condition or purpose
+        # ("номер скорой если симка российская"), a statement is story ("когда платить налог, работаю онлайн").
         clauses = [c for c in _CLAUSES.split(sentence) if c.strip()]
         if len(clauses) == 1 or not any(_question_word(c) for c in clauses):
             parts.append((sentence, 1.0, True))
             continue
-        asked = False
+        asked, marked = False, sentence.rstrip().endswith("?")
         for clause in clauses:
-            asked = _question_word(clause) or (asked and _subordinate(clause))
+            asked = _question_word(clause) or (asked and (marked or _subordinate(clause)))
             parts.append((clause, 1.0 if asked else _story_weight(clause), asked))
     return parts
 
