@@ -29,6 +29,7 @@ from bot.core.question import (
     asks,
     follows_up,
     marked_follow_up,
+    question_alone,
     question_part,
     question_parts,
     without_pieces,
@@ -491,9 +492,10 @@ class Matcher:
         """Whether the question would be answered without the sentence before it ("Мы сняли квартиру. Где получить
         ИИН?"): only a question that names no subject of its own ("Можно записаться заранее?") takes it from there.
         """
-        if question_parts(text) == question_parts(text, subject_before=False):
-            return False  # no sentence before the question, or one that says what is done: nothing to choose
-        words = self._weighted_words([(asking_part(text), 1.0)], "typed")
+        alone = question_alone(text)
+        if alone is None or question_parts(text) == question_parts(text, subject_before=False):
+            return False  # no subject of its own; or no sentence before it, or one that says what is done
+        words = self._weighted_words([(alone, 1.0)], "typed")
         return float(self.classifier.probabilities(words).max()) >= self.thresholds.answer
 
     def _asks_offtopic(self, text: str, kind: str, context: str | None) -> bool:

@@ -72,6 +72,13 @@ def asking_part(text: str) -> str:
     return " ".join(part for part, _, asking in _parts(text, True) if asking)
 
 
+def question_alone(text: str) -> str | None:
+    """The clauses that ask and nothing else (is the question answerable on its own?); None when they have too few
+    words of their own to name a subject ("как это работает?")."""
+    alone = " ".join(part for part, _, asking in _parts(text, False) if asking)
+    return alone if sum(not is_stopword(w) for w in normalise(alone).split()) >= SUBJECT_WORDS else None
+
+
 @lru_cache(maxsize=4096)  # asked for the lexical ranking, the classifier and the off-topic check alike
 def _parts(text: str, subject_before: bool) -> tuple[tuple[str, float, bool], ...]:
     """(part, weight, whether it asks) of a message; the whole message asks when nothing stands out, or when the
