@@ -10,6 +10,7 @@ from bot.core.matcher import Matcher
 HELD_OUT = Path(__file__).parent / "data" / "heldout.yaml"  # frozen before the matcher was tuned
 FRESH = Path(__file__).parent / "data" / "fresh.yaml"  # written apart, frozen before this round's second changes
 THIRD = Path(__file__).parent / "data" / "third.yaml"  # written blind, frozen before the third round's changes
+FOURTH = Path(__file__).parent / "data" / "fourth.yaml"  # written blind, frozen before the fourth round's changes
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -233,6 +234,7 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
     [
         (FRESH, 0.70),  # 260 questions written apart from the bot, frozen before they were asked
         (THIRD, 0.60),  # 341 written from the families list and the references alone
+        (FOURTH, 0.60),  # 320 the same way, 27 of them off-topic questions next to covered topics
     ],
 )
 def test_floors_on_sets_written_apart(matcher, questions, style_floor):
@@ -241,7 +243,7 @@ def test_floors_on_sets_written_apart(matcher, questions, style_floor):
     assert total.correct / total.labelled >= 0.85
     assert total.confident_wrong / total.labelled <= 0.05
     assert total.offered / total.labelled >= 0.93
-    assert total.none_answered / total.none_items <= 0.20
+    assert total.none_answered / total.none_items <= 0.10
     for name, figures in report.groups.items():
         assert figures.correct / figures.labelled >= style_floor, name
 
