@@ -63,6 +63,19 @@ def test_a_greeting_never_swallows_the_question_after_it(matcher, question):
     assert (match.outcome, match.family) == ("answer", "iin")
 
 
+@pytest.mark.parametrize(
+    "message, family", [("привет, иин", "iin"), ("hi, bank card", "bank-account"), ("добрый день, симка", "phone")]
+)
+def test_a_greeting_with_a_topic_beside_it_is_a_question(matcher, message, family):
+    match = matcher.match(message)
+    assert (match.outcome, match.family) == ("answer", family)
+
+
+@pytest.mark.parametrize("message", ["спасибо, теперь понятно про иин", "thanks, that helped a lot", "привет бот"])
+def test_thanks_that_name_a_topic_are_still_thanks(matcher, message):
+    assert matcher.match(message).outcome == "smalltalk"
+
+
 @pytest.mark.parametrize("message", ["привет всееем", "Привееет всем!", "thanks a lot", "hi all"])
 def test_small_talk_drawn_out_or_with_fillers_is_still_small_talk(matcher, message):
     assert matcher.match(message).outcome == "smalltalk"

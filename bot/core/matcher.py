@@ -34,7 +34,7 @@ from bot.core.question import (
     question_parts,
     without_pieces,
 )
-from bot.core.smalltalk import SmallTalk, filler
+from bot.core.smalltalk import GREETING, SmallTalk, filler
 from bot.core.synonyms import Synonyms
 from bot.core.text import has_latin, is_stopword, normalise, rewrites, stem
 
@@ -386,7 +386,13 @@ class Matcher:
             if talk and all(filler(w) for w in talk[2]):
                 language = "ru" if talk[1] == "be" else talk[1]  # the language of the pattern: "privet" is Russian
                 return Match(question, "smalltalk", None, 100.0, (), language, talk[0])
-        if typed is not None and not asks(question) and len(typed[2]) <= SMALLTALK_REST:  # "спасибо, очень помогли!"
+        # "спасибо, очень помогли!" is small talk; "привет, иин" asks about the IIN
+        if (
+            typed is not None
+            and not asks(question)
+            and len(typed[2]) <= SMALLTALK_REST
+            and not self._greets_a_topic(typed)
+        ):
             return Match(question, "smalltalk", None, 100.0, (), self._language(question, "typed"), typed[0])
         # "Привет! Мы переехали месяц назад. Где получить иин?": the greeting is dropped, the rest read as written
         text = (
@@ -407,6 +413,12 @@ class Matcher:
             # "привет! ты кто?" is small talk; "всё хорошо. Где поставить апостиль?" is a question left unanswered
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
         return found
+
+    def _greets_a_topic(self, talk: tuple[str, str, list[str]]) -> bool:
+        """A greeting with a word the FAQ knows beside it ("привет, симка"): a question in all but its mark. Thanks
+        with one ("спасибо, теперь понятно про иин") stays thanks."""
+        words = self._synonyms.apply(normalise(" ".join(talk[2])).split())
+        return talk[0] == GREETING and any(not is_stopword(w) and stem(w) in self._stem_entries for w in words)
 
     def _decide(self, question: str, text: str, context: str | None = None, subject_before: bool = True) -> Match:
         """Answer, clarify or no match, from the family classifier's probability; the entry within the
