@@ -504,9 +504,11 @@ class Matcher:
         """Whether the question would be answered without the sentence before it ("Мы сняли квартиру. Где получить
         ИИН?"): only a question that names no subject of its own ("Можно записаться заранее?") takes it from there.
         """
+        if question_parts(text) == question_parts(text, subject_before=False):
+            return False  # no sentence before the question, or one that says what is done: nothing to choose
         alone = question_alone(text)
-        if alone is None or question_parts(text) == question_parts(text, subject_before=False):
-            return False  # no subject of its own; or no sentence before it, or one that says what is done
+        if alone is None:
+            return False  # too few words of its own to name a subject
         words = self._weighted_words([(alone, 1.0)], "typed")
         return float(self.classifier.probabilities(words).max()) >= self.thresholds.answer
 
