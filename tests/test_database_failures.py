@@ -167,7 +167,8 @@ def test_a_data_folder_the_bot_cannot_write_stops_start_up_at_once(api_thread, t
     if last_exit == "clean":
         first.terminate()
         try:
-            assert first.wait(30) == 0 and (data / "bot.sqlite3").exists()
+            code = first.wait(30)
+            assert code == 0 and (data / "bot.sqlite3").exists(), first.communicate()[1][-3000:]  # why, if not
         finally:
             first.kill()  # a bot that did not stop must not outlive the test
     else:
