@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import matcher as matcher_module
 from bot.core.evaluate import cross_validate, evaluate, load_items
 from bot.core.matcher import Matcher
 
@@ -123,9 +124,27 @@ def test_a_question_close_to_an_off_topic_neighbour_is_not_answered(knowledge, m
     ],
 )
 def test_the_covered_topic_beside_a_neighbour_is_still_answered(matcher, question, family):
-    """The neighbours are not taught to the family classifier: renting a flat and a licence stay answered."""
+    """The neighbours are taught to the family classifier lightly: renting a flat and a licence stay answered."""
     found = matcher.match(question)
     assert (found.outcome, found.family) == ("answer", family)
+
+
+@pytest.mark.parametrize(
+    "question, family_if_untaught",
+    [
+        ("Which airline has the cheapest flights from Almaty to Yerevan?", "choosing-city"),
+        ("как купить акции казахстанских компаний", "work"),
+    ],
+)
+def test_a_neighbours_topic_worded_like_no_neighbour_is_not_answered(
+    knowledge, matcher, monkeypatch, question, family_if_untaught
+):
+    """Flights and shares are neighbours' topics, asked in words no neighbour uses: the classifier, which learnt the
+    neighbours lightly, puts off-topic first, so no answer (a choice at most); untaught, it answers them."""
+    assert matcher.match(question).outcome != "answer"
+    monkeypatch.setattr(matcher_module, "NEIGHBOUR_WEIGHT", 0.0)
+    untaught = Matcher(knowledge).match(question)
+    assert (untaught.outcome, untaught.family) == ("answer", family_if_untaught)
 
 
 @pytest.mark.parametrize(

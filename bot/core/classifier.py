@@ -29,6 +29,7 @@ TRAINED_KEPT = 4  # classifiers remembered by their training data
 
 
 Words = list[tuple[str, float]]  # a text as its words, each with the weight of the part of the message it is in
+Sample = tuple[Words, str, float]  # a text, its label, and how much it counts in training (1.0: fully)
 
 
 _TRAINED: dict[tuple, FamilyClassifier] = {}
@@ -43,7 +44,7 @@ class FamilyClassifier:
 
     def __init__(
         self,
-        docs: Iterable[tuple[Words, str]],
+        docs: Iterable[Sample],
         featurise: Callable[[str], Iterable[str]],
         meaningful: Callable[[str], bool],
         regularisation: float = REGULARISATION,
@@ -57,10 +58,10 @@ class FamilyClassifier:
         samples = list(docs)
         if len(samples) > TRAINING_LIMIT:
             samples = random.Random(seed).sample(samples, TRAINING_LIMIT)
-        self.labels: tuple[str, ...] = tuple(sorted({label for _, label in samples}))
+        self.labels: tuple[str, ...] = tuple(sorted({label for _, label, _ in samples}))
         self._label_index = label_index = {label: i for i, label in enumerate(self.labels)}
         frequency: Counter = Counter()
-        for words, _ in samples:
+        for words, _, _ in samples:
             frequency.update({f for word, _ in words for f in featurise(word)})
         self._columns = {feature: i for i, feature in enumerate(frequency)}
         self._idf = np.array(
@@ -74,7 +75,7 @@ class FamilyClassifier:
             self._dense_weights = self._weights[self._dense_start :]
             return
         rows, cols, values = [], [], []
-        for row, (words, _) in enumerate(samples):
+        for row, (words, _, _) in enumerate(samples):
             found_cols, found_values, mean = self._vector(words)
             if mean is not None:
                 found_cols = np.concatenate([found_cols, np.arange(self._dense_start, width)])
@@ -85,9 +86,10 @@ class FamilyClassifier:
         matrix = csr_matrix(
             (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(len(samples), width)
         )
-        target = np.array([label_index[label] for _, label in samples])
+        target = np.array([label_index[label] for _, label, _ in samples])
+        sample_weight = np.array([weight for _, _, weight in samples])
         model = LogisticRegression(C=regularisation, solver=SOLVER, tol=TOLERANCE, max_iter=300, random_state=seed)
-        model.fit(matrix, target)
+        model.fit(matrix, target, sample_weight=sample_weight)
         self._weights = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
         self._bias = model.intercept_.astype(np.float32)
         self._dense_weights = self._weights[self._dense_start :]
@@ -117,12 +119,12 @@ class FamilyClassifier:
             every = np.concatenate([c for c, _ in found])
             order = np.argsort(every, kind="stable")  # a feature of several words: its counts summed
             every, counts = every[order], np.concatenate([n for _, n in found])[order]
-            starts = np.flatnonzero(np.diff(every, prepend=-1))
+            starts = np.flatnonzero(np.concatenate(([True], every[1:] != every[:-1])))
             columns, counts = every[starts], np.add.reduceat(counts, starts)
             # a weighted-down part counts less than once
             tf = np.where(counts >= 1.0, 1.0 + np.log(np.maximum(counts, 1.0)), counts)
             values = tf * self._idf[columns]
-            values /= np.linalg.norm(values)
+            values /= math.sqrt(float(values @ values))
         else:
             columns, values = np.empty(0, np.int64), np.empty(0, np.float32)
         mean = (
@@ -138,14 +140,15 @@ class FamilyClassifier:
     @classmethod
     def trained(
         cls,
-        docs: list[tuple[Words, str]],
+        docs: list[Sample],
         featurise: Callable[[str], Iterable[str]],
         meaningful: Callable[[str], bool],
         vectors: WordVectors | None = None,
     ) -> FamilyClassifier:
         """A classifier for these docs, trained once per process: a reload that changed no phrasing, a match
         worker's second build and the tests' many bots reuse it (training takes seconds, a look-up milliseconds)."""
-        key = (tuple((tuple(w for w, _ in words), label) for words, label in docs), featurise, meaningful, id(vectors))
+        texts = tuple((tuple(w for w, _ in words), label, weight) for words, label, weight in docs)
+        key = (texts, featurise, meaningful, id(vectors))
         found = _TRAINED.get(key)
         if found is None:
             if len(_TRAINED) >= TRAINED_KEPT:

@@ -246,7 +246,7 @@ class Query:
         self.index = index
         self.gids = np.fromiter(known.keys(), np.int64, len(known))
         counts = np.fromiter(known.values(), np.float64, len(known))
-        weights = index.idf[self.gids] * np.where(counts > 1, 1.0 + np.log(counts), 1.0)
+        weights = index.idf[self.gids] * (1.0 + np.log(counts))  # sublinear: an n-gram seen once counts 1
         squares = float(weights @ weights)
         for count in unknown.values():
             weight = index.unknown_idf if count == 1 else (1.0 + math.log(count)) * index.unknown_idf
@@ -411,11 +411,9 @@ class Query:
         index = self.index
         if not len(entries) or not len(self.gids):
             return []
-        spans = list(zip(index.entry_rows[entries].tolist(), index.entry_rows[entries + 1].tolist(), strict=True))
+        rows, _ = _gather(index.entry_rows, entries)
         with index.query_vector(self.gids, self.weights) as vector:
-            products = vector[np.concatenate([index.row_gram[a:b] for a, b in spans])] * np.concatenate(
-                [index.row_weight[a:b] for a, b in spans]
-            )
+            products = vector[index.row_gram[rows]] * index.row_weight[rows]
         docs, doc_counts = _gather(index.entry_docs, entries)
         row_counts = index.doc_ptr[docs + 1] - index.doc_ptr[docs]
         cosines = np.add.reduceat(products, np.cumsum(row_counts) - row_counts)

@@ -17,7 +17,7 @@ from itertools import chain
 
 import numpy as np
 
-from bot.core.classifier import FamilyClassifier, Words
+from bot.core.classifier import FamilyClassifier, Sample, Words
 from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Query, Weights, ngrams, word_ngrams
@@ -44,6 +44,9 @@ UNKNOWN_WORD_WEIGHT = 0.5  # a word no entry knows, relative to the rarest known
 CENTROID_WEIGHT = 0.5  # within the n-gram similarity: the entry as a whole versus its closest phrasing
 KEYWORD_MATCH = 1.0  # how much a query word counts when it is one of the entry's keywords
 PHRASING_MATCH = 0.7  # how much it counts when it only appears in the entry's phrasings
+# an off-topic neighbour's weight in the classifier's training, against 1 for a phrasing: enough to tell a mortgage
+# from renting, too little to pull renting away (0, 0.1, 0.2, 0.3, 0.5 and 1 tried on the sets written apart)
+NEIGHBOUR_WEIGHT = 0.2
 FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 80.0
 FUZZY_CREDIT = 0.7  # a misspelt word counts this much of a correctly spelt one
@@ -144,20 +147,22 @@ class Matcher:
         """The stems a text is matched on (synonyms applied, stopwords dropped): how similar questions are grouped."""
         return self._analyse(text)[1]
 
-    def _phrasings(self) -> list[tuple[int, str, str, bool]]:
-        """(entry index, language, text, whether the family classifier learns it) of every question and phrasing,
-        the off-topic ones included. The off-topic neighbours are not learnt: their words are the covered topics'
-        words ("ипотека на квартиру"), and taught as off-topic they pull real questions about flats away."""
-        found: list[tuple[int, str, str, bool]] = []
+    def _phrasings(self) -> list[tuple[int, str, str, float]]:
+        """(entry index, language, text, how much the family classifier learns from it) of every question and
+        phrasing, the off-topic ones included. The off-topic neighbours are learnt lightly: their words are the
+        covered topics' words ("ипотека на квартиру"), and taught in full they pull real questions about flats away."""
+        found: list[tuple[int, str, str, float]] = []
         for index, entry_id in enumerate(self._entry_ids):
             if entry_id == OFFTOPIC:
-                found.extend((index, lang, p, True) for lang, ps in self.knowledge.offtopic.items() for p in ps)
+                found.extend((index, lang, p, 1.0) for lang, ps in self.knowledge.offtopic.items() for p in ps)
                 found.extend(
-                    (index, lang, p, False) for lang, ps in self.knowledge.offtopic_neighbours.items() for p in ps
+                    (index, lang, p, NEIGHBOUR_WEIGHT)
+                    for lang, ps in self.knowledge.offtopic_neighbours.items()
+                    for p in ps
                 )
                 continue
             for lang, text in self.knowledge.entries[entry_id].texts.items():
-                found.extend((index, lang, p, True) for p in (text.question, *text.phrasings))
+                found.extend((index, lang, p, 1.0) for p in (text.question, *text.phrasings))
         return found
 
     def _build_indexes(self) -> None:
@@ -171,17 +176,15 @@ class Matcher:
                 if stem_entries[s].get(entry, 0.0) < strength:
                     stem_entries[s][entry] = strength
 
-        labelled: list[tuple[Words, str]] = []
+        labelled: list[Sample] = []
 
         def docs() -> Iterator[tuple[int, str, Counter]]:
-            for index, lang, phrasing, taught in self._phrasings():
+            for index, lang, phrasing, weight in self._phrasings():
                 words, stems = self._analyse(phrasing)
                 add(stems, index, PHRASING_MATCH)
                 if words:
-                    grams = ngrams(words)
-                    if taught:
-                        labelled.append(([(w, 1.0) for w in words], self._families[index]))
-                    yield index, lang, grams
+                    labelled.append(([(w, 1.0) for w in words], self._families[index], weight))
+                    yield index, lang, ngrams(words)
 
         self._families = [OFFTOPIC if e == OFFTOPIC else self.knowledge.entries[e].family for e in self._entry_ids]
         self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
@@ -409,8 +412,13 @@ class Matcher:
             leaning = self._decide(question, text, context.id)
             if leaning.outcome != "none":
                 found = leaning
-        if typed is not None and found.outcome == "none" and (not asks(text) or len(typed[2]) <= SMALLTALK_REST):
-            # "привет! ты кто?" is small talk; "всё хорошо. Где поставить апостиль?" is a question left unanswered
+        if (
+            typed is not None
+            and (found.outcome == "none" or (found.outcome == "clarify" and not self._greets_a_topic(typed)))
+            and (not asks(text) or len(typed[2]) <= SMALLTALK_REST)
+        ):
+            # "привет! ты кто?" is small talk; "всё хорошо. Где поставить апостиль?" is a question left unanswered;
+            # a choice of topics for a greeting that names none would be a guess
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
         return found
 
@@ -441,6 +449,10 @@ class Matcher:
         probabilities = self.classifier.softmax(logits)
         families = self.classifier.ranked(probabilities, 3)
         family, probability = families[0]
+        offtopic_first = family == OFFTOPIC  # but no off-topic phrasing is closest: never an answer, a choice at most
+        if offtopic_first and not self._closest_offtopic(ranking):
+            families = [f for f in self.classifier.ranked(probabilities, 4) if f[0] != OFFTOPIC][:3]
+            family, probability = families[0]
         score = round(100.0 * probability, 1)
         t = self.thresholds
         top_lexical = ranking[0][1] if ranking else 0.0
@@ -454,7 +466,7 @@ class Matcher:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         entry = self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
-        if probability >= needed and entry is not None:
+        if probability >= needed and entry is not None and not offtopic_first:
             others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
             return Match(
                 question,

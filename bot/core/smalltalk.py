@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.knowledge import SmalltalkIntent
-from bot.core.text import is_stopword, normalise, squeeze, unstretch
+from bot.core.text import is_stopword, normalise, squeeze
 
 GREETING = "greeting"  # the small talk that opens a message; any other small talk in it says more
 FUZZY_MIN_LENGTH = 5  # shorter small-talk words are found as typed only
@@ -23,8 +23,14 @@ SMALLTALK_FILLER = frozenset(
 def filler(word: str) -> bool:
     """A word that may stand beside small talk without making it a question: a filler or a stopword, also drawn out
     ("всееем"), but not a word that only looks like one squeezed ("iin" is not "in")."""
-    plain = unstretch(word)
-    return plain in SMALLTALK_FILLER or is_stopword(word) or is_stopword(plain)
+    return any(w in SMALLTALK_FILLER or is_stopword(w) for w in (word, read_back(word)))
+
+
+def read_back(word: str) -> str:
+    """A drawn-out word as written plainly: normalising leaves a run of letters doubled ("всееем" -> "всеем"), so
+    every run goes back to one letter, unless that leaves fewer than three ("iin" is not "in", "all" not "al")."""
+    plain = squeeze(word)
+    return plain if len(plain) >= 3 else word
 
 
 class SmallTalk:
@@ -76,7 +82,7 @@ class SmallTalk:
                 i += 1
         if found is None:
             return None
-        return found[0], found[1], [w for w in rest if unstretch(w) not in SMALLTALK_FILLER]
+        return found[0], found[1], [w for w in rest if not {w, read_back(w)} & SMALLTALK_FILLER]
 
     def _near(self, word: str) -> str | None:
         if word not in self._near_cache:

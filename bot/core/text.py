@@ -18,7 +18,6 @@ _INVISIBLE = re.compile(
 _NOT_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _DOUBLES = re.compile(r"(\w)\1+")
-_DRAWN_OUT = re.compile(r"(\w)\1{2,}")
 _KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
 KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _CYRILLIC = re.compile("[а-яё]")
@@ -111,12 +110,6 @@ def squeeze(text: str) -> str:
 
 _RU_STEMMER = snowballstemmer.stemmer("russian")
 _EN_STEMMER = snowballstemmer.stemmer("english")
-
-
-def unstretch(word: str) -> str:
-    """Letters drawn out three times or more back to one ("всееем" -> "всем"); a double letter stays: "iin" is not
-    "in", "all" not "al"."""
-    return _DRAWN_OUT.sub(r"\1", word)
 
 
 @lru_cache(maxsize=65536)
