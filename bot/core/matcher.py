@@ -69,7 +69,7 @@ class Thresholds:
 
     answer: float = 0.65  # the family's probability needed to answer outright (0.55-0.75 tried)
     one_word: float = 0.8  # ... when the message has a single word of content ("документы"): less evidence
-    clarify: float = 0.2  # below this, nothing is offered
+    clarify: float = 0.1  # below this, nothing is offered (0.2 offered the right family 0.5 less often)
     evidence: float = 8.0  # a lexical score (0-100) below this is no evidence at all: no match
     # an off-topic phrasing closest of all, this close (0-100) and this much closer than any entry, or this many
     # times closer than any entry: no match
