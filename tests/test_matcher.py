@@ -318,6 +318,13 @@ def test_a_greeting_before_a_story_leaves_the_question_found_in_it(matcher, mess
     assert found.outcome == "answer" and expected in (found.family, found.entry_id)
 
 
+def test_what_the_asker_already_has_is_not_the_subject_of_the_question(matcher):
+    """ "ИИН у меня есть" tells what is done, like "ИИН уже получил": "её" is not the IIN (it was answered so)."""
+    found = matcher.match("Для работы на госпортале нужна электронная подпись. ИИН у меня есть. Где её сделать?")
+    assert found.outcome != "answer" or found.family == "egov"
+    assert "egov" in (found.family, *found.alternative_families)
+
+
 @pytest.mark.parametrize(
     "ukrainian, russian",
     [

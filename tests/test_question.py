@@ -37,6 +37,7 @@ def test_the_sentence_before_the_question_names_its_subject():
     assert "ИИН" in question_part(message)
     assert asking_part(message) == "Можно записаться заранее?"  # what an off-topic question is told by
     assert dict(question_parts("Карту уже сделали. Как купить симку?"))["Карту уже сделали."] == DONE_WEIGHT
+    assert dict(question_parts("ИИН у меня есть. Где сделать ЭЦП?"))["ИИН у меня есть."] == DONE_WEIGHT
     alone = dict(question_parts(message, subject_before=False))  # when the question names a subject of its own
     assert alone["Хотим сделать ИИН, но в ЦОНе очереди."] == CONTEXT_WEIGHT
 

@@ -15,7 +15,7 @@ from bot.core.text import is_stopword, normalise
 
 CONTEXT_WEIGHT = 0.5  # the story around the question, relative to the question itself (0.35, 0.6, 1 tried)
 DONE_WEIGHT = 0.2  # a part of the story about what is already done ("ИИН уже получил"): a solved topic
-DONE_WORDS = frozenset({"уже", "вже", "already"})
+DONE_WORDS = frozenset({"уже", "вже", "already", "есть", "є"})  # "ИИН есть"
 SUBJECT_WORDS = 2  # an asking part with fewer words of its own ("как это работает?") leaves the subject to the rest
 FOLLOW_UP_WORDS = 5  # a message of at most this many words may lean on the previous answer
 MARKED_FOLLOW_UP_WORDS = 10  # ... or this many when it opens like one ("а …", "and …")
