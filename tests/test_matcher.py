@@ -133,14 +133,13 @@ def test_the_covered_topic_beside_a_neighbour_is_still_answered(matcher, questio
     "question, family_if_untaught",
     [
         ("Which airline has the cheapest flights from Almaty to Yerevan?", "choosing-city"),
-        ("как купить акции казахстанских компаний", "work"),
     ],
 )
 def test_a_neighbours_topic_worded_like_no_neighbour_is_not_answered(
     knowledge, matcher, monkeypatch, question, family_if_untaught
 ):
-    """Flights and shares are neighbours' topics, asked in words no neighbour uses: the classifier, which learnt the
-    neighbours lightly, puts off-topic first, so no answer (a choice at most); untaught, it answers them."""
+    """Flights are a neighbours' topic, asked in words no neighbour uses: the classifier, which learnt the neighbours
+    lightly, puts off-topic first, so no answer (a choice at most); untaught, it answers them."""
     assert matcher.match(question).outcome != "answer"
     monkeypatch.setattr(matcher_module, "NEIGHBOUR_WEIGHT", 0.0)
     untaught = Matcher(knowledge).match(question)
@@ -302,7 +301,7 @@ def test_the_first_rounds_questions_still_find_their_family(matcher):
             "business",
         ),
         (
-            "Жена беременна, срок пять месяцев. Полиса у нас нет, страховку не оформляли. "
+            "Сын заболел, температура под сорок. Полиса у нас нет, страховку не оформляли. "
             "Куда обращаться и сколько это стоит?",
             "healthcare",
         ),
