@@ -449,7 +449,9 @@ class Matcher:
         probabilities = self.classifier.softmax(logits)
         families = self.classifier.ranked(probabilities, 3)
         family, probability = families[0]
-        offtopic_first = family == OFFTOPIC  # but no off-topic phrasing is closest: never an answer, a choice at most
+        # off-topic first, though no off-topic phrasing is the closest ("cheap flights to Yerevan"): never an answer,
+        # but the families after it may still be offered
+        offtopic_first = family == OFFTOPIC
         if offtopic_first and not self._closest_offtopic(ranking):
             families = [f for f in self.classifier.ranked(probabilities, 4) if f[0] != OFFTOPIC][:3]
             family, probability = families[0]
