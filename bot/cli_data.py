@@ -40,7 +40,8 @@ from bot.reports import group_lines, plain, stats_report, unanswered_report
 from bot.storage import Storage, StorageError, utcnow
 
 EXPORT_FIELDS = ("created_at", "language", "chat_type", "question", "matched_id", "score", "outcome", "feedback")
-OFFTOPIC_TARGET = "offtopic"
+OFFTOPIC_TARGET = "offtopic"  # offtopic.yaml's phrasings: a subject far from the FAQ
+NEIGHBOUR_TARGET = "neighbour"  # offtopic.yaml's neighbours: a question next to a covered topic, wrongly answered
 T = TypeVar("T")
 
 
@@ -147,13 +148,18 @@ def _target_file(directory: Path, knowledge: Knowledge, target: str, lang: str) 
     if target == OFFTOPIC_TARGET:
         lang = lang if lang in knowledge.offtopic else "ru"
         return directory / "offtopic.yaml", ("phrasings", lang), lang
+    if target == NEIGHBOUR_TARGET:
+        lang = lang if lang in knowledge.offtopic_neighbours else "ru"
+        return directory / "offtopic.yaml", ("neighbours", lang), lang
     lang = lang if lang in knowledge.entries[target].texts else "ru"
     return directory.parent / knowledge.entries[target].file, ("text", lang, "phrasings"), lang
 
 
 def _existing(knowledge: Knowledge, target: str) -> set[str]:
-    if target == OFFTOPIC_TARGET:
-        phrasings = [p for ps in knowledge.offtopic.values() for p in ps]
+    if target in (OFFTOPIC_TARGET, NEIGHBOUR_TARGET):  # a question is in one of offtopic.yaml's lists, not both
+        phrasings = [
+            p for lists in (knowledge.offtopic, knowledge.offtopic_neighbours) for ps in lists.values() for p in ps
+        ]
     else:
         phrasings = [p for text in knowledge.entries[target].texts.values() for p in (text.question, *text.phrasings)]
     return {normalise(p) for p in phrasings}
@@ -163,14 +169,17 @@ def _choose(question: str, default: str | None, knowledge: Knowledge) -> str | N
     """The maintainer's answer: a target id, None to skip; EOFError or "q" ends the session."""
     hint = f"y = add to {default}, " if default else ""
     while True:
-        answer = input(f"add «{question}»? {hint}n = skip, an entry id or '{OFFTOPIC_TARGET}', q = quit: ").strip()
+        answer = input(
+            f"add «{question}»? {hint}n = skip, an entry id, '{OFFTOPIC_TARGET}' (far from the FAQ) or "
+            f"'{NEIGHBOUR_TARGET}' (next to a covered topic), q = quit: "
+        ).strip()
         if answer.lower() in ("q", "quit"):
             raise EOFError
         if answer.lower() in ("", "n", "no"):
             return None
         if answer.lower() in ("y", "yes") and default:
             return default
-        if answer in knowledge.entries or answer == OFFTOPIC_TARGET:
+        if answer in knowledge.entries or answer in (OFFTOPIC_TARGET, NEIGHBOUR_TARGET):
             return answer
         print(f"  '{answer}' is not an entry id (see knowledge/faq/); try again")
 
@@ -188,7 +197,7 @@ def _accept(directory: Path, knowledge: Knowledge, groups: list[QuestionGroup], 
             if target is None:
                 continue
             if normalise(group.representative) in _existing(knowledge, target):
-                print(f"  already a phrasing of {target}")
+                print(f"  already in {'offtopic.yaml' if target in (OFFTOPIC_TARGET, NEIGHBOUR_TARGET) else target}")
                 continue
             path, keys, used = _target_file(directory, knowledge, target, group.language)
             try:

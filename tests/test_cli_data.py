@@ -72,6 +72,28 @@ def test_suggest_write_adds_accepted_phrasings_and_leaves_everything_else_alone(
     assert "как перевезти собаку" in loaded.offtopic["ru"]
 
 
+def test_suggest_write_files_a_question_next_to_a_covered_topic_under_the_neighbours(db, tmp_path):
+    """A wrongly answered question about a subject beside a covered one goes to `neighbours`, which the classifier
+    learns lightly, not to `phrasings`."""
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, knowledge)
+    # group 1 (parcels) is an off-topic phrasing already, group 2 (pets) is filed as a neighbour
+    result = run(
+        "--knowledge",
+        str(knowledge),
+        "suggest",
+        "--write",
+        stdin="neighbour\nneighbour\nq\n",
+        env={"BOT_DB_PATH": str(db)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "already in offtopic.yaml" in result.stdout and "added 1 phrasing(s)" in result.stdout
+    loaded = load_knowledge(knowledge)
+    assert "как перевезти собаку" in loaded.offtopic_neighbours["ru"]
+    assert "как перевезти собаку" not in loaded.offtopic["ru"]
+    assert "как отправить посылку в россию" not in loaded.offtopic_neighbours["ru"]
+
+
 def test_export_writes_csv_or_json_lines_without_user_keys(db, tmp_path):
     day = (utcnow().astimezone(ALMATY).date() - dt.timedelta(days=6)).isoformat()
     as_csv = run("export", "--since", day, env={"BOT_DB_PATH": str(db)})
