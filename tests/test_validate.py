@@ -89,10 +89,10 @@ def bad_html(k):
     return f"knowledge/{LANGUAGE}:{line}: text.ru.answer: tag <div> is not supported by Telegram"
 
 
-def collision(k):
-    edit(k / WORK, "    phrasings:\n", '    phrasings:\n      - "где получить иин в алматы"\n')
-    line = line_of(k / WORK, "где получить иин в алматы")
-    return f"knowledge/{WORK}:{line}: collision: ru phrasing 'где получить иин в алматы' is answered with 'iin-where'"
+def collision(k):  # another entry's question, word for word, among the work overview's phrasings
+    edit(k / WORK, "    phrasings:\n", '    phrasings:\n      - "Где получить ИИН?"\n')
+    line = line_of(k / WORK, "Где получить ИИН?")
+    return f"knowledge/{WORK}:{line}: collision: ru phrasing 'Где получить ИИН?' is answered with 'iin-where'"
 
 
 def blocked_word_star(k):
