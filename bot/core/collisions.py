@@ -17,7 +17,7 @@ def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> lis
     problems = []
     for entry in knowledge.entries.values():
         for lang, text in entry.texts.items():
-            for phrasing in dict.fromkeys((text.question, *text.phrasings)):
+            for phrasing in dict.fromkeys(p for p in (text.question, *text.phrasings) if p):  # uk has no question
                 match = matcher.match(phrasing)
                 if match.outcome == "answer" and match.entry_id != entry.id:
                     problems.append(
