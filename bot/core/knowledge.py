@@ -137,7 +137,7 @@ class Knowledge:
     offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)  # questions deliberately left unanswered
     offtopic_lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # off-topic phrasing -> (file, line)
     families: tuple[Family, ...] = ()
-    # off-topic questions next to covered topics ("ипотека" beside renting): recognised by closeness alone
+    # off-topic questions next to covered topics ("ипотека" beside renting): by closeness, and learnt lightly
     offtopic_neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
