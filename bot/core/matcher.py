@@ -415,10 +415,11 @@ class Matcher:
         if (
             typed is not None
             and (found.outcome == "none" or (found.outcome == "clarify" and not self._greets_a_topic(typed)))
-            and (not asks(text) or len(typed[2]) <= SMALLTALK_REST)
+            and (not asks(text) or (typed[0] == GREETING and len(typed[2]) <= SMALLTALK_REST))
         ):
-            # "привет! ты кто?" is small talk; "всё хорошо. Где поставить апостиль?" is a question left unanswered;
-            # a choice of topics for a greeting that names none would be a guess
+            # "привет! ты кто?" is small talk; "всё хорошо. Где поставить апостиль?" is a question left unanswered, and
+            # so is "где найти хорошего стоматолога?" ("хорошего" is near "хорошо"); a choice of topics for a greeting
+            # that names none would be a guess
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
         return found
 
