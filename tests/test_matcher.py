@@ -12,6 +12,8 @@ HELD_OUT = Path(__file__).parent / "data" / "heldout.yaml"  # frozen before the 
 FRESH = Path(__file__).parent / "data" / "fresh.yaml"  # written apart, frozen before this round's second changes
 THIRD = Path(__file__).parent / "data" / "third.yaml"  # written blind, frozen before the third round's changes
 FOURTH = Path(__file__).parent / "data" / "fourth.yaml"  # written blind, frozen before the fourth round's changes
+FIFTH = Path(__file__).parent / "data" / "fifth.yaml"  # written blind in the weakest styles, read since
+SIXTH = Path(__file__).parent / "data" / "sixth.yaml"  # written blind, frozen before the fifth round's later changes
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -129,21 +131,29 @@ def test_the_covered_topic_beside_a_neighbour_is_still_answered(matcher, questio
     assert (found.outcome, found.family) == ("answer", family)
 
 
-@pytest.mark.parametrize(
-    "question, family_if_untaught",
-    [
-        ("Which airline has the cheapest flights from Almaty to Yerevan?", "choosing-city"),
-    ],
-)
-def test_a_neighbours_topic_worded_like_no_neighbour_is_not_answered(
-    knowledge, matcher, monkeypatch, question, family_if_untaught
+NEIGHBOURS_TOPICS = [  # next to covered topics, worded like no neighbour in offtopic.yaml
+    "Which airline has the cheapest flights from Almaty to Yerevan?",
+    "как купить акции казахстанских компаний",
+    "where can I buy shares of Kazakh companies",
+    "где купить подержанную мебель недорого",
+    "how do I buy an apartment in Almaty as a foreigner",
+    "как застраховать квартиру от потопа",
+    "как открыть брокерский счет в казахстане",
+    "где купить машину с пробегом",
+    "где сдать анализы крови платно",
+    "как продать машину с российскими номерами",
+]
+
+
+def test_neighbours_taught_lightly_keep_their_topics_worded_otherwise_from_being_answered(
+    knowledge, matcher, monkeypatch
 ):
-    """Flights are a neighbours' topic, asked in words no neighbour uses: the classifier, which learnt the neighbours
-    lightly, puts off-topic first, so no answer (a choice at most); untaught, it answers them."""
-    assert matcher.match(question).outcome != "answer"
+    """The classifier learns offtopic.yaml's neighbours at a fifth of a phrasing's weight: questions on their topics in
+    other words are answered less often than when it does not learn them at all."""
+    answered = sum(matcher.match(q).outcome == "answer" for q in NEIGHBOURS_TOPICS)
     monkeypatch.setattr(matcher_module, "NEIGHBOUR_WEIGHT", 0.0)
-    untaught = Matcher(knowledge).match(question)
-    assert (untaught.outcome, untaught.family) == ("answer", family_if_untaught)
+    untaught = Matcher(knowledge)
+    assert answered < sum(untaught.match(q).outcome == "answer" for q in NEIGHBOURS_TOPICS)
 
 
 @pytest.mark.parametrize(
@@ -159,9 +169,16 @@ def test_a_story_around_an_off_topic_question_is_not_answered(matcher, message):
     assert matcher.match(message).outcome == "none"
 
 
-def test_a_question_with_a_small_talk_word_in_it_is_not_small_talk(matcher):
+@pytest.mark.parametrize(
+    "message",
+    [
+        "С банком и симкой разобрались, всё хорошо. Кто знает хорошего ветеринара для кошки?",
+        "где найти хорошего стоматолога",  # three words besides "хорошего": small talk only beside a greeting
+    ],
+)
+def test_a_question_with_a_small_talk_word_in_it_is_not_small_talk(matcher, message):
     """A word near "хорошо" ("хорошего"), but the message asks something: no entry covers it, so the no-answer reply."""
-    found = matcher.match("С банком и симкой разобрались, всё хорошо. Кто знает хорошего ветеринара для кошки?")
+    found = matcher.match(message)
     assert found.outcome == "none" and found.smalltalk is None
 
 
@@ -251,8 +268,8 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
     report = evaluate(matcher, items)
     total = report.total
     assert total.correct / total.labelled >= 0.85
-    assert total.confident_wrong / total.labelled <= 0.06
-    assert total.offered / total.labelled >= 0.90
+    assert total.confident_wrong / total.labelled <= 0.05
+    assert total.offered / total.labelled >= 0.93
     assert total.none_answered / total.none_items <= 0.08
     styles = Counter(item.get("style") for item in items)
     assert set(styles) == {"ru", "en", "kk", "uk", "translit", "layout", "typo", "mixed", "polite", "long", "followup"}
@@ -261,22 +278,26 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
 
 
 @pytest.mark.parametrize(
-    "questions, style_floor",
+    "questions",
     [
-        (FRESH, 0.70),  # 260 questions written apart from the bot, frozen before they were asked
-        (THIRD, 0.60),  # 341 written from the families list and the references alone
-        (FOURTH, 0.60),  # 320 the same way, 27 of them off-topic questions next to covered topics
+        FRESH,  # 260 questions written apart from the bot, frozen before they were asked
+        THIRD,  # 341 written from the families list and the references alone
+        FOURTH,  # 320 the same way, 27 of them off-topic questions next to covered topics
+        FIFTH,  # 220 the same way, polite, long, mixed, typo and English, 40 off-topic
+        SIXTH,  # 260 the same way in every style, 40 off-topic
     ],
+    ids=lambda path: path.stem,
 )
-def test_floors_on_sets_written_apart(matcher, questions, style_floor):
+def test_floors_on_sets_written_apart(matcher, questions):
+    """The issue's bar for questions nobody here wrote: the right family offered 95% of the time, every style 70%."""
     report = evaluate(matcher, load_items(questions))
     total = report.total
     assert total.correct / total.labelled >= 0.85
     assert total.confident_wrong / total.labelled <= 0.05
-    assert total.offered / total.labelled >= 0.93
+    assert total.offered / total.labelled >= 0.95
     assert total.none_answered / total.none_items <= 0.10
     for name, figures in report.groups.items():
-        assert figures.correct / figures.labelled >= style_floor, name
+        assert figures.correct / figures.labelled >= 0.70, name
 
 
 def test_the_first_rounds_questions_still_find_their_family(matcher):
