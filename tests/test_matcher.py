@@ -357,3 +357,9 @@ def test_a_ukrainian_question_is_read_as_its_russian_counterpart(matcher, ukrain
     """Most phrasings and the word vectors are Russian: Ukrainian words are read as their Russian ones."""
     assert matcher.content_stems(ukrainian) == matcher.content_stems(russian)
     assert matcher.match(ukrainian).entry_id == matcher.match(russian).entry_id
+
+
+def test_a_ukrainian_request_is_not_read_as_its_closing_words(matcher):
+    """ "дуже треба" ("очень надо") closes a request; it is not the question (it was, and nothing was answered)."""
+    found = matcher.match("Підкажіть, будь ласка, посилання на чат релокантів в Алмати, дуже треба")
+    assert (found.outcome, found.family) == ("answer", "relocation-chat")

@@ -87,6 +87,7 @@ STOPWORDS = frozenset(
     these those any some please tell know get got have has had into about than then just also not no like want
     already
     калай кайда кандай не ма ме ба бе па пе мен бен пен жане ушин бар жок кім кимге
+    як де чи що коли мені мене можна треба потрібно будь ласка дуже вже ще теж також лише тільки якщо щоб або але
     """.split()
 )
 
