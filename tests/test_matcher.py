@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import matcher as matcher_module
-from bot.core.evaluate import cross_validate, evaluate, load_items
+from bot.core.evaluate import conversation_match, cross_validate, evaluate, load_items
 from bot.core.matcher import Matcher
 
 HELD_OUT = Path(__file__).parent / "data" / "heldout.yaml"  # frozen before the matcher was tuned
@@ -363,3 +363,21 @@ def test_a_ukrainian_request_is_not_read_as_its_closing_words(matcher):
     """ "дуже треба" ("очень надо") closes a request; it is not the question (it was, and nothing was answered)."""
     found = matcher.match("Підкажіть, будь ласка, посилання на чат релокантів в Алмати, дуже треба")
     assert (found.outcome, found.family) == ("answer", "relocation-chat")
+
+
+@pytest.mark.parametrize(
+    "before, follow_up, expected",
+    [
+        ("Можно вывезти наличные доллары из Казахстана?", "какой лимит на человека?", "bank-account-cash-border"),
+        ("Cash dollars out of KZ?", "limit per person?", "bank-account-cash-border"),
+        ("сколько дней россиянин может быть в казахстане без выезда", "а белорусам?", "visa-free-entry-stay-limit"),
+    ],
+)
+def test_a_follow_up_asking_what_the_answer_told_gets_that_answer_again(matcher, before, follow_up, expected):
+    assert conversation_match(matcher, [before], follow_up).entry_id == expected
+    assert matcher.match(follow_up).entry_id != expected  # the previous answer is what tells it
+
+
+def test_a_follow_up_answerable_alone_gets_the_entry_it_names(matcher):
+    match = conversation_match(matcher, ["хватит ли русского языка в алматы"], "а казахский где учить бесплатно?")
+    assert match.entry_id == "language-learn-kazakh"

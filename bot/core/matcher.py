@@ -10,6 +10,7 @@ The score then decides between three outcomes: answer, clarify (offer choices) o
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), the
 MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
 CONTEXT_FAMILY_BOOST = 3.0
+TAG = re.compile(r"<[^>]+>")  # HTML tags of an answer, dropped before its words are read
 CHOICES = 3  # entries a "did you mean" offers at most
 NEAR_SHARE = 0.75  # another family's entry joins a did-you-mean when its lexical score is this share of the best
 ASKED_OFFTOPIC = 0.5  # in a story, the question alone this likely off-topic is not answered (top, 0.5, 0.7 tried)
@@ -133,6 +135,7 @@ class Matcher:
         self._possible_cache: dict[str, bool] = {}
         self._matches: dict[tuple[str, str | None], Match] = {}
         self._readings_cache: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._told: dict[tuple[str, str], frozenset[str]] = {}
         self._build_indexes()
 
     # --- index ------------------------------------------------------------------------------
@@ -409,7 +412,8 @@ class Matcher:
         found = self._decide(question, text, subject_before=not self._answerable_alone(text))
         context = self.knowledge.entries.get(follows) if follows else None
         if context is not None and follows_up(text) and (marked_follow_up(text) or found.outcome != "answer"):
-            leaning = self._decide(question, text, context.id)
+            # unanswerable alone, it may ask again what the answer just read tells ("limit per person?")
+            leaning = self._decide(question, text, context.id, repeat=found.outcome != "answer")
             if leaning.outcome != "none":
                 found = leaning
         if (
@@ -429,15 +433,19 @@ class Matcher:
         words = self._synonyms.apply(normalise(" ".join(talk[2])).split())
         return talk[0] == GREETING and any(not is_stopword(w) and stem(w) in self._stem_entries for w in words)
 
-    def _decide(self, question: str, text: str, context: str | None = None, subject_before: bool = True) -> Match:
+    def _decide(
+        self, question: str, text: str, context: str | None = None, subject_before: bool = True, repeat: bool = False
+    ) -> Match:
         """Answer, clarify or no match, from the family classifier's probability; the entry within the
         family from the lexical ranking. `context`: the entry a follow-up follows (its question is read
-        with the message, its family is favoured)."""
+        with the message, its family is favoured); `repeat`: whether that entry may be answered again."""
         asked, parts = question_part(text, subject_before), question_parts(text, subject_before)
         kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
         language = self._language(text, kind)
-        # a follow-up passes over the entry just answered, unless the message itself points at it
-        answered = context if context and context not in (e for e, _, _ in ranking) else None
+        # a follow-up passes over the entry just answered, unless the message itself points at it or asks again
+        # what that answer tells ("Can I take cash out?" || "limit per person?")
+        again = context is not None and repeat and self._tells(context, language, asked_words)
+        answered = context if context and not again and context not in (e for e, _, _ in ranking) else None
         if context:  # the previous question is read too, and its family favoured
             previous = self.knowledge.entries[context].text(language).question
             parts = [*parts, (previous, CONTEXT_WEIGHT)]
@@ -467,7 +475,8 @@ class Matcher:
             or self._asks_offtopic(text, kind, context)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
-        entry = self._best_in_family(ranking, family, answered)
+        entry = context if again and family == self._family_of(str(context)) else None
+        entry = entry or self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
         if probability >= needed and entry is not None and not offtopic_first:
             others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
@@ -559,6 +568,18 @@ class Matcher:
         found = next((e for e, _, _ in ranking if e not in (OFFTOPIC, answered) and self._family_of(e) == family), None)
         overview = family if family in self.knowledge.entries and family != answered else None
         return found or overview or (answered if answered and self._family_of(answered) == family else None)
+
+    def _tells(self, entry_id: str, language: str, words: list[str]) -> bool:
+        """Whether every word the message asks about is a word of the entry (its answer, question, phrasings and
+        keywords in that language): a follow-up that asks what the answer just read already says."""
+        asked = {stem(w) for w in words if not is_stopword(w)}
+        key = (entry_id, language)
+        told = self._told.get(key)
+        if told is None:
+            text = self.knowledge.entries[entry_id].text(language)
+            said = " ".join((text.answer or "", text.question, *text.phrasings, *text.keywords))
+            told = self._told[key] = frozenset(self._analyse(TAG.sub(" ", said))[1])
+        return bool(asked) and asked <= told
 
     def _family_of(self, entry_id: str) -> str:
         return self.knowledge.entries[entry_id].family
