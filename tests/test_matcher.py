@@ -230,10 +230,23 @@ def test_the_reply_language_follows_the_question(matcher):
 
 @pytest.mark.parametrize(
     "kazakh",
-    ["Мектепке баланы жазу ушин кужаттар", "жол журу акысын толеу", "Телефон номерин тиркеу керек пе"],
+    [
+        "Мектепке баланы жазу ушин кужаттар",
+        "жол журу акысын толеу",
+        "Телефон номерин тиркеу керек пе",
+        "Shetel azamaty JSN-di qaidan alady?",  # in Latin letters
+        "Aeroporttan ortalyqqa qalai jetemin, avtobus bar ma?",
+    ],
 )
 def test_kazakh_typed_without_kazakh_letters_is_answered_in_kazakh(matcher, kazakh):
-    assert matcher.match(kazakh).language == "kk"
+    match = matcher.match(kazakh)
+    assert (match.outcome, match.language) == ("answer", "kk")
+
+
+@pytest.mark.parametrize("russian", ["gde poluchit iin v almaty", "skolko stoit proezd v avtobuse", "ult gjkexbnm bby"])
+def test_russian_in_latin_letters_is_answered_in_russian(matcher, russian):
+    match = matcher.match(russian)
+    assert (match.outcome, match.language) == ("answer", "ru")
 
 
 @pytest.mark.parametrize(

@@ -597,7 +597,9 @@ class Matcher:
         return tuple((e, round(s, 1)) for e, s, _ in ranking[:5])
 
     def _language(self, text: str, kind: str) -> str:
-        """The language the message was written in: Russian typed in Latin letters or the wrong layout is Russian."""
+        """The language the message was written in: Russian typed in Latin letters or the wrong layout is Russian,
+        Kazakh typed in Latin letters ("Gaz iisi shyqsa qai nomerge qongyrau shalamyn?") Kazakh."""
         if kind in ("translit", "layout") and has_latin(text):
-            return "ru"
+            reading = next((read for k, read in rewrites(text) if k == kind), text)
+            return "kk" if kind == "translit" and self._languages.language(reading) == "kk" else "ru"
         return self._languages.language(text)
