@@ -1,4 +1,4 @@
-from bot.core.text import normalise, rewrites, squeeze, stem, swap_layout, transliterate
+from bot.core.text import is_stopword, normalise, rewrites, squeeze, stem, swap_layout, transliterate
 
 
 def test_normalise_folds_case_yo_kazakh_letters_punctuation_emoji_and_invisible_characters():
@@ -36,3 +36,9 @@ def test_stemming_joins_word_forms_per_script():
     assert stem("квартиру") == stem("квартиры")
     assert stem("banks") == stem("bank")
     assert stem("90") == "90"
+
+
+def test_stopwords_are_recognised_as_normalised_messages_spell_them():
+    # "мені" is read as "мени", "кім" as "ким": a stopword kept unfolded would never be recognised
+    for word in ("мені", "тільки", "потрібно", "кім", "підкажіть", "всё"):
+        assert is_stopword(normalise(word)), word
