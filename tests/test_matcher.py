@@ -394,3 +394,15 @@ def test_a_follow_up_asking_what_the_answer_told_gets_that_answer_again(matcher,
 def test_a_follow_up_answerable_alone_gets_the_entry_it_names(matcher):
     match = conversation_match(matcher, ["хватит ли русского языка в алматы"], "а казахский где учить бесплатно?")
     assert match.entry_id == "language-learn-kazakh"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Hello! My daughter is 10 and only has a Russian birth certificate, no passport. Can she enter Kazakhstan with "
+        "it? Thanks!",
+        "Сыну 10 лет, у него только свидетельство о рождении. Пустят ли его с ним через границу?",
+    ],
+)
+def test_a_question_that_points_back_takes_its_subject_from_the_story(matcher, message):
+    assert matcher.match(message).entry_id == "visa-free-entry-children"

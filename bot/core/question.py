@@ -33,6 +33,15 @@ QUESTION_WORDS = frozenset(
     қалай қайда қашан қанша қандай қай ма ме ба бе па пе бола керек ме
     """.split()
 )
+# words that point back into the story ("Can she enter with it?", "Где его получить?")
+REFERRING_WORDS = frozenset(
+    normalise(w)
+    for w in """
+    it she he they them her him its their this that
+    его ее её ему ей им их него нее неё нему ней ним них это этого этому этим
+    його її йому їй їм їх нього неї ньому цього цьому
+    """.split()
+)
 SUBORDINATE_STARTS = frozenset(normalise(w) for w in "чтобы если для щоб якщо to if for so".split())
 FOLLOW_UP_STARTS = (
     ("а",),
@@ -76,7 +85,10 @@ def question_alone(text: str) -> str | None:
     """The clauses that ask and nothing else (is the question answerable on its own?); None when they have too few
     words of their own to name a subject ("как это работает?")."""
     alone = " ".join(part for part, _, asking in _parts(text, False) if asking)
-    return alone if sum(not is_stopword(w) for w in normalise(alone).split()) >= SUBJECT_WORDS else None
+    words = normalise(alone).split()
+    if REFERRING_WORDS.intersection(words):
+        return None  # "Can she enter with it?": its subject is in the story
+    return alone if sum(not is_stopword(w) for w in words) >= SUBJECT_WORDS else None
 
 
 @lru_cache(maxsize=4096)  # asked for the lexical ranking, the classifier and the off-topic check alike
