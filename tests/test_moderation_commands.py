@@ -1,11 +1,12 @@
 """Admins' commands end to end: the real Application against the fake Bot API, in a supergroup."""
 
+import asyncio
 import datetime as dt
 import sqlite3
 import time
 
 from bot.core.moderation.permissions import CHANNEL_BOT_ID
-from tests.support.app import Chat, running_bot, send
+from tests.support.app import Chat, running_bot, send, started
 from tests.support.fake_bot_api import BOT_ID, BOT_USERNAME
 from tests.support.moderation import (
     ADMIN,
@@ -568,6 +569,20 @@ async def test_group_command_menus_are_registered_for_admins_and_members(api, tm
     assert ("all_chat_administrators", None, menus[0][2]) == menus[0] and "ban" in menus[0][2]
     assert ("all_group_chats", "kk", ["ask", "report", "warns"]) in menus
     assert len(menus) == 8  # two scopes in four languages
+
+
+async def test_group_command_menus_are_set_even_when_the_bot_starts_late(api, tmp_path):
+    def group_menus():
+        return [c for c in api.calls_to("setMyCommands") if c["scope"]["type"] != "all_private_chats"]
+
+    async with running_bot(api, tmp_path) as app:
+        await asyncio.sleep(3.5)  # the menus were due 2 s after start-up: a slow start on a loaded machine
+        async with started(app):
+            for _ in range(50):
+                if len(group_menus()) == 8:
+                    break
+                await asyncio.sleep(0.1)
+    assert len(group_menus()) == 8
 
 
 async def test_approved_members_are_listed_and_an_old_button_expires(api, tmp_path):

@@ -57,4 +57,7 @@ def register(application: Application) -> None:
     if application.job_queue is not None:
         application.job_queue.run_repeating(night_job, interval=60, first=5, name="moderation-night")
         application.job_queue.run_repeating(prune_job, interval=6 * 3600, first=600, name="moderation-prune")
-        application.job_queue.run_once(commands_job, 2, name="moderation-commands")
+        # however late the job queue starts (a slow start on a loaded machine), the menus are still set
+        application.job_queue.run_once(
+            commands_job, 2, name="moderation-commands", job_kwargs={"misfire_grace_time": None}
+        )
