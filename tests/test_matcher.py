@@ -103,6 +103,35 @@ def test_neighbours_of_covered_topics_are_not_answered(matcher, question):
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "Нужна ли виза в Грузию россиянам?",
+        "cheap flights from Almaty to Istanbul?",
+        "Қытайға виза қалай аламын?",
+        "Як зняти квартиру у Варшаві?",
+        "Сколько стоит открыть счёт в банке в Сербии?",
+    ],
+)
+def test_a_question_about_life_abroad_is_not_answered(matcher, question):
+    """A visa, a flat or a bank account elsewhere is not ours, though the words are a covered topic's: a question
+    that names a place of offtopic.yaml's `abroad` and not Kazakhstan gets no answer, not even a choice."""
+    assert matcher.match(question).outcome == "none"
+
+
+@pytest.mark.parametrize(
+    "question, family",
+    [
+        ("Do I pay tax in Kazakhstan if my employer is in Germany?", "taxes"),  # Kazakhstan named: life here
+        ("Мы переехали из Грузии месяц назад. Где получить ИИН?", "iin"),  # the story tells where they came from
+        ("можно ли обнулить 90 дней выездом в киргизию", "visa-free-entry"),  # a border run: not listed
+    ],
+)
+def test_a_question_that_names_a_place_abroad_about_life_here_is_answered(matcher, question, family):
+    found = matcher.match(question)
+    assert (found.outcome, found.family) == ("answer", family)
+
+
+@pytest.mark.parametrize(
     "question, without_neighbours",
     [
         ("где арендовать машину на выходные", "housing"),
@@ -391,10 +420,13 @@ def test_a_ukrainian_request_is_not_read_as_its_closing_words(matcher):
         ("Можно вывезти наличные доллары из Казахстана?", "какой лимит на человека?", "bank-account-cash-border"),
         ("Cash dollars out of KZ?", "limit per person?", "bank-account-cash-border"),
         ("сколько дней россиянин может быть в казахстане без выезда", "а белорусам?", "visa-free-entry-stay-limit"),
+        # alone, "а ввезти?" reads as nothing covered: the answer's words still tell it (it was a one-button choice)
+        ("Скільки готівкових доларів можна вивезти з Казахстану?", "а ввезти?", "bank-account-cash-border"),
     ],
 )
 def test_a_follow_up_asking_what_the_answer_told_gets_that_answer_again(matcher, before, follow_up, expected):
-    assert conversation_match(matcher, [before], follow_up).entry_id == expected
+    found = conversation_match(matcher, [before], follow_up)
+    assert (found.outcome, found.entry_id) == ("answer", expected)
     assert matcher.match(follow_up).entry_id != expected  # the previous answer is what tells it
 
 

@@ -137,6 +137,12 @@ def neighbour_collision(k):
     return _offtopic_collision(k, "\nneighbours:\n  ru:\n")
 
 
+def abroad_two_words(k):
+    edit(k / "offtopic.yaml", "\nabroad:\n", "\nabroad:\n  - Новая Зеландия\n")
+    line = line_of(k / "offtopic.yaml", "Новая Зеландия")
+    return f"knowledge/offtopic.yaml:{line}: abroad[0]: must be one word: a place's name in any language"
+
+
 ERRORS = [
     yaml_syntax,
     unknown_field,
@@ -155,6 +161,7 @@ ERRORS = [
     offtopic_collision,
     neighbour_language,
     neighbour_collision,
+    abroad_two_words,
 ]
 
 

@@ -139,6 +139,8 @@ class Knowledge:
     families: tuple[Family, ...] = ()
     # off-topic questions next to covered topics ("ипотека" beside renting): by closeness, and learnt lightly
     offtopic_neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    abroad: tuple[str, ...] = ()  # places outside Kazakhstan: a question about life there is not answered
+    here: tuple[str, ...] = ()  # Kazakhstan's names: a question that names it is about life here
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -275,12 +277,18 @@ def _read_smalltalk(reader: FileReader, data: dict) -> tuple[SmalltalkIntent, ..
     return tuple(intents)
 
 
-Offtopic = tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, tuple[str, int]]]
+@dataclass(frozen=True)
+class Offtopic:
+    phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # phrasing -> (file, line), for collisions
+    abroad: tuple[str, ...] = ()
+    here: tuple[str, ...] = ()
 
 
 def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
-    """(phrasings per language, neighbours per language, phrasing -> (file, line)) so that collisions can point at
-    the line."""
+    """Its phrasings and neighbours per language (with their lines, so that collisions can point at them), and the
+    places abroad and here."""
     phrasings, neighbours = data["phrasings"], data.get("neighbours", {})
     lines = {
         str(p).strip(): (reader.name, line)
@@ -288,10 +296,12 @@ def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
         for values in lists.values()
         for p, line in zip(values, values.item_lines, strict=True)
     }
-    return (
+    return Offtopic(
         {lang: _texts(values) for lang, values in phrasings.items()},
         {lang: _texts(values) for lang, values in neighbours.items()},
         lines,
+        _texts(data.get("abroad", [])),
+        _texts(data.get("here", [])),
     )
 
 
@@ -321,7 +331,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     families = read("families.yaml", "families", _read_families)
     synonyms = read("synonyms.yaml", "synonyms", _read_synonyms)
     smalltalk = read("smalltalk.yaml", "smalltalk", _read_smalltalk)
-    offtopic: Offtopic = ({}, {}, {})
+    offtopic = Offtopic()
     if (directory / "offtopic.yaml").exists() or (
         directory / "offtopic.yaml"
     ).is_symlink():  # optional; an unreadable one is an error reported by read()
@@ -351,8 +361,19 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(problems)
-    phrasings, neighbours, lines = offtopic
-    return Knowledge(entries, topics, synonyms, smalltalk, tuple(problems), phrasings, lines, families, neighbours)
+    return Knowledge(
+        entries,
+        topics,
+        synonyms,
+        smalltalk,
+        tuple(problems),
+        offtopic.phrasings,
+        offtopic.lines,
+        families,
+        offtopic.neighbours,
+        offtopic.abroad,
+        offtopic.here,
+    )
 
 
 MIN_SPECIFIC_ENTRIES = 3

@@ -24,6 +24,7 @@ from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Query, Weights, ngrams, word_ngrams
 from bot.core.knowledge import Knowledge
 from bot.core.language import LanguageReader
+from bot.core.places import Places
 from bot.core.question import (
     CONTEXT_WEIGHT,
     asking_part,
@@ -128,6 +129,7 @@ class Matcher:
         self.thresholds = thresholds or Thresholds()
         self._synonyms = Synonyms(knowledge.synonyms)
         self._smalltalk = SmallTalk(knowledge.smalltalk)
+        self._abroad, self._here = Places(knowledge.abroad), Places(knowledge.here)
         offtopic = knowledge.offtopic or knowledge.offtopic_neighbours
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
@@ -456,6 +458,13 @@ class Matcher:
         if context:
             logits = logits + CONTEXT_FAMILY_BOOST * self.classifier.one_hot(self.knowledge.entries[context].family)
         probabilities = self.classifier.softmax(logits)
+        if again and context is not None:
+            # every word it asks is a word of the answer just read: that answer again, whatever the words alone lean to
+            # ("а ввезти?" after "how much cash can I take out?" reads as nothing covered)
+            family = self._family_of(context)
+            place = self.classifier.place(family)
+            score = 100.0 * float(probabilities[place]) if place is not None else 0.0
+            return self._answer(question, context, round(score, 1), ranking, language)
         families = self.classifier.ranked(probabilities, 3)
         family, probability = families[0]
         # off-topic first, though no off-topic phrasing is the closest ("cheap flights to Yerevan"): never an answer,
@@ -473,24 +482,13 @@ class Matcher:
             or probability < t.clarify
             or self._closest_offtopic(ranking)
             or self._asks_offtopic(text, kind, context)
+            or self._asks_abroad(text, kind)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
-        entry = context if again and family == self._family_of(str(context)) else None
-        entry = entry or self._best_in_family(ranking, family, answered)
+        entry = self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
         if probability >= needed and entry is not None and not offtopic_first:
-            others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
-            return Match(
-                question,
-                "answer",
-                entry,
-                score,
-                others,
-                language,
-                ranking=self._short(ranking),
-                family=family,
-                alternative_families=tuple(self._family_of(e) for e in others),
-            )
+            return self._answer(question, entry, score, ranking, language)
         likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
         if likely:  # the doubt is between families: the best entry of each
             choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f in likely)) if e is not None]
@@ -512,6 +510,23 @@ class Matcher:
             language,
             ranking=self._short(ranking),
             alternative_families=tuple(self._family_of(e) for e in choices),
+        )
+
+    def _answer(
+        self, question: str, entry: str, score: float, ranking: list[tuple[str, float, str]], language: str
+    ) -> Match:
+        """The answer `entry`, with the next two entries of the ranking as its alternatives."""
+        others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
+        return Match(
+            question,
+            "answer",
+            entry,
+            score,
+            others,
+            language,
+            ranking=self._short(ranking),
+            family=self._family_of(entry),
+            alternative_families=tuple(self._family_of(e) for e in others),
         )
 
     def _closest_offtopic(self, ranking: list[tuple[str, float, str]]) -> bool:
@@ -546,6 +561,13 @@ class Matcher:
         words = self._weighted_words([(asking, 1.0)], kind)
         label, probability = self.classifier.ranked(self.classifier.probabilities(words), 1)[0]
         return label == OFFTOPIC and probability >= ASKED_OFFTOPIC
+
+    def _asks_abroad(self, text: str, kind: str) -> bool:
+        """Whether the question names a place abroad and not Kazakhstan ("Нужна ли виза в Грузию россиянам?",
+        "flights from Almaty to Tbilisi"): life elsewhere, however like a covered question its words are. The story
+        around it may name where the asker came from."""
+        words = [w for w, _ in self._weighted_words([(asking_part(text), 1.0)], kind)]
+        return self._abroad.named(words) and not self._here.named(words)
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
         """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""

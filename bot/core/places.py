@@ -1,0 +1,50 @@
+"""Whether a text names one of a list of places, in any of its grammatical forms.
+
+Place names are inflected ("Грузия", "в Грузии", "в Грузию"; Kazakh adds endings: "Қытайға"), and their stems
+are ordinary words ("груз", cargo), so a Cyrillic name is matched by its root (the name without a final vowel)
+followed by an ending that inflection could add ("кітап", book, is not "Қытай" with a "п"); a Latin one as written
+("German company" is not Germany), and a short name (ОАЭ, UAE) only as the whole word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.core.text import normalise
+
+ENDING = 3  # letters an ending may add to a name's root: "грузи|ей", "кытай|га" after normalising
+SHORT_ROOT = 4  # a root shorter than this is matched only as the whole word ("usa" must not find "used")
+VOWELS = frozenset("аеёиоуыэюяйь")
+# Kazakh case endings that open with a consonant, as normalise() spells them: to, in, from, of, with
+KAZAKH_ENDINGS = frozenset(
+    "га ге ка ке да де та те дан ден нан нен тан тен нын нин дын дин тын тин ны ни ды ди ты ти мен бен пен".split()
+)
+
+
+def _root(name: str) -> str:
+    return name[:-1] if len(name) > SHORT_ROOT and name[-1] in VOWELS else name  # only Cyrillic ends in these
+
+
+def _ending(rest: str) -> bool:
+    return not rest or rest[0] in VOWELS or rest in KAZAKH_ENDINGS
+
+
+class Places:
+    def __init__(self, names: Iterable[str]):
+        words = {normalise(name) for name in names} - {""}
+        self._whole = frozenset(w for w in words if len(_root(w)) < SHORT_ROOT)
+        self._roots = frozenset(_root(w) for w in words if len(_root(w)) >= SHORT_ROOT)
+        self._lengths = sorted({len(r) for r in self._roots})
+
+    def named(self, words: Iterable[str]) -> bool:
+        """Whether one of the (normalised) words is one of the places."""
+        return any(self._is_place(w) for w in words)
+
+    def _is_place(self, word: str) -> bool:
+        if word in self._whole:
+            return True
+        return any(
+            word[:length] in self._roots and _ending(word[length:])
+            for length in self._lengths
+            if length <= len(word) <= length + ENDING
+        )

@@ -1,0 +1,41 @@
+"""Place names in the forms people write them (bot/core/places.py): what the off-topic check of life abroad reads."""
+
+import pytest
+
+from bot.core.places import Places
+from bot.core.text import normalise
+
+PLACES = Places(["Грузия", "Қытай", "Китай", "ОАЭ", "UAE", "Germany", "Шенгенск", "Туреччина"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "виза в Грузию",
+        "жизнь в Грузии",
+        "Қытайға виза керек пе",
+        "работа в Китае",
+        "билет в ОАЭ",
+        "flights to the UAE",
+        "work visa for Germany",
+        "шенгенскую визу",
+        "чи безпечно в Туреччині",
+    ],
+)
+def test_a_place_is_found_in_its_forms(text):
+    assert PLACES.named(normalise(text).split())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "груз из Москвы",  # the stem of Грузия, a word of its own
+        "как грузить мебель",
+        "кітап сатып алу",  # "book" is Қытай's root with a letter no ending adds
+        "a German company pays me",  # an adjective, not the country
+        "used car",
+        "оаэшный",  # a short name only as the whole word
+    ],
+)
+def test_words_that_only_look_like_a_place_are_not_one(text):
+    assert not PLACES.named(normalise(text).split())
