@@ -260,6 +260,13 @@ def test_the_reply_language_follows_the_question(matcher):
     assert matcher.match("онай карта").language == "ru"  # whatever the phrasing it matched was written in
 
 
+def test_a_story_in_kazakh_latin_letters_is_answered_by_its_question(matcher):
+    """The question alone ("Emhanaga qalai tirkeluge bolady?") is read in Cyrillic to tell whether it names its own
+    subject: read as typed, it never did, and the story's "zhumys" (work) made a choice of a job search."""
+    found = matcher.match("Salem, men Reseiden keldim, Almatyda zhumys isteimin. Emhanaga qalai tirkeluge bolady?")
+    assert (found.outcome, found.family, found.language) == ("answer", "healthcare", "kk")
+
+
 @pytest.mark.parametrize(
     "kazakh",
     [

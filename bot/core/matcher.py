@@ -548,7 +548,8 @@ class Matcher:
         alone = question_alone(text)
         if alone is None:
             return False  # too few words of its own to name a subject
-        words = self._weighted_words([(alone, 1.0)], "typed")
+        kind = next(iter(self._readings(alone)), ("typed", alone))[0]  # "Emhanaga qalai tirkeluge bolady?" in Cyrillic
+        words = self._weighted_words([(alone, 1.0)], kind)
         return float(self.classifier.probabilities(words).max()) >= self.thresholds.answer
 
     def _asks_offtopic(self, text: str, kind: str, context: str | None) -> bool:
