@@ -437,6 +437,20 @@ def test_a_follow_up_asking_what_the_answer_told_gets_that_answer_again(matcher,
     assert matcher.match(follow_up).entry_id != expected  # the previous answer is what tells it
 
 
+@pytest.mark.parametrize(
+    "before, follow_up",
+    [
+        ("Какой номер полиции?", "а если нет сим-карты?"),
+        ("У мене в Алмати вкрали телефон, за яким номером дзвонити в поліцію?", "а якщо немає сім-картки?"),
+    ],
+)
+def test_a_follow_up_in_doubt_gets_the_conversations_entry_that_tells_it(matcher, before, follow_up):
+    """Between buying a SIM card and the emergency numbers, "and with no SIM card?" after the police number is the
+    emergency entry that says 112 works without one (it was a choice, or in Ukrainian the SIM card answer)."""
+    found = conversation_match(matcher, [before], follow_up)
+    assert (found.outcome, found.entry_id) == ("answer", "emergency-numbers-112")
+
+
 def test_a_follow_up_answerable_alone_gets_the_entry_it_names(matcher):
     match = conversation_match(matcher, ["хватит ли русского языка в алматы"], "а казахский где учить бесплатно?")
     assert match.entry_id == "language-learn-kazakh"

@@ -501,6 +501,17 @@ class Matcher:
             choices = list(dict.fromkeys([*siblings, *close]))[:CHOICES]
         if not choices:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
+        if context is not None:  # a follow-up in doubt: the choice of the conversation's family that tells every word
+            told = next(
+                (
+                    e
+                    for e in choices
+                    if self._family_of(e) == self._family_of(context) and self._tells(e, language, asked_words)
+                ),
+                None,
+            )
+            if told is not None:
+                return self._answer(question, told, score, ranking, language)
         return Match(
             question,
             "clarify",
