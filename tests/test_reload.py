@@ -15,8 +15,8 @@ from tests.support.reload import MODERATOR, reload, replies_to, wait_until
 
 pytestmark = pytest.mark.slow  # each reload loads the knowledge and trains the classifier again
 
-OLD_HEADLINE = "В ЦОНе (центре обслуживания населения) по месту вашего пребывания — лично."
-NEW_HEADLINE = "В ЦОНе (центре обслуживания населения) там, где вы живёте, — лично."
+OLD_HEADLINE = "В ЦОНе (центре обслуживания населения) по месту вашего пребывания, лично"
+NEW_HEADLINE = "В ЦОНе (центре обслуживания населения) там, где вы живёте, лично"
 
 
 async def ask_iin(app, api) -> str:
