@@ -266,10 +266,9 @@ def test_a_recursive_schema_still_checks_its_file(knowledge_copy):
     )
     edit(
         path,
-        '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
-        '  "$defs": {"nested": {"type": "array", '
-        '"items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}}},\n'
-        '  "type": "object", "additionalProperties": false, "required": ["phrasings"],',
+        '  "$defs": {\n',
+        '  "$defs": {\n'
+        '    "nested": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/nested"}]}},\n',
     )
     assert load_knowledge(knowledge_copy).offtopic["ru"]
     edit(knowledge_copy / "offtopic.yaml", "  ru:\n", "  ru:\n    - 5\n")
