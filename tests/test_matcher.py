@@ -451,6 +451,32 @@ def test_a_follow_up_in_doubt_gets_the_conversations_entry_that_tells_it(matcher
     assert (found.outcome, found.entry_id) == ("answer", "emergency-numbers-112")
 
 
+@pytest.mark.parametrize(
+    "before, follow_up, expected",
+    [
+        # names no subject of its own, though "сколько дней" alone is the stay limit
+        (
+            "Нужно ли регистрировать IMEI телефона, который я привез из России?",
+            "сколько дней есть?",
+            "phone-imei-register",
+        ),
+        # the polyclinic for a child, not the polyclinic's sibling about pregnancy
+        ("Как гражданину России прикрепиться к поликлинике в Алматы?", "а ребенку?", "healthcare-polyclinic"),
+        # the dates' answer says "құжаттар", but the documents are what a sibling is asked with
+        (
+            "Балам 7 жаста, бірінші сыныпқа өтініш қабылдау қашан басталады?",
+            "қандай құжаттар керек?",
+            "children-school-documents",
+        ),
+        # the same question for someone else: the answer just read again
+        ("сколько дней без визы можно для россиян", "а для белорусов так же?", "visa-free-entry-stay-limit"),
+    ],
+)
+def test_a_follow_up_is_read_with_the_answer_it_follows(matcher, before, follow_up, expected):
+    found = conversation_match(matcher, [before], follow_up)
+    assert (found.outcome, found.entry_id) == ("answer", expected)
+
+
 def test_a_follow_up_answerable_alone_gets_the_entry_it_names(matcher):
     match = conversation_match(matcher, ["хватит ли русского языка в алматы"], "а казахский где учить бесплатно?")
     assert match.entry_id == "language-learn-kazakh"

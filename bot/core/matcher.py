@@ -27,8 +27,10 @@ from bot.core.language import LanguageReader
 from bot.core.places import Places
 from bot.core.question import (
     CONTEXT_WEIGHT,
+    SUBJECT_WORDS,
     asking_part,
     asks,
+    asks_the_same,
     follows_up,
     marked_follow_up,
     question_alone,
@@ -79,6 +81,9 @@ class Thresholds:
     offtopic_near: float = 40.0  # 35-55 tried
     offtopic_margin: float = 3.0  # 0, 3 and 6 tried
     offtopic_lead: float = 2.0  # 1.5 and 2 tried
+    # a follow-up that another family answers below this is answered in the conversation's family when an entry of
+    # it tells every word the follow-up asks
+    follow_up_elsewhere: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ class Matcher:
         self._possible_cache: dict[str, bool] = {}
         self._matches: dict[tuple[str, str | None], Match] = {}
         self._readings_cache: dict[str, tuple[tuple[str, str], ...]] = {}
-        self._told: dict[tuple[str, str], frozenset[str]] = {}
+        self._told: dict[tuple[str, str, bool], frozenset[str]] = {}
         self._build_indexes()
 
     # --- index ------------------------------------------------------------------------------
@@ -413,11 +418,14 @@ class Matcher:
         )
         found = self._decide(question, text, subject_before=not self._answerable_alone(text))
         context = self.knowledge.entries.get(follows) if follows else None
-        if context is not None and follows_up(text) and (marked_follow_up(text) or found.outcome != "answer"):
-            # unanswerable alone, it may ask again what the answer just read tells ("limit per person?")
-            leaning = self._decide(question, text, context.id, repeat=found.outcome != "answer")
-            if leaning.outcome != "none":
-                found = leaning
+        if context is not None and follows_up(text):
+            # unanswerable alone, or naming no subject of its own ("сколько дней есть?"), it may ask again what the
+            # answer just read tells ("limit per person?")
+            vague = found.outcome != "answer" or len(set(self.content_stems(text))) < SUBJECT_WORDS
+            if vague or marked_follow_up(text):
+                leaning = self._decide(question, text, context.id, repeat=vague)
+                if leaning.outcome != "none":
+                    found = leaning
         if (
             typed is not None
             and (found.outcome == "none" or (found.outcome == "clarify" and not self._greets_a_topic(typed)))
@@ -446,7 +454,12 @@ class Matcher:
         language = self._language(text, kind)
         # a follow-up passes over the entry just answered, unless the message itself points at it or asks again
         # what that answer tells ("Can I take cash out?" || "limit per person?")
-        again = context is not None and repeat and self._tells(context, language, asked_words)
+        again = (
+            context is not None
+            and repeat
+            and self._tells(context, language, asked_words)
+            and (asks_the_same(text) or not self._sibling_asked(context, language, asked_words, ranking))
+        )
         answered = context if context and not again and context not in (e for e, _, _ in ranking) else None
         if context:  # the previous question is read too, and its family favoured
             previous = self.knowledge.entries[context].text(language).question
@@ -487,7 +500,10 @@ class Matcher:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         entry = self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
+        told = self._told_in_family(context, ranking, language, asked_words) if context is not None else None
         if probability >= needed and entry is not None and not offtopic_first:
+            if told is not None and family != self._family_of(told) and probability < t.follow_up_elsewhere:
+                entry = told  # "Какой номер полиции?" || "а если нет сим-карты?": 112 works without one
             return self._answer(question, entry, score, ranking, language)
         likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
         if likely:  # the doubt is between families: the best entry of each
@@ -501,17 +517,8 @@ class Matcher:
             choices = list(dict.fromkeys([*siblings, *close]))[:CHOICES]
         if not choices:
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
-        if context is not None:  # a follow-up in doubt: the choice of the conversation's family that tells every word
-            told = next(
-                (
-                    e
-                    for e in choices
-                    if self._family_of(e) == self._family_of(context) and self._tells(e, language, asked_words)
-                ),
-                None,
-            )
-            if told is not None:
-                return self._answer(question, told, score, ranking, language)
+        if told is not None:  # a follow-up in doubt: the conversation's entry that tells every word it asks
+            return self._answer(question, told, score, ranking, language)
         return Match(
             question,
             "clarify",
@@ -603,17 +610,44 @@ class Matcher:
         overview = family if family in self.knowledge.entries and family != answered else None
         return found or overview or (answered if answered and self._family_of(answered) == family else None)
 
-    def _tells(self, entry_id: str, language: str, words: list[str]) -> bool:
+    def _tells(self, entry_id: str, language: str, words: list[str], answer: bool = True) -> bool:
         """Whether every word the message asks about is a word of the entry (its answer, question, phrasings and
-        keywords in that language): a follow-up that asks what the answer just read already says."""
+        keywords in that language): a follow-up that asks what the answer just read already says. `answer=False`:
+        of what the entry is asked with only (its question, phrasings and keywords)."""
         asked = {stem(w) for w in words if not is_stopword(w)}
-        key = (entry_id, language)
+        key = (entry_id, language, answer)
         told = self._told.get(key)
         if told is None:
             text = self.knowledge.entries[entry_id].text(language)
-            said = " ".join((text.answer or "", text.question, *text.phrasings, *text.keywords))
+            said = " ".join((text.answer if answer else "", text.question, *text.phrasings, *text.keywords))
             told = self._told[key] = frozenset(self._analyse(TAG.sub(" ", said))[1])
         return bool(asked) and asked <= told
+
+    def _told_in_family(
+        self, context: str, ranking: list[tuple[str, float, str]], language: str, words: list[str]
+    ) -> str | None:
+        """The closest entry of the conversation's family whose text has every word a follow-up asks."""
+        family = self._family_of(context)
+        return next(
+            (
+                e
+                for e, _, _ in ranking
+                if e != OFFTOPIC and self._family_of(e) == family and self._tells(e, language, words)
+            ),
+            None,
+        )
+
+    def _sibling_asked(self, entry_id: str, language: str, words: list[str], ranking: list[tuple[str, float, str]]):
+        """Whether the words are what a sibling of `entry_id` among the closest entries is asked with, and not what
+        `entry_id` is: "қандай құжаттар керек?" after the first-grade dates asks for the first-grade documents,
+        though the dates' answer says "құжаттар"."""
+        if self._tells(entry_id, language, words, answer=False):
+            return False
+        family = self._family_of(entry_id)
+        return any(
+            e not in (OFFTOPIC, entry_id) and self._family_of(e) == family and self._tells(e, language, words, False)
+            for e, _, _ in ranking
+        )
 
     def _family_of(self, entry_id: str) -> str:
         return self.knowledge.entries[entry_id].family

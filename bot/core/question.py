@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import pairwise
 
 from bot.core.text import is_stopword, normalise
 
@@ -144,6 +145,20 @@ def question_part(text: str, subject_before: bool = True) -> str:
     """The asking part of a message alone (for the lexical ranking), or the whole when nothing stands out."""
     asked = " ".join(part for part, weight in question_parts(text, subject_before) if weight == 1.0)
     return asked if len(normalise(asked).split()) >= 2 else text
+
+
+SAME_WORDS = frozenset(normalise(w) for w in "тоже также теж same too also сияқты".split())
+SAME_PHRASES = (("так", "же"), ("так", "само"), ("the", "same"))
+
+
+def asks_the_same(text: str) -> bool:
+    """Whether a follow-up asks the previous question again for someone or something else, not another thing about
+    it: it says so ("а для белорусов так же?", "and for Ukrainians too?") or asks nothing of its own ("а белорусам?",
+    where "а какие документы?" asks for the documents)."""
+    words = normalise(text).split()
+    pairs = set(pairwise(words))
+    said = bool(SAME_WORDS.intersection(words)) or any(p in pairs for p in SAME_PHRASES)
+    return said or not _question_word(text)
 
 
 def follows_up(text: str) -> bool:
