@@ -619,7 +619,7 @@ class Matcher:
         told = self._told.get(key)
         if told is None:
             text = self.knowledge.entries[entry_id].text(language)
-            said = " ".join((text.answer if answer else "", text.question, *text.phrasings, *text.keywords))
+            said = " ".join(((text.answer or "") if answer else "", text.question, *text.phrasings, *text.keywords))
             told = self._told[key] = frozenset(self._analyse(TAG.sub(" ", said))[1])
         return bool(asked) and asked <= told
 
@@ -637,7 +637,9 @@ class Matcher:
             None,
         )
 
-    def _sibling_asked(self, entry_id: str, language: str, words: list[str], ranking: list[tuple[str, float, str]]):
+    def _sibling_asked(
+        self, entry_id: str, language: str, words: list[str], ranking: list[tuple[str, float, str]]
+    ) -> bool:
         """Whether the words are what a sibling of `entry_id` among the closest entries is asked with, and not what
         `entry_id` is: "қандай құжаттар керек?" after the first-grade dates asks for the first-grade documents,
         though the dates' answer says "құжаттар"."""
