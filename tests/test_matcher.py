@@ -16,6 +16,7 @@ FIFTH = Path(__file__).parent / "data" / "fifth.yaml"  # written blind in the we
 SIXTH = Path(__file__).parent / "data" / "sixth.yaml"  # written blind, frozen before the fifth round's later changes
 SEVENTH = Path(__file__).parent / "data" / "seventh.yaml"  # written blind in the hardest styles, asked once, then read
 EIGHTH = Path(__file__).parent / "data" / "eighth.yaml"  # written blind the same way, frozen, asked once at the end
+NINTH = Path(__file__).parent / "data" / "ninth.yaml"  # written blind the same way, frozen, asked once at the end
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -341,6 +342,8 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
         # issue's 8% (README, Evaluation)
         (SEVENTH, 0.15),
         (EIGHTH, 0.15),
+        # 270 in ten styles, 50 off-topic of which 26 close neighbours of covered topics: 20% answered
+        (NINTH, 0.20),
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else None,
 )
