@@ -279,6 +279,8 @@ def _read_smalltalk(reader: FileReader, data: dict) -> tuple[SmalltalkIntent, ..
 
 @dataclass(frozen=True)
 class Offtopic:
+    """What offtopic.yaml holds, as the knowledge keeps it."""
+
     phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # phrasing -> (file, line), for collisions

@@ -509,9 +509,7 @@ class Matcher:
         if likely:  # the doubt is between families: the best entry of each
             choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f in likely)) if e is not None]
         else:  # the doubt is within one family: its best entries, then others nearly as close
-            siblings = [e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family] or (
-                [entry] if entry else []
-            )
+            siblings = list(self._in_family(ranking, family)) or ([entry] if entry else [])
             near = ranking[0][1] * NEAR_SHARE if ranking else 0.0
             close = (e for e, score, _ in ranking if e != OFFTOPIC and score >= near)
             choices = list(dict.fromkeys([*siblings, *close]))[:CHOICES]
@@ -606,7 +604,7 @@ class Matcher:
     ) -> str | None:
         """The family's entry the lexical ranking puts first, else the family's overview. `answered`: the entry a
         follow-up follows, which the asker has already read: another one is chosen when the ranking has one."""
-        found = next((e for e, _, _ in ranking if e not in (OFFTOPIC, answered) and self._family_of(e) == family), None)
+        found = next((e for e in self._in_family(ranking, family) if e != answered), None)
         overview = family if family in self.knowledge.entries and family != answered else None
         return found or overview or (answered if answered and self._family_of(answered) == family else None)
 
@@ -627,15 +625,8 @@ class Matcher:
         self, context: str, ranking: list[tuple[str, float, str]], language: str, words: list[str]
     ) -> str | None:
         """The closest entry of the conversation's family whose text has every word a follow-up asks."""
-        family = self._family_of(context)
-        return next(
-            (
-                e
-                for e, _, _ in ranking
-                if e != OFFTOPIC and self._family_of(e) == family and self._tells(e, language, words)
-            ),
-            None,
-        )
+        siblings = self._in_family(ranking, self._family_of(context))
+        return next((e for e in siblings if self._tells(e, language, words)), None)
 
     def _sibling_asked(
         self, entry_id: str, language: str, words: list[str], ranking: list[tuple[str, float, str]]
@@ -645,11 +636,12 @@ class Matcher:
         though the dates' answer says "құжаттар"."""
         if self._tells(entry_id, language, words, answer=False):
             return False
-        family = self._family_of(entry_id)
-        return any(
-            e not in (OFFTOPIC, entry_id) and self._family_of(e) == family and self._tells(e, language, words, False)
-            for e, _, _ in ranking
-        )
+        siblings = self._in_family(ranking, self._family_of(entry_id))
+        return any(e != entry_id and self._tells(e, language, words, answer=False) for e in siblings)
+
+    def _in_family(self, ranking: list[tuple[str, float, str]], family: str) -> Iterator[str]:
+        """The ranking's entries of `family`, closest first."""
+        return (e for e, _, _ in ranking if e != OFFTOPIC and self._family_of(e) == family)
 
     def _family_of(self, entry_id: str) -> str:
         return self.knowledge.entries[entry_id].family
