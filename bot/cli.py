@@ -16,7 +16,14 @@ from bot import bench, cli_data
 from bot.cli_common import EXIT_CONFIG, EXIT_ERROR, fail, knowledge_dir
 from bot.config import ConfigError, load_config, require_webhook
 from bot.core.collisions import find_collisions
-from bot.core.evaluate import conversation_match, cross_validate, evaluate, format_report, load_items
+from bot.core.evaluate import (
+    conversation_match,
+    cross_validate,
+    evaluate,
+    fit_doubt,
+    format_report,
+    load_items,
+)
 from bot.core.knowledge import KnowledgeError, load_knowledge
 from bot.core.matcher import Matcher
 from bot.core.validation import check_folder
@@ -164,6 +171,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fit_doubt(args: argparse.Namespace) -> int:
+    if not 0.0 < args.budget < 0.5:
+        return fail("--budget is a share of right answers, above 0 and below 0.5", EXIT_CONFIG)
+    try:
+        files = [load_items(Path(f)) for f in args.files]
+    except (OSError, ValueError) as exc:
+        return fail(f"cannot read a file: {exc}", EXIT_ERROR)
+    except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
+        return fail(f"cannot parse a file: {exc}", EXIT_ERROR)
+    try:
+        knowledge = load_knowledge(knowledge_dir(args))
+    except KnowledgeError as exc:
+        return fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
+    print(fit_doubt(knowledge, args.folds, files, args.budget).as_python())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m bot", description="Relocation FAQ bot for newcomers in Kazakhstan.")
     root.add_argument("--knowledge", help="knowledge folder (default: $BOT_KNOWLEDGE_DIR or the project's knowledge/)")
@@ -210,6 +234,15 @@ def parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("--misses", action="store_true", help="list the items it got wrong")
     evaluation.set_defaults(func=cmd_eval)
+    doubt = sub.add_parser(
+        "fit-doubt", help="fit the model that holds back answers in doubt (prints bot/core/doubt.py's DOUBT)"
+    )
+    doubt.add_argument("files", nargs="+", help="labelled question files written apart from the knowledge")
+    doubt.add_argument("--folds", type=int, default=5, choices=range(2, 21), metavar="K", help="folds (default 5)")
+    doubt.add_argument(
+        "--budget", type=float, default=0.015, help="share of the files' right answers put in doubt (default 0.015)"
+    )
+    doubt.set_defaults(func=cmd_fit_doubt)
     cli_data.add_commands(sub)
     return root
 

@@ -163,3 +163,15 @@ def test_run_with_a_broken_word_list_stops_too(tmp_path):
     result = run("run", env={"BOT_TOKEN": "123:abc", "BOT_KNOWLEDGE_DIR": str(broken)})
     assert result.returncode == 2
     assert "knowledge/blocked_words.yaml:" in result.stderr and "YAML syntax error" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("fit-doubt", "tests/data/fifth.yaml", "--budget", "0.7"), "--budget"),
+        (("fit-doubt", "/nonexistent.yaml"), "cannot read"),
+    ],
+)
+def test_fit_doubt_refuses_bad_input_in_one_line(args, message):
+    result = run(*args)
+    assert result.returncode != 0 and result.stderr.count("\n") == 1 and message in result.stderr

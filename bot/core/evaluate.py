@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from bot.core.doubt import Doubt, Evidence, fit
 from bot.core.knowledge import Knowledge
-from bot.core.matcher import Match, Matcher
+from bot.core.matcher import Match, Matcher, Thresholds
 
 NONE = "none"
 OFFTOPIC_LABEL = "offtopic"
@@ -162,16 +163,10 @@ def _without(knowledge: Knowledge, hidden: set[tuple[str, str, str]]) -> Knowled
     )
 
 
-def cross_validate(
-    knowledge: Knowledge,
-    folds: int,
-    make: Callable[[Knowledge], Matcher] = Matcher,
-    group_by: str = "lang",
-    seed: int = 0,
-) -> Report:
-    """K-fold cross-validation over the phrasings: each fold hidden from the matcher, then asked.
-
-    Grouped by the phrasing's language (`lang`) or by family (`family`)."""
+def _folds(
+    knowledge: Knowledge, folds: int, make: Callable[[Knowledge], Matcher], seed: int
+) -> Iterator[tuple[str, str, str, Match]]:
+    """(entry id or offtopic, language, phrasing, its match) of every phrasing, each asked with its fold hidden."""
     items = [
         (entry_id, lang, p)
         for entry_id, entry in knowledge.entries.items()
@@ -185,16 +180,56 @@ def cross_validate(
         for p in ps
     ]
     random.Random(seed).shuffle(items)
-    report = Report(group_name=group_by)
     for fold in range(folds):
         hidden = items[fold::folds]
         matcher = make(_without(knowledge, set(hidden)))
         for entry_id, lang, phrasing in hidden:
-            family, entry = _label(knowledge, entry_id)
-            match = matcher.match(phrasing)
-            group = lang if group_by == "lang" else family
-            _record(report, group, phrasing, entry_id, family, entry, lang, match)
+            yield entry_id, lang, phrasing, matcher.match(phrasing)
+
+
+def cross_validate(
+    knowledge: Knowledge,
+    folds: int,
+    make: Callable[[Knowledge], Matcher] = Matcher,
+    group_by: str = "lang",
+    seed: int = 0,
+) -> Report:
+    """K-fold cross-validation over the phrasings: each fold hidden from the matcher, then asked.
+
+    Grouped by the phrasing's language (`lang`) or by family (`family`)."""
+    report = Report(group_name=group_by)
+    for entry_id, lang, phrasing, match in _folds(knowledge, folds, make, seed):
+        family, entry = _label(knowledge, entry_id)
+        group = lang if group_by == "lang" else family
+        _record(report, group, phrasing, entry_id, family, entry, lang, match)
     return report
+
+
+def fit_doubt(knowledge: Knowledge, folds: int, files: list[list[dict]], budget: float) -> Doubt:
+    """The doubt model (bot/core/doubt.py) fitted on the answers the matcher gives without it: the knowledge's
+    phrasings by cross-validation, and labelled question files; right when in the labelled family."""
+
+    def make(known: Knowledge) -> Matcher:
+        return Matcher(known, Thresholds(doubt=None))
+
+    evidences: list[Evidence] = []
+    right: list[bool] = []
+    written_apart: list[bool] = []
+
+    def add(expect: str, match: Match, apart: bool) -> None:
+        if match.outcome == "answer" and match.evidence is not None:
+            evidences.append(match.evidence)
+            right.append(match.family == _label(knowledge, expect)[0])
+            written_apart.append(apart)
+
+    for entry_id, _, _, match in _folds(knowledge, folds, make, 0):
+        add(entry_id, match, False)
+    matcher = make(knowledge)
+    for items in files:
+        for item in items:
+            before = [str(b) for b in item.get("before") or []]
+            add(str(item["expect"]), conversation_match(matcher, before, str(item["q"])), True)
+    return fit(evidences, right, written_apart, budget)
 
 
 def _pct(part: int, whole: int) -> str:

@@ -19,6 +19,7 @@ from itertools import chain
 import numpy as np
 
 from bot.core.classifier import FamilyClassifier, Sample, Words
+from bot.core.doubt import DOUBT, Doubt, Evidence
 from bot.core.embeddings import WordVectors
 from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Query, Weights, ngrams, word_ngrams
@@ -84,6 +85,8 @@ class Thresholds:
     # a follow-up that another family answers below this is answered in the conversation's family when an entry of
     # it tells every word the follow-up asks
     follow_up_elsewhere: float = 0.9
+    # an answer this model is in doubt of is offered as a choice (bot/core/doubt.py); None: never in doubt
+    doubt: Doubt | None = DOUBT
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Match:
     ranking: tuple[tuple[str, float], ...] = field(default=(), compare=False, repr=False)
     family: str | None = None  # the answered entry's family
     alternative_families: tuple[str, ...] = ()  # the families of `alternatives`, in their order
+    evidence: Evidence | None = field(default=None, compare=False, repr=False)  # of an answer, or one in doubt
 
     @property
     def nearest(self) -> str | None:
@@ -207,6 +211,13 @@ class Matcher:
                     for keyword in text.keywords:
                         add(self._analyse(keyword)[1], index, KEYWORD_MATCH)
         self._stem_entries = dict(stem_entries)  # a plain dict from now on: looking up never adds
+        family_stems: dict[str, set[str]] = defaultdict(set)
+        for s, entries in self._stem_entries.items():
+            for e in entries:
+                family_stems[self._families[e]].add(s)
+        self._family_stems = {family: frozenset(stems) for family, stems in family_stems.items()}
+        covered = set().union(*(stems for family, stems in family_stems.items() if family != OFFTOPIC))
+        self._offtopic_only = frozenset(family_stems.get(OFFTOPIC, set()) - covered)
         self._index.set_stem_entries(self._stem_entries)
         total = len(self._entry_ids)
         self._stem_idf = {s: math.log(1 + total / len(e)) for s, e in self._stem_entries.items()}
@@ -428,7 +439,7 @@ class Matcher:
                     found = leaning
         if (
             typed is not None
-            and (found.outcome == "none" or (found.outcome == "clarify" and not self._greets_a_topic(typed)))
+            and (found.outcome == "none" or (found.outcome == "clarify" and not self._named_a_topic(found, typed)))
             and (not asks(text) or (typed[0] == GREETING and len(typed[2]) <= SMALLTALK_REST))
         ):
             # "привет! ты кто?" is small talk; "всё хорошо. Где поставить апостиль?" is a question left unanswered, and
@@ -436,6 +447,11 @@ class Matcher:
             # that names none would be a guess
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
         return found
+
+    def _named_a_topic(self, found: Match, talk: tuple[str, str, list[str]]) -> bool:
+        """Whether a message that opens with small talk and got a choice asked something: it names an FAQ word, or
+        it was an answer held back in doubt ("Здравствуйте, будьте добры, подскажите недорогой хостел в центре")."""
+        return found.evidence is not None or self._greets_a_topic(talk)
 
     def _greets_a_topic(self, talk: tuple[str, str, list[str]]) -> bool:
         """A greeting with a word the FAQ knows beside it ("привет, симка"): a question in all but its mark. Thanks
@@ -501,10 +517,13 @@ class Matcher:
         entry = self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
         told = self._told_in_family(context, ranking, language, asked_words) if context is not None else None
+        evidence = None
         if probability >= needed and entry is not None and not offtopic_first:
+            evidence = self._evidence(family, entry, probabilities, ranking, asked_words)
+        if entry is not None and evidence is not None and (t.doubt is None or not t.doubt.in_doubt(evidence)):
             if told is not None and family != self._family_of(told) and probability < t.follow_up_elsewhere:
                 entry = told  # "Какой номер полиции?" || "а если нет сим-карты?": 112 works without one
-            return self._answer(question, entry, score, ranking, language)
+            return self._answer(question, entry, score, ranking, language, evidence)
         likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
         if likely:  # the doubt is between families: the best entry of each
             choices = [e for e in (entry, *(self._best_in_family(ranking, f) for f in likely)) if e is not None]
@@ -526,10 +545,17 @@ class Matcher:
             language,
             ranking=self._short(ranking),
             alternative_families=tuple(self._family_of(e) for e in choices),
+            evidence=evidence,
         )
 
     def _answer(
-        self, question: str, entry: str, score: float, ranking: list[tuple[str, float, str]], language: str
+        self,
+        question: str,
+        entry: str,
+        score: float,
+        ranking: list[tuple[str, float, str]],
+        language: str,
+        evidence: Evidence | None = None,
     ) -> Match:
         """The answer `entry`, with the next two entries of the ranking as its alternatives."""
         others = tuple(e for e, _, _ in ranking if e != entry and e != OFFTOPIC)[:2]
@@ -543,6 +569,47 @@ class Matcher:
             ranking=self._short(ranking),
             family=self._family_of(entry),
             alternative_families=tuple(self._family_of(e) for e in others),
+            evidence=evidence,
+        )
+
+    def _evidence(
+        self,
+        family: str,
+        entry: str,
+        probabilities: np.ndarray,
+        ranking: list[tuple[str, float, str]],
+        asked_words: list[str],
+    ) -> Evidence:
+        """What tells an answer in doubt (bot/core/doubt.py): the classifier's say with and without the story and the
+        closest phrasings, and how much of the question the family's words explain."""
+        ordered = np.sort(probabilities)[::-1]
+        offtopic_place = self.classifier.place(OFFTOPIC)
+        alone = self.classifier.probabilities([(w, 1.0) for w in asked_words])
+        family_stems = self._family_stems.get(family, frozenset())
+        stems = [stem(w) for w in asked_words if not is_stopword(w)]
+        total = in_family = unknown = offtopic_only = 0.0
+        for s in stems:
+            similar = self._similar_stems(s)
+            weight = max((self._stem_idf[x] for x in similar), default=self._unknown_stem_idf)
+            total += weight
+            in_family += weight if any(x in family_stems for x in similar) else 0.0
+            unknown += weight if not similar else 0.0
+            offtopic_only += weight if similar and all(x in self._offtopic_only for x in similar) else 0.0
+        total = total or 1.0
+        place = self.classifier.place(family)
+        return Evidence(
+            probability=float(ordered[0]),
+            runner_up=float(ordered[1]) if len(ordered) > 1 else 0.0,
+            offtopic=float(probabilities[offtopic_place]) if offtopic_place is not None else 0.0,
+            lexical=ranking[0][1] if ranking else 0.0,
+            lexical_entry=max((score for e, score, _ in ranking if e == entry), default=0.0),
+            lexical_offtopic=max((score for e, score, _ in ranking if e == OFFTOPIC), default=0.0),
+            in_family=in_family / total,
+            unknown=unknown / total,
+            offtopic_only=offtopic_only / total,
+            words=len(set(stems)),
+            words_offtopic=float(alone[offtopic_place]) if offtopic_place is not None else 0.0,
+            words_family=float(alone[place]) if place is not None else 0.0,
         )
 
     def _closest_offtopic(self, ranking: list[tuple[str, float, str]]) -> bool:
