@@ -8,14 +8,32 @@ import pytest
 from bot.core.doubt import DOUBT, Evidence, fit
 from bot.core.matcher import Matcher, Thresholds
 
-SURE = Evidence(0.999, 0.0005, 0.0001, 70.0, 70.0, 0.0, 1.0, 0.0, 0.0, 5, 0.0005, 0.99)
-UNSURE = Evidence(0.8, 0.15, 0.1, 30.0, 28.0, 30.0, 0.4, 0.3, 0.2, 5, 0.1, 0.6)
+SURE = Evidence(
+    runner_up=0.0005,
+    lexical=70.0,
+    lexical_entry=70.0,
+    lexical_offtopic=0.0,
+    in_family=1.0,
+    unknown=0.0,
+    offtopic_only=0.0,
+    words=5,
+)
+UNSURE = Evidence(
+    runner_up=0.15,
+    lexical=30.0,
+    lexical_entry=28.0,
+    lexical_offtopic=30.0,
+    in_family=0.4,
+    unknown=0.3,
+    offtopic_only=0.2,
+    words=5,
+)
 
 
 def _jittered(evidence: Evidence, rng: random.Random) -> Evidence:
     return dataclasses.replace(
         evidence,
-        probability=min(0.9999, evidence.probability * rng.uniform(0.97, 1.0)),
+        runner_up=evidence.runner_up * rng.uniform(0.5, 2.0),
         lexical=evidence.lexical * rng.uniform(0.8, 1.2),
         in_family=min(1.0, evidence.in_family * rng.uniform(0.8, 1.2)),
     )

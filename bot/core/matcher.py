@@ -517,10 +517,15 @@ class Matcher:
         entry = self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
         told = self._told_in_family(context, ranking, language, asked_words) if context is not None else None
-        evidence = None
-        if probability >= needed and entry is not None and not offtopic_first:
-            evidence = self._evidence(family, entry, probabilities, ranking, asked_words)
-        if entry is not None and evidence is not None and (t.doubt is None or not t.doubt.in_doubt(evidence)):
+        confident = probability >= needed and not offtopic_first
+        # a follow-up is not judged by its own words: the conversation names its subject
+        evidence = (
+            self._evidence(family, entry, probabilities, ranking, asked_words)
+            if confident and entry is not None and context is None
+            else None
+        )
+        doubted = t.doubt is not None and evidence is not None and t.doubt.in_doubt(evidence)
+        if confident and entry is not None and not doubted:
             if told is not None and family != self._family_of(told) and probability < t.follow_up_elsewhere:
                 entry = told  # "Какой номер полиции?" || "а если нет сим-карты?": 112 works without one
             return self._answer(question, entry, score, ranking, language, evidence)
@@ -578,15 +583,12 @@ class Matcher:
         entry: str,
         probabilities: np.ndarray,
         ranking: list[tuple[str, float, str]],
-        asked_words: list[str],
+        words: list[str],
     ) -> Evidence:
-        """What tells an answer in doubt (bot/core/doubt.py): the classifier's say with and without the story and the
-        closest phrasings, and how much of the question the family's words explain."""
-        ordered = np.sort(probabilities)[::-1]
-        offtopic_place = self.classifier.place(OFFTOPIC)
-        alone = self.classifier.probabilities([(w, 1.0) for w in asked_words])
+        """What tells an answer in doubt (bot/core/doubt.py): how close the classifier's runner-up and the closest
+        phrasings are, and how much of the question the family's words explain."""
         family_stems = self._family_stems.get(family, frozenset())
-        stems = [stem(w) for w in asked_words if not is_stopword(w)]
+        stems = [stem(w) for w in words if not is_stopword(w)]
         total = in_family = unknown = offtopic_only = 0.0
         for s in stems:
             similar = self._similar_stems(s)
@@ -596,11 +598,8 @@ class Matcher:
             unknown += weight if not similar else 0.0
             offtopic_only += weight if similar and all(x in self._offtopic_only for x in similar) else 0.0
         total = total or 1.0
-        place = self.classifier.place(family)
         return Evidence(
-            probability=float(ordered[0]),
-            runner_up=float(ordered[1]) if len(ordered) > 1 else 0.0,
-            offtopic=float(probabilities[offtopic_place]) if offtopic_place is not None else 0.0,
+            runner_up=float(np.sort(probabilities)[-2]) if len(probabilities) > 1 else 0.0,
             lexical=ranking[0][1] if ranking else 0.0,
             lexical_entry=max((score for e, score, _ in ranking if e == entry), default=0.0),
             lexical_offtopic=max((score for e, score, _ in ranking if e == OFFTOPIC), default=0.0),
@@ -608,8 +607,6 @@ class Matcher:
             unknown=unknown / total,
             offtopic_only=offtopic_only / total,
             words=len(set(stems)),
-            words_offtopic=float(alone[offtopic_place]) if offtopic_place is not None else 0.0,
-            words_family=float(alone[place]) if place is not None else 0.0,
         )
 
     def _closest_offtopic(self, ranking: list[tuple[str, float, str]]) -> bool:

@@ -82,6 +82,7 @@ STOPWORDS = frozenset(  # as normalise() leaves them: "мені" is read as "м�
     с со к ко о об от до по за из у для при про под над без через после перед между
     какой какая какие каком какую какое каких каким какими какого какому сколько кто чем чего кому кого
     мой моя мои свой свою его ее наш ваш ну вот просто вообще пожалуйста подскажите скажите плиз теперь потом тогда
+    ребята ребят
     how what where when why who which whom whose do does did done is are was were be been am
     i me my we our you your he she it its they them their a an the of to in on at for from with by
     and or but if so as can could should would will shall may might must need there here this that
