@@ -491,6 +491,35 @@ def test_a_follow_up_answerable_alone_gets_the_entry_it_names(matcher):
 
 
 @pytest.mark.parametrize(
+    "before, follow_up, expected",
+    [
+        (
+            "Только прилетел в Алматы, с чего начать — регистрация, ИИН, симка, банк — в каком порядке?",
+            "а ИИН платный и сколько делают?",
+            "iin-time-cost",
+        ),
+        ("Только прилетел в Алматы, с чего начать?", "а симку где купить и что для этого нужно?", "phone-buy-sim"),
+        # "её" points back: the EDS of the answer just read, not a phone of its own
+        ("как получить ЭЦП?", "а на телефон её можно поставить?", "egov-mobile"),
+    ],
+)
+def test_a_follow_up_with_a_subject_of_its_own_leaves_the_answer_it_follows(matcher, before, follow_up, expected):
+    """After the first steps (an answer that names the IIN and the SIM card), "а ИИН платный?" asks about the IIN:
+    it got the first steps again (two blind tryouts)."""
+    found = conversation_match(matcher, [before], follow_up)
+    assert (found.outcome, found.entry_id) == ("answer", expected)
+
+
+def test_a_ukrainian_follow_up_about_a_call_stays_with_the_emergency_numbers(matcher):
+    """ "рахунок" is a bank account and a phone balance; the call ("дзвінок") keeps it with the police number (it was
+    the bank's answer)."""
+    found = conversation_match(
+        matcher, ["Який номер поліції в Казахстані?"], "а якщо на рахунку немає грошей, дзвінок пройде?"
+    )
+    assert (found.outcome, found.entry_id) == ("answer", "emergency-numbers-112")
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "Hello! My daughter is 10 and only has a Russian birth certificate, no passport. Can she enter Kazakhstan with "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -40,16 +40,15 @@ class Evidence:
     words: int  # content words of the question
 
     def features(self) -> tuple[float, ...]:
-        runner_up, lexical, lexical_entry, lexical_offtopic, in_family, unknown, only, words = astuple(self)
         return (
-            math.log(max(runner_up, SMALLEST)),
-            lexical / 100.0,
-            lexical_entry / 100.0,
-            lexical_offtopic / 100.0,
-            in_family,
-            unknown,
-            only,
-            min(words, MANY_WORDS) / MANY_WORDS,
+            math.log(max(self.runner_up, SMALLEST)),
+            self.lexical / 100.0,
+            self.lexical_entry / 100.0,
+            self.lexical_offtopic / 100.0,
+            self.in_family,
+            self.unknown,
+            self.offtopic_only,
+            min(self.words, MANY_WORDS) / MANY_WORDS,
         )
 
 
@@ -65,8 +64,9 @@ class Doubt:
     cut: float
 
     def score(self, evidence: Evidence) -> float:
-        x = (np.array(evidence.features()) - np.array(self.mean)) / np.array(self.scale)
-        return float(x @ np.array(self.weights) + self.bias)
+        # eight numbers: plain arithmetic is several times quicker than numpy's arrays here
+        standardised = zip(evidence.features(), self.mean, self.scale, self.weights, strict=True)
+        return self.bias + sum(w * (x - m) / s for x, m, s, w in standardised)
 
     def in_doubt(self, evidence: Evidence) -> bool:
         return self.score(evidence) < self.cut

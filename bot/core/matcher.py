@@ -28,6 +28,8 @@ from bot.core.language import LanguageReader
 from bot.core.places import Places
 from bot.core.question import (
     CONTEXT_WEIGHT,
+    DEMONSTRATIVES,
+    REFERRING_WORDS,
     SUBJECT_WORDS,
     asking_part,
     asks,
@@ -66,6 +68,7 @@ CHOICES = 3  # entries a "did you mean" offers at most
 NEAR_SHARE = 0.75  # another family's entry joins a did-you-mean when its lexical score is this share of the best
 ASKED_OFFTOPIC = 0.5  # in a story, the question alone this likely off-topic is not answered (top, 0.5, 0.7 tried)
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
+OWN_SUBJECT_LEAD = 15.0  # lexical points by which a follow-up's own answer beats the conversation's (10, 15, 25 tried)
 
 
 @dataclass(frozen=True)
@@ -435,7 +438,7 @@ class Matcher:
             vague = found.outcome != "answer" or len(set(self.content_stems(text))) < SUBJECT_WORDS
             if vague or marked_follow_up(text):
                 leaning = self._decide(question, text, context.id, repeat=vague)
-                if leaning.outcome != "none":
+                if leaning.outcome != "none" and (vague or not self._asks_elsewhere(text, found, leaning)):
                     found = leaning
         if (
             typed is not None
@@ -447,6 +450,17 @@ class Matcher:
             # that names none would be a guess
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
         return found
+
+    def _asks_elsewhere(self, text: str, alone: Match, leaning: Match) -> bool:
+        """Whether a follow-up that names its own subject asks about it rather than about the answer it follows ("в
+        каком порядке первые шаги?" || "а ИИН платный и сколько делают?"): no word points back ("а на телефон её
+        можно поставить?"), and it is answered alone with confidence, by an entry its own words are much closer to
+        than to the one the conversation would give."""
+        own = dict(alone.ranking)
+        closer = own.get(alone.entry_id or "", 0.0) - own.get(leaning.entry_id or "", 0.0)
+        sure = alone.score >= 100 * self.thresholds.follow_up_elsewhere
+        pronouns = REFERRING_WORDS - DEMONSTRATIVES  # "что для этого нужно?" points at its own words
+        return sure and closer >= OWN_SUBJECT_LEAD and not pronouns.intersection(normalise(text).split())
 
     def _named_a_topic(self, found: Match, talk: tuple[str, str, list[str]]) -> bool:
         """Whether a message that opens with small talk and got a choice asked something: it names an FAQ word, or
@@ -511,7 +525,7 @@ class Matcher:
             or probability < t.clarify
             or self._closest_offtopic(ranking)
             or self._asks_offtopic(text, kind, context)
-            or self._asks_abroad(text, kind)
+            or self._asks_abroad(text, kind, asked, asked_words)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         entry = self._best_in_family(ranking, family, answered)
@@ -643,11 +657,12 @@ class Matcher:
         label, probability = self.classifier.ranked(self.classifier.probabilities(words), 1)[0]
         return label == OFFTOPIC and probability >= ASKED_OFFTOPIC
 
-    def _asks_abroad(self, text: str, kind: str) -> bool:
+    def _asks_abroad(self, text: str, kind: str, asked: str, asked_words: list[str]) -> bool:
         """Whether the question names a place abroad and not Kazakhstan ("Нужна ли виза в Грузию россиянам?",
         "flights from Almaty to Tbilisi"): life elsewhere, however like a covered question its words are. The story
-        around it may name where the asker came from."""
-        words = [w for w, _ in self._weighted_words([(asking_part(text), 1.0)], kind)]
+        around it may name where the asker came from. `asked_words`: the words of `asked`, read already."""
+        asking = asking_part(text)
+        words = asked_words if asking == asked else [w for w, _ in self._weighted_words([(asking, 1.0)], kind)]
         return self._abroad.named(words) and not self._here.named(words)
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:

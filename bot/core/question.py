@@ -43,6 +43,7 @@ REFERRING_WORDS = frozenset(
     його її йому їй їм їх нього неї ньому цього цьому
     """.split()
 )
+DEMONSTRATIVES = frozenset(normalise(w) for w in "this that это этого этому этим цього цьому".split())
 SUBORDINATE_STARTS = frozenset(normalise(w) for w in "чтобы если для щоб якщо to if for so".split())
 FOLLOW_UP_STARTS = (
     ("а",),
