@@ -28,8 +28,7 @@ from bot.core.language import LanguageReader
 from bot.core.places import Places
 from bot.core.question import (
     CONTEXT_WEIGHT,
-    DEMONSTRATIVES,
-    REFERRING_WORDS,
+    PRONOUNS,
     SUBJECT_WORDS,
     asking_part,
     asks,
@@ -459,8 +458,7 @@ class Matcher:
         own = dict(alone.ranking)
         closer = own.get(alone.entry_id or "", 0.0) - own.get(leaning.entry_id or "", 0.0)
         sure = alone.score >= 100 * self.thresholds.follow_up_elsewhere
-        pronouns = REFERRING_WORDS - DEMONSTRATIVES  # "что для этого нужно?" points at its own words
-        return sure and closer >= OWN_SUBJECT_LEAD and not pronouns.intersection(normalise(text).split())
+        return sure and closer >= OWN_SUBJECT_LEAD and not PRONOUNS.intersection(normalise(text).split())
 
     def _named_a_topic(self, found: Match, talk: tuple[str, str, list[str]]) -> bool:
         """Whether a message that opens with small talk and got a choice asked something: it names an FAQ word, or

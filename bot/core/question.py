@@ -43,7 +43,9 @@ REFERRING_WORDS = frozenset(
     його її йому їй їм їх нього неї ньому цього цьому
     """.split()
 )
-DEMONSTRATIVES = frozenset(normalise(w) for w in "this that это этого этому этим цього цьому".split())
+# ... of them, the ones that point back at the answer just read ("а на телефон её можно поставить?"), where "это" may
+# point at the question's own words ("а симку где купить и что для этого нужно?")
+PRONOUNS = REFERRING_WORDS - frozenset(normalise(w) for w in "this that это этого этому этим цього цьому".split())
 SUBORDINATE_STARTS = frozenset(normalise(w) for w in "чтобы если для щоб якщо to if for so".split())
 FOLLOW_UP_STARTS = (
     ("а",),
