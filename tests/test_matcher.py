@@ -510,12 +510,18 @@ def test_a_follow_up_with_a_subject_of_its_own_leaves_the_answer_it_follows(matc
     assert (found.outcome, found.entry_id) == ("answer", expected)
 
 
-def test_a_ukrainian_follow_up_about_a_call_stays_with_the_emergency_numbers(matcher):
-    """ "рахунок" is a bank account and a phone balance; the call ("дзвінок") keeps it with the police number (it was
-    the bank's answer)."""
-    found = conversation_match(
-        matcher, ["Який номер поліції в Казахстані?"], "а якщо на рахунку немає грошей, дзвінок пройде?"
-    )
+@pytest.mark.parametrize(
+    "before, follow_up",
+    [
+        # "рахунок" is a bank account and a phone balance; the call ("дзвінок") keeps it with the police number
+        ("Який номер поліції в Казахстані?", "а якщо на рахунку немає грошей, дзвінок пройде?"),
+        # Kazakh "even if there is no money on the phone?", with no opening "а": a follow-up all the same
+        ("Жедел жәрдемді қалай шақырамын?", "телефонда ақша болмаса да бола ма?"),
+    ],
+)
+def test_a_follow_up_about_a_call_without_money_stays_with_the_emergency_numbers(matcher, before, follow_up):
+    """Both got the bank's answer (blind tryouts 22 and 23)."""
+    found = conversation_match(matcher, [before], follow_up)
     assert (found.outcome, found.entry_id) == ("answer", "emergency-numbers-112")
 
 

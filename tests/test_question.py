@@ -75,6 +75,9 @@ def test_a_statement_after_the_question_stays_story():
         ("and for Belarusians?", True, True),
         ("а без иин можно?", True, True),
         ("сколько стоит?", True, False),
+        ("балаға ше?", True, True),  # Kazakh "what about the child?"
+        ("телефонда ақша болмаса да бола ма?", True, True),  # Kazakh "even if there is no money on the phone?"
+        ("ақша жіберуге бола ма?", True, False),
         ("как открыть счет в банке если я гражданин беларуси и у меня нет иин", False, False),
     ],
 )

@@ -164,6 +164,10 @@ def asks_the_same(text: str) -> bool:
     return said or not _question_word(text)
 
 
+CONDITIONAL = ("са", "се")  # a Kazakh verb's "if" ("болса", "болмаса"), before "да"/"де": "even if"
+EVEN = frozenset({"да", "де", "та", "те"})
+
+
 def follows_up(text: str) -> bool:
     """A short message that leans on what was said before: "а ребенку?", "and for Belarusians?"."""
     words = len(normalise(text).split())
@@ -171,7 +175,10 @@ def follows_up(text: str) -> bool:
 
 
 def marked_follow_up(text: str) -> bool:
-    """Opens like a follow-up ("а …", "and …", "what about …"): read with the previous answer even when it makes
-    sense alone."""
+    """Opens like a follow-up ("а …", "and …", "what about …"), or, in Kazakh, asks "what about …" at its end
+    ("балаға ше?") or "even if …" ("телефонда ақша болмаса да бола ма?"): read with the previous answer even when it
+    makes sense alone."""
     words = tuple(normalise(text).split())
-    return any(words[: len(start)] == start for start in FOLLOW_UP_STARTS)
+    opens = any(words[: len(start)] == start for start in FOLLOW_UP_STARTS)
+    even_if = any(w.endswith(CONDITIONAL) and e in EVEN for w, e in pairwise(words))
+    return opens or words[-1:] == ("ше",) or even_if
