@@ -1,8 +1,8 @@
 """Whether an answer the family classifier is sure of is still in doubt: a question next to a covered topic ("Кредитку
 в Каспи одобряют?", "gyms with a monthly pass") is answered with the classifier's confidence, because its words are
-the topic's words. What tells it apart is several weak signs at once — how sure the classifier is, how close the
-entry's phrasings are, how much of the question the answered family's words explain, what the off-topic class
-gets — weighed by a logistic regression over them. An answer in doubt is offered as a choice instead.
+the topic's words. What tells it apart is several weak signs at once — how close the classifier's runner-up comes,
+how close the entry's and the off-topic phrasings are, how much of the question the answered family's words explain —
+weighed by a logistic regression over them. An answer in doubt is offered as a choice instead.
 
 The weights are fitted by `python -m bot fit-doubt` (cross-validation over the knowledge's phrasings and labelled
 question files written apart from it) and kept below as constants: a new fit is a reviewed change, like a threshold.
@@ -20,9 +20,10 @@ from sklearn.linear_model import LogisticRegression
 SMALLEST = 1e-6  # a probability is read as its logarithm; this keeps 0 finite
 MANY_WORDS = 12  # content words counted up to this many
 # which way each feature may push towards "right" (0: either). A weight of the wrong sign fits the bulk of the answers
-# by playing two correlated signs against each other, and fails where they part: with the family's probability (with
-# and without the story) and the off-topic class's among the signs, a story whose question the family's words alone
-# answered with 0.9999 was held back. Such a feature is left out and the rest refitted; those four were, and are gone.
+# by playing two correlated signs against each other, and fails where they part: a story whose question the family's
+# words alone answered with 0.9999 was held back. Such a feature is left out and the rest refitted. Four signs went
+# that way and were dropped from the evidence: the family's and the off-topic class's probabilities, each with and
+# without the story.
 DIRECTIONS = (-1, 0, 1, -1, 1, -1, -1, 0)
 
 
@@ -101,7 +102,7 @@ def fit(evidences: Sequence[Evidence], right: Sequence[bool], cut_on: Sequence[b
         model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
         model.fit(((x - mean) / scale)[:, kept], y)
         against = {k: DIRECTIONS[k] * w for k, w in zip(kept, model.coef_[0], strict=True) if DIRECTIONS[k] * w < 0}
-        if not against:
+        if not against or len(kept) == 1:
             break
         kept.remove(min(against, key=lambda k: against[k]))  # the most contrary first, then refit
     weights = np.zeros(x.shape[1])
