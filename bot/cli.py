@@ -24,7 +24,7 @@ from bot.core.evaluate import (
     format_report,
     load_items,
 )
-from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.core.matcher import Matcher
 from bot.core.validation import check_folder
 from bot.health import MAX_AGE, check
@@ -146,23 +146,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_ERROR if errors or (args.strict and warnings) else 0
 
 
+class _Refused(Exception):
+    """A command's input it cannot use, said in one line."""
+
+
+def _labelled(path: str) -> list[dict]:
+    """A labelled question file's items, or a one-line refusal."""
+    try:
+        return load_items(Path(path))
+    except (OSError, ValueError) as exc:
+        raise _Refused(f"cannot read {path}: {exc}") from exc
+    except Exception as exc:  # YAML errors of any kind get one line, re-raised as a refusal
+        raise _Refused(f"cannot parse {path}: {exc}") from exc
+
+
+def _knowledge(args: argparse.Namespace) -> Knowledge:
+    try:
+        return load_knowledge(knowledge_dir(args))
+    except KnowledgeError as exc:
+        raise _Refused(f"the knowledge has errors:\n{exc}") from exc
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     if (args.file is None) == (args.cv is None):
         return fail("give a labelled FILE or --cv K (not both)", EXIT_CONFIG)
     if args.cv is not None and not 2 <= args.cv <= 20:
         return fail("--cv takes a number of folds from 2 to 20", EXIT_CONFIG)
-    items = []
-    if args.file is not None:
-        try:
-            items = load_items(Path(args.file))
-        except (OSError, ValueError) as exc:
-            return fail(f"cannot read {args.file}: {exc}", EXIT_ERROR)
-        except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
-            return fail(f"cannot parse {args.file}: {exc}", EXIT_ERROR)
     try:
-        knowledge = load_knowledge(knowledge_dir(args))
-    except KnowledgeError as exc:
-        return fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
+        items = _labelled(args.file) if args.file is not None else []
+        knowledge = _knowledge(args)
+    except _Refused as exc:
+        return fail(str(exc), EXIT_ERROR)
     if args.cv is not None:
         report = cross_validate(knowledge, args.cv, group_by=args.by or "lang")
     else:
@@ -175,15 +189,10 @@ def cmd_fit_doubt(args: argparse.Namespace) -> int:
     if not 0.0 < args.budget < 0.5:
         return fail("--budget is a share of right answers, above 0 and below 0.5", EXIT_CONFIG)
     try:
-        files = [load_items(Path(f)) for f in args.files]
-    except (OSError, ValueError) as exc:
-        return fail(f"cannot read a file: {exc}", EXIT_ERROR)
-    except Exception as exc:  # noqa: BLE001 - YAML errors of any kind get one line
-        return fail(f"cannot parse a file: {exc}", EXIT_ERROR)
-    try:
-        knowledge = load_knowledge(knowledge_dir(args))
-    except KnowledgeError as exc:
-        return fail(f"the knowledge has errors:\n{exc}", EXIT_ERROR)
+        files = [_labelled(f) for f in args.files]
+        knowledge = _knowledge(args)
+    except _Refused as exc:
+        return fail(str(exc), EXIT_ERROR)
     print(fit_doubt(knowledge, args.folds, files, args.budget).as_python())
     return 0
 
