@@ -83,6 +83,19 @@ async def test_a_short_follow_up_is_read_with_the_previous_answer(api, tmp_path,
     assert iin_time not in alone["text"]
 
 
+async def test_a_follow_up_that_reads_as_russian_keeps_the_conversations_language(api, tmp_path, knowledge):
+    ukrainian = Chat(user_id=61, language_code="ru")  # a Ukrainian whose Telegram is in Russian
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, ukrainian.message("Як отримати ІПН в Алмати?"))
+        await send(app, api, ukrainian.message("а це платно?"))  # no Ukrainian letter or word in it
+        await send(app, api, Chat(user_id=62, language_code="ru").message("а це платно?"))  # no conversation
+    first, follow_up, alone = api.calls_to("sendMessage")
+    assert f"{t('uk', 'source')}:" in first["text"]
+    assert f"{t('uk', 'source')}:" in follow_up["text"], follow_up["text"]
+    assert knowledge.entries["iin-time-cost"].texts["ru"].answer.split("\n")[0] in follow_up["text"]
+    assert alone["text"] == t("ru", "clarify", question="а це платно?")  # alone: a Russian choice
+
+
 async def test_greetings_and_politeness_never_swallow_the_question(api, tmp_path):
     async with running_bot(api, tmp_path) as app:
         for text in (

@@ -34,6 +34,8 @@ OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round
         ("жсн кайдан алуга болады", "iin"),  # Kazakh without Kazakh letters
         ("нужна ли виза россиянам", "visa-free-entry"),
         ("где снять квартиру в алматы", "housing"),
+        ("где получить инн в алматы", "iin"),  # Russia's name for the tax number, as newcomers say it
+        ("Як отримати ІПН в Алмати?", "iin"),  # ... and Ukraine's
     ],
 )
 def test_clear_questions_are_answered_in_their_family(matcher, question, expected):

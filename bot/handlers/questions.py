@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import NamedTuple
 
 from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import render
 from bot.context import BotContext, BotData
+from bot.core.question import follows_up
 from bot.handlers.registry import Group
 from bot.i18n import LANGUAGES, t
 from bot.storage import utcnow
@@ -17,24 +19,33 @@ from bot.storage import utcnow
 log = logging.getLogger(__name__)
 MATCH_INPUT_LIMIT = 500  # questions are short; a 4,096-character paste is matched on its start
 FOLLOW_UP_SECONDS = 600  # a short message this soon after an answer is read with that answer in mind
-LAST_ANSWER = "last_answer"  # user_data key (memory only, never stored): (entry id, monotonic time)
+LAST_ANSWER = "last_answer"  # user_data key (memory only, never stored): a Recent
 
 
-def reply_language(detected: str, preferred: str) -> str:
-    """The language the message was written in. Where that cannot be told apart, the user's choice: Kazakh
-    speakers often type without Kazakh letters ('ru' then), Ukrainians who chose English read English answers."""
-    if detected == "ru" and preferred in ("kk", "uk"):
-        return preferred
+class Recent(NamedTuple):
+    """The last answer in a private chat: what a short follow-up is read with."""
+
+    entry_id: str
+    language: str  # the language it was given in
+    at: float  # time.monotonic()
+
+
+def reply_language(detected: str, preferred: str, conversation: str | None = None) -> str:
+    """The language the message was written in. Where that cannot be told apart, the conversation's (a follow-up
+    "а черга довга?" after a Ukrainian question reads as Russian) or else the user's choice: Kazakh speakers often
+    type without Kazakh letters ('ru' then), Ukrainians who chose English read English answers."""
+    if detected == "ru":
+        return next((lang for lang in (conversation, preferred) if lang in ("kk", "uk")), detected)
     if detected == "uk" and preferred == "en":
         return "en"
     return detected
 
 
-def previous_answer(context: BotContext) -> str | None:
-    """The entry answered in this private chat in the last FOLLOW_UP_SECONDS, for reading a short follow-up."""
+def recent_answer(context: BotContext) -> Recent | None:
+    """The answer given in this private chat in the last FOLLOW_UP_SECONDS, for reading a short follow-up."""
     found = (context.user_data or {}).get(LAST_ANSWER)
-    if found and time.monotonic() - found[1] <= FOLLOW_UP_SECONDS:
-        return found[0]
+    if isinstance(found, Recent) and time.monotonic() - found.at <= FOLLOW_UP_SECONDS:
+        return found
     return None
 
 
@@ -96,8 +107,10 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
     svc = context.bot_data
     message = update.effective_message
     asked_at = utcnow()  # before the awaits: a /forgetme handled meanwhile covers this question
-    match = await svc.match(text[:MATCH_INPUT_LIMIT], previous_answer(context))
-    lang = reply_language(match.language, await svc.user_language(update.effective_user))
+    recent = recent_answer(context)
+    match = await svc.match(text[:MATCH_INPUT_LIMIT], recent.entry_id if recent else None)
+    conversation = recent.language if recent and follows_up(text) else None
+    lang = reply_language(match.language, await svc.user_language(update.effective_user), conversation)
     ref = svc.log_question(
         user_id=update.effective_user.id,
         chat_type=message.chat.type,
@@ -111,7 +124,7 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
     if match.outcome == "answer":
         assert match.entry_id is not None  # an answer always names its entry
         if context.user_data is not None:
-            context.user_data[LAST_ANSWER] = (match.entry_id, time.monotonic())
+            context.user_data[LAST_ANSWER] = Recent(match.entry_id, lang, time.monotonic())
         await send_entry(update, context, match.entry_id, lang, ref=ref)
     elif match.outcome == "clarify":
         await message.reply_text(
