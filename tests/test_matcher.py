@@ -206,6 +206,19 @@ def test_a_story_around_an_off_topic_question_is_not_answered(matcher, message):
 
 
 @pytest.mark.parametrize(
+    "message, family",
+    [
+        ("Переехали недавно, хочу найти чат для мам в Алматы, где не спамят. Какой посоветуете?", "relocation-chat"),
+        ("Я фотограф, хочу найти единомышленников и выставляться. Куда посоветуете?", "creative-community"),
+    ],
+)
+def test_a_question_with_no_subject_of_its_own_is_not_judged_off_topic_alone(matcher, message, family):
+    """ "Какой посоветуете?" alone reads as anything: the story names what is asked (both got no answer)."""
+    found = matcher.match(message)
+    assert (found.outcome, found.family) == ("answer", family)
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "С банком и симкой разобрались, всё хорошо. Кто знает хорошего ветеринара для кошки?",
