@@ -128,6 +128,8 @@ def test_a_question_about_life_abroad_is_not_answered(matcher, question):
         ("Do I pay tax in Kazakhstan if my employer is in Germany?", "taxes"),  # Kazakhstan named: life here
         ("Мы переехали из Грузии месяц назад. Где получить ИИН?", "iin"),  # the story tells where they came from
         ("можно ли обнулить 90 дней выездом в киргизию", "visa-free-entry"),  # a border run: not listed
+        ("Чи треба реєструвати IMEI телефону, який я привезла з Польщі?", "phone"),  # where the phone came from
+        ("нужно ли регистрировать телефон привезенный с Турции", "phone"),
     ],
 )
 def test_a_question_that_names_a_place_abroad_about_life_here_is_answered(matcher, question, family):

@@ -5,7 +5,7 @@ import pytest
 from bot.core.places import Places
 from bot.core.text import normalise
 
-PLACES = Places(["Грузия", "Қытай", "Китай", "ОАЭ", "UAE", "Germany", "Шенгенск", "Туреччина"])
+PLACES = Places(["Грузия", "Қытай", "Китай", "Иран", "ОАЭ", "UAE", "Germany", "Шенгенск", "Туреччина"])
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,24 @@ def test_a_place_is_found_in_its_forms(text):
 )
 def test_words_that_only_look_like_a_place_are_not_one(text):
     assert not PLACES.named(normalise(text).split())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "телефон привезла з Польщі",  # the matcher reads Ukrainian in Russian: "с Польщи"
+        "телефон купил с Турции",
+        "привезли кота из Грузии",
+        "my phone from Germany",
+        "Ирандан әкелген телефон",  # Kazakh says "from" with an ending
+    ],
+)
+def test_a_place_things_come_from_is_not_where_the_question_is(text):
+    words = normalise(text.replace("Польщі", "Грузии").replace("Турции", "Грузии")).split()
+    assert PLACES.named(words)  # named all the same
+    assert not PLACES.named(words, origins=False)
+
+
+@pytest.mark.parametrize("text", ["граница с Китаем", "виза в Грузию из Москвы", "flights from Almaty to the UAE"])
+def test_a_place_named_otherwise_beside_an_origin_still_counts(text):
+    assert PLACES.named(normalise(text).split(), origins=False)

@@ -661,7 +661,7 @@ class Matcher:
         around it may name where the asker came from. `asked_words`: the words of `asked`, read already."""
         asking = asking_part(text)
         words = asked_words if asking == asked else [w for w, _ in self._weighted_words([(asking, 1.0)], kind)]
-        return self._abroad.named(words) and not self._here.named(words)
+        return self._abroad.named(words, origins=False) and not self._here.named(words)
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
         """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""

@@ -21,6 +21,20 @@ KAZAKH_ENDINGS = frozenset(
 )
 
 
+# where something or someone comes from: "привезла з Польщі" (read in Russian, "с Польщи"), "from Georgia", "Қытайдан"
+FROM_WORDS = frozenset({"из", "изо", "з", "із", "зі", "from"})
+FROM_OR_WITH = frozenset({"с", "со"})  # "с Турции" is from, "граница с Китаем" with: told by the ending
+WITH_ENDINGS = frozenset({"ей", "ой", "ем", "ом", "ею", "ою"})
+ABLATIVE = frozenset({"дан", "ден", "нан", "нен", "тан", "тен"})
+
+
+def _origin(previous: str, ending: str) -> bool:
+    """Whether a place with this ending, after this word, is named as where something comes from."""
+    if previous in FROM_OR_WITH:
+        return ending not in WITH_ENDINGS
+    return previous in FROM_WORDS or ending in ABLATIVE
+
+
 def _root(name: str) -> str:
     return name[:-1] if len(name) > SHORT_ROOT and name[-1] in VOWELS else name  # only Cyrillic ends in these
 
@@ -36,15 +50,26 @@ class Places:
         self._roots = frozenset(_root(w) for w in words if len(_root(w)) >= SHORT_ROOT)
         self._lengths = sorted({len(r) for r in self._roots})
 
-    def named(self, words: Iterable[str]) -> bool:
-        """Whether one of the (normalised) words is one of the places."""
-        return any(self._is_place(w) for w in words)
+    def named(self, words: Iterable[str], origins: bool = True) -> bool:
+        """Whether one of the (normalised) words is one of the places; without `origins`, a place named as where
+        something or someone comes from ("телефон, который я привезла з Польщі", "Қытайдан") does not count."""
+        previous = ""
+        for word in words:
+            ending = self._ending_of(word)
+            if ending is not None and (origins or not _origin(previous, ending)):
+                return True
+            previous = word
+        return False
 
-    def _is_place(self, word: str) -> bool:
+    def _ending_of(self, word: str) -> str | None:
+        """What inflection added to the place the word names ("" as written); None when it names none."""
         if word in self._whole:
-            return True
-        return any(
-            word[:length] in self._roots and _ending(word[length:])
-            for length in self._lengths
-            if length <= len(word) <= length + ENDING
+            return ""
+        return next(
+            (
+                word[length:]
+                for length in self._lengths
+                if length <= len(word) <= length + ENDING and word[:length] in self._roots and _ending(word[length:])
+            ),
+            None,
         )
