@@ -18,6 +18,7 @@ SEVENTH = Path(__file__).parent / "data" / "seventh.yaml"  # written blind in th
 EIGHTH = Path(__file__).parent / "data" / "eighth.yaml"  # written blind the same way, frozen, asked once at the end
 NINTH = Path(__file__).parent / "data" / "ninth.yaml"  # written blind the same way, frozen, asked once at the end
 TENTH = Path(__file__).parent / "data" / "tenth.yaml"  # written blind, 80 off-topic; frozen, asked once (doubt on/off)
+ELEVENTH = Path(__file__).parent / "data" / "eleventh.yaml"  # written blind, 80 off-topic; frozen, asked once
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -366,6 +367,7 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
         (NINTH, 0.12, 0.70),
         # 260 in ten styles, 80 off-topic of which 60 close neighbours: 6.2% answered
         (TENTH, 0.08, 0.70),
+        (ELEVENTH, 0.08, 0.70),  # 260 the same way, 80 off-topic (60 close neighbours): 5.0% answered
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else None,
 )
