@@ -232,8 +232,11 @@ def _per_knowledge(knowledge: Knowledge, key: tuple, build):
     return found[1]
 
 
-def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | None) -> InlineKeyboardMarkup:
-    """Feedback (this answer's own), share, related entries, back to the topics."""
+def answer_keyboard(
+    knowledge: Knowledge, entry: Entry, lang: str, ref: str | None, also: str | None = None
+) -> InlineKeyboardMarkup:
+    """Feedback (this answer's own), the other question the message asked (`also`), share, related entries, back to
+    the topics."""
 
     def fixed_rows() -> _Keyboard:
         rows = [[InlineKeyboardButton(t(lang, "share"), switch_inline_query=entry.id)]]
@@ -261,15 +264,25 @@ def answer_keyboard(knowledge: Knowledge, entry: Entry, lang: str, ref: str | No
         return _Keyboard(rows)
 
     fixed = _per_knowledge(knowledge, ("answer", entry.id, lang), fixed_rows)
-    if not ref:
+    other = knowledge.entries.get(also) if also else None
+    if not ref and other is None:
         return fixed
-    feedback = [
-        (t(lang, "helpful"), callback(FEEDBACK, ref, "1")),
-        (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0")),
-    ]
+    rows: list[list[tuple[str, str]]] = []
+    if ref:
+        rows.append(
+            [(t(lang, "helpful"), callback(FEEDBACK, ref, "1")), (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0"))]
+        )
+    kept = list(zip(fixed.inline_keyboard, fixed._serialised, strict=True))
+    if other is not None:
+        data = callback(ENTRY, other.id)
+        rows.append([(_short("➕ " + other.text(lang).question), data)])
+        kept = [row for row in kept if all(b.get("callback_data") != data for b in row[1])]  # that entry once only
     return _Keyboard(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in feedback], *fixed.inline_keyboard],
-        [[{"text": text, "callback_data": data} for text, data in feedback], *fixed._serialised],
+        [
+            *([InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows),
+            *(b for b, _ in kept),
+        ],
+        [*([{"text": text, "callback_data": data} for text, data in row] for row in rows), *(s for _, s in kept)],
     )
 
 

@@ -545,6 +545,28 @@ def test_a_follow_up_about_a_call_without_money_stays_with_the_emergency_numbers
 
 
 @pytest.mark.parametrize(
+    "message, answered, also",
+    [
+        (
+            "Где дешевле снимать жильё — в Астане или в Алматы? И где климат помягче?",
+            "choosing-city-cost",
+            "choosing-city-climate",
+        ),
+        ("Как получить ИИН? Где купить симку?", "phone-sim-without-iin", "iin-where"),
+    ],
+)
+def test_a_second_question_in_the_message_is_offered_beside_the_answer(matcher, message, answered, also):
+    """A blind tryout's rent-and-climate question got the rent alone."""
+    found = matcher.match(message)
+    assert (found.outcome, found.entry_id, found.also) == ("answer", answered, also)
+
+
+@pytest.mark.parametrize("message", ["где получить иин", "Где получить ИИН? И сколько это стоит?"])
+def test_one_question_offers_nothing_beside_its_answer(matcher, message):
+    assert matcher.match(message).also is None
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "Hello! My daughter is 10 and only has a Russian birth certificate, no passport. Can she enter Kazakhstan with "

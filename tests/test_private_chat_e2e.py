@@ -325,3 +325,13 @@ async def test_forged_button_data_gets_a_quiet_answer_and_changes_nothing(api, t
     assert all(not a.get("text") and not a.get("show_alert") for a in answers)  # quietly
     assert len(api.calls_to("sendMessage")) == 1  # no menu, no entry, no "something went wrong"
     assert not api.calls_to("editMessageReplyMarkup") and rows[0]["feedback"] is None
+
+
+async def test_a_second_question_in_the_message_gets_a_button_of_its_own(api, tmp_path, knowledge):
+    async with running_bot(api, tmp_path) as app:
+        await send(app, api, Chat().message("Где дешевле снимать жильё — в Астане или в Алматы? И где климат помягче?"))
+    (reply,) = api.calls_to("sendMessage")
+    climate = knowledge.entries["choosing-city-climate"].texts["ru"].question
+    rows = reply["reply_markup"]["inline_keyboard"]
+    assert rows[1] == [{"text": "➕ " + climate, "callback_data": "e:choosing-city-climate"}]  # after the feedback
+    assert keyboard_data(reply).count("e:choosing-city-climate") == 1

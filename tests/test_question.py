@@ -5,6 +5,7 @@ import pytest
 from bot.core.question import (
     CONTEXT_WEIGHT,
     DONE_WEIGHT,
+    asked_apart,
     asking_part,
     follows_up,
     marked_follow_up,
@@ -114,3 +115,19 @@ def test_pieces_are_dropped_and_the_rest_kept_as_written():
         "Здравствуйте! Подскажите, пожалуйста, где получить ИИН?", lambda p: p.startswith("Здравствуйте")
     )
     assert kept == "Подскажите, пожалуйста, где получить ИИН?"
+
+
+@pytest.mark.parametrize(
+    "message, asked",
+    [
+        (
+            "Где дешевле снимать жильё — в Астане или в Алматы? И где климат помягче?",
+            ["Где дешевле снимать жильё — в Астане или в Алматы?", "И где климат помягче?"],
+        ),
+        ("Где получить ИИН? И сколько это стоит?", ["Где получить ИИН?"]),  # "это" takes its subject from before
+        ("Мы приехали в марте. Где получить ИИН?", ["Где получить ИИН?"]),  # a story asks nothing
+        ("Это правда? И какая ставка налога?", ["И какая ставка налога?"]),
+    ],
+)
+def test_the_questions_asked_apart_are_those_that_name_their_own_subject(message, asked):
+    assert asked_apart(message) == asked

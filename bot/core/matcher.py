@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
 import numpy as np
@@ -30,6 +30,7 @@ from bot.core.question import (
     CONTEXT_WEIGHT,
     PRONOUNS,
     SUBJECT_WORDS,
+    asked_apart,
     asking_part,
     asks,
     asks_the_same,
@@ -104,6 +105,7 @@ class Match:
     family: str | None = None  # the answered entry's family
     alternative_families: tuple[str, ...] = ()  # the families of `alternatives`, in their order
     evidence: Evidence | None = field(default=None, compare=False, repr=False)  # of an answer, or one in doubt
+    also: str | None = None  # of an answer: the entry that answers another question asked in the same message
 
     @property
     def nearest(self) -> str | None:
@@ -448,7 +450,23 @@ class Matcher:
             # so is "где найти хорошего стоматолога?" ("хорошего" is near "хорошо"); a choice of topics for a greeting
             # that names none would be a guess
             return Match(question, "smalltalk", None, found.score, (), found.language, typed[0])
+        if found.outcome == "answer" and found.entry_id is not None:
+            also = self._also_asked(question, text, found.entry_id)
+            if also is not None:
+                found = replace(found, also=also)
         return found
+
+    def _also_asked(self, question: str, text: str, answered: str) -> str | None:
+        """The entry that answers another question of the same message with confidence ("Где дешевле снимать жильё —
+        в Астане или в Алматы? И где климат помягче?"): offered beside the answer. Each question is read alone."""
+        asked = asked_apart(text)
+        if len(asked) < 2:
+            return None
+        for part in asked:
+            found = self._decide(question, part)
+            if found.outcome == "answer" and found.entry_id != answered:
+                return found.entry_id
+        return None
 
     def _asks_elsewhere(self, text: str, alone: Match, leaning: Match) -> bool:
         """Whether a follow-up that names its own subject asks about it rather than about the answer it follows ("в

@@ -89,10 +89,20 @@ def question_alone(text: str) -> str | None:
     """The clauses that ask and nothing else (is the question answerable on its own?); None when they have too few
     words of their own to name a subject ("как это работает?")."""
     alone = " ".join(part for part, _, asking in _parts(text, False) if asking)
-    words = normalise(alone).split()
+    return alone if _names_a_subject(alone) else None
+
+
+def asked_apart(text: str) -> list[str]:
+    """The message's questions (sentences with a question mark) that each name a subject of their own: two or more
+    are two things asked at once ("Где дешевле снимать жильё — в Астане или в Алматы? И где климат помягче?")."""
+    return [s for s in _SENTENCES.split(text) if s.rstrip().endswith("?") and _names_a_subject(s)]
+
+
+def _names_a_subject(text: str) -> bool:
+    words = normalise(text).split()
     if REFERRING_WORDS.intersection(words):
-        return None  # "Can she enter with it?": its subject is in the story
-    return alone if sum(not is_stopword(w) for w in words) >= SUBJECT_WORDS else None
+        return False  # "Can she enter with it?": its subject is in the story
+    return sum(not is_stopword(w) for w in words) >= SUBJECT_WORDS
 
 
 @lru_cache(maxsize=4096)  # asked for the lexical ranking, the classifier and the off-topic check alike

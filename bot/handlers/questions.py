@@ -125,7 +125,7 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
         assert match.entry_id is not None  # an answer always names its entry
         if context.user_data is not None:
             context.user_data[LAST_ANSWER] = Recent(match.entry_id, lang, time.monotonic())
-        await send_entry(update, context, match.entry_id, lang, ref=ref)
+        await send_entry(update, context, match.entry_id, lang, ref=ref, also=match.also)
     elif match.outcome == "clarify":
         await message.reply_text(
             t(lang, "clarify", question=render.echo(text)),
@@ -140,7 +140,10 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
         )
 
 
-async def send_entry(update: Update, context: BotContext, entry_id: str, lang: str, ref: str | None = None) -> None:
+async def send_entry(
+    update: Update, context: BotContext, entry_id: str, lang: str, ref: str | None = None, also: str | None = None
+) -> None:
+    """The answer, its sources and its buttons; `also`: the entry of another question the message asked."""
     svc = context.bot_data
     entry = svc.knowledge.entries.get(entry_id)
     if entry is None:
@@ -162,7 +165,7 @@ async def send_entry(update: Update, context: BotContext, entry_id: str, lang: s
     for part in parts[:-1]:
         await update.effective_message.reply_text(part)
     await update.effective_message.reply_text(
-        parts[-1], reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref)
+        parts[-1], reply_markup=render.answer_keyboard(svc.knowledge, entry, lang, ref, also)
     )
 
 
