@@ -93,8 +93,10 @@ def question_alone(text: str) -> str | None:
 
 
 def asked_apart(text: str) -> list[str]:
-    """The message's questions (sentences with a question mark) that each name a subject of their own: two or more
+    """In a message with two question marks or more, its questions that each name a subject of their own: two or more
     are two things asked at once ("Где дешевле снимать жильё — в Астане или в Алматы? И где климат помягче?")."""
+    if text.count("?") < 2:
+        return []  # most messages: at most one question mark
     return [s for s in _SENTENCES.split(text) if s.rstrip().endswith("?") and _names_a_subject(s)]
 
 
