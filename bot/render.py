@@ -272,17 +272,15 @@ def answer_keyboard(
         rows.append(
             [(t(lang, "helpful"), callback(FEEDBACK, ref, "1")), (t(lang, "not_helpful"), callback(FEEDBACK, ref, "0"))]
         )
-    kept = list(zip(fixed.inline_keyboard, fixed._serialised, strict=True))
+    buttons, serialised = fixed.inline_keyboard, fixed._serialised
     if other is not None:
         data = callback(ENTRY, other.id)
         rows.append([(_short("➕ " + other.text(lang).question), data)])
-        kept = [row for row in kept if all(b.get("callback_data") != data for b in row[1])]  # that entry once only
+        kept = [i for i, row in enumerate(serialised) if all(b.get("callback_data") != data for b in row)]
+        buttons, serialised = [buttons[i] for i in kept], [serialised[i] for i in kept]  # that entry once only
     return _Keyboard(
-        [
-            *([InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows),
-            *(b for b, _ in kept),
-        ],
-        [*([{"text": text, "callback_data": data} for text, data in row] for row in rows), *(s for _, s in kept)],
+        [*[[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows], *buttons],
+        [*[[{"text": text, "callback_data": data} for text, data in row] for row in rows], *serialised],
     )
 
 
