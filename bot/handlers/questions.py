@@ -110,8 +110,11 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
     recent = recent_answer(context)
     match = await svc.match(text[:MATCH_INPUT_LIMIT], recent.entry_id if recent else None)
     # only a follow-up that reads as Russian after a Kazakh or Ukrainian answer keeps the conversation's language
-    kept = recent is not None and recent.language in ("kk", "uk") and match.language == "ru" and follows_up(text)
-    conversation = recent.language if recent is not None and kept else None
+    conversation = (
+        recent.language
+        if recent is not None and recent.language in ("kk", "uk") and match.language == "ru" and follows_up(text)
+        else None
+    )
     lang = reply_language(match.language, await svc.user_language(update.effective_user), conversation)
     ref = svc.log_question(
         user_id=update.effective_user.id,
