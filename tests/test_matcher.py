@@ -467,13 +467,18 @@ def test_a_follow_up_asking_what_the_answer_told_gets_that_answer_again(matcher,
 @pytest.mark.parametrize(
     "before, follow_up",
     [
+        # between buying a SIM card and the emergency numbers: the emergency entry says 112 works without one (it was a
+        # choice, or in Ukrainian the SIM card answer)
         ("Какой номер полиции?", "а если нет сим-карты?"),
         ("У мене в Алмати вкрали телефон, за яким номером дзвонити в поліцію?", "а якщо немає сім-картки?"),
+        # "рахунок" is a bank account and a phone balance; the call ("дзвінок") keeps it with the police number (it got
+        # the bank's answer, blind tryout 22)
+        ("Який номер поліції в Казахстані?", "а якщо на рахунку немає грошей, дзвінок пройде?"),
+        # Kazakh "even if there is no money on the phone?", with no opening "а": a follow-up all the same (tryout 23)
+        ("Жедел жәрдемді қалай шақырамын?", "телефонда ақша болмаса да бола ма?"),
     ],
 )
-def test_a_follow_up_in_doubt_gets_the_conversations_entry_that_tells_it(matcher, before, follow_up):
-    """Between buying a SIM card and the emergency numbers, "and with no SIM card?" after the police number is the
-    emergency entry that says 112 works without one (it was a choice, or in Ukrainian the SIM card answer)."""
+def test_a_follow_up_about_calling_without_a_sim_or_money_stays_with_the_emergency_numbers(matcher, before, follow_up):
     found = conversation_match(matcher, [before], follow_up)
     assert (found.outcome, found.entry_id) == ("answer", "emergency-numbers-112")
 
@@ -527,21 +532,6 @@ def test_a_follow_up_with_a_subject_of_its_own_leaves_the_answer_it_follows(matc
     it got the first steps again (two blind tryouts)."""
     found = conversation_match(matcher, [before], follow_up)
     assert (found.outcome, found.entry_id) == ("answer", expected)
-
-
-@pytest.mark.parametrize(
-    "before, follow_up",
-    [
-        # "рахунок" is a bank account and a phone balance; the call ("дзвінок") keeps it with the police number
-        ("Який номер поліції в Казахстані?", "а якщо на рахунку немає грошей, дзвінок пройде?"),
-        # Kazakh "even if there is no money on the phone?", with no opening "а": a follow-up all the same
-        ("Жедел жәрдемді қалай шақырамын?", "телефонда ақша болмаса да бола ма?"),
-    ],
-)
-def test_a_follow_up_about_a_call_without_money_stays_with_the_emergency_numbers(matcher, before, follow_up):
-    """Both got the bank's answer (blind tryouts 22 and 23)."""
-    found = conversation_match(matcher, [before], follow_up)
-    assert (found.outcome, found.entry_id) == ("answer", "emergency-numbers-112")
 
 
 @pytest.mark.parametrize(

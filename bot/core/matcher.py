@@ -667,8 +667,8 @@ class Matcher:
         Where do I get an apostille?"): the story or the previous answer tells the subject of the move, not of the
         question."""
         asking = asking_part(text)
-        if (asking == text and context is None) or (context is None and question_alone(text) is None):
-            return False  # a question with no subject of its own ("Какой посоветуете?") takes it from the story
+        if context is None and (asking == text or question_alone(text) is None):
+            return False  # the whole message asks, or its question names no subject ("Какой посоветуете?")
         words = self._weighted_words([(asking, 1.0)], kind)
         label, probability = self.classifier.ranked(self.classifier.probabilities(words), 1)[0]
         return label == OFFTOPIC and probability >= ASKED_OFFTOPIC
