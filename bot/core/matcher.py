@@ -40,6 +40,7 @@ from bot.core.question import (
     question_part,
     question_parts,
     without_pieces,
+    without_question_words,
 )
 from bot.core.smalltalk import GREETING, SmallTalk, filler
 from bot.core.synonyms import Synonyms
@@ -436,7 +437,8 @@ class Matcher:
         if context is not None and follows_up(text):
             # unanswerable alone, or naming no subject of its own ("сколько дней есть?"), it may ask again what the
             # answer just read tells ("limit per person?")
-            vague = found.outcome != "answer" or len(set(self.content_stems(text))) < SUBJECT_WORDS
+            subject = set(self.content_stems(without_question_words(text)))  # "ақысы қанша?": a fee, "қанша" only asks
+            vague = found.outcome != "answer" or len(subject) < SUBJECT_WORDS
             if vague or marked_follow_up(text):
                 leaning = self._decide(question, text, context.id, repeat=vague)
                 if leaning.outcome != "none" and (vague or not self._asks_elsewhere(text, found, leaning)):

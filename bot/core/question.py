@@ -100,6 +100,11 @@ def asked_apart(text: str) -> list[str]:
     return [s for s in _SENTENCES.split(text) if s.rstrip().endswith("?") and _names_a_subject(s)]
 
 
+def without_question_words(text: str) -> str:
+    """The words that say what is asked about: "ақысы қанша?" asks about a fee, "қанша" only that it asks."""
+    return " ".join(w for w in normalise(text).split() if w not in QUESTION_WORDS)
+
+
 def _names_a_subject(text: str) -> bool:
     words = normalise(text).split()
     if REFERRING_WORDS.intersection(words):
