@@ -100,6 +100,16 @@ def test_unrelated_or_empty_questions_get_no_entry(matcher, question):
 
 @pytest.mark.parametrize(
     "question",
+    ["где купить usdt за тенге", "Ипотека в Отбасы для иностранцев есть?", "Is there a good ski resort near Almaty?"],
+)
+def test_a_question_read_as_off_topic_first_gets_no_choice_of_covered_topics(matcher, question):
+    """Buying crypto is not the bank card, a mortgage not the rent: no menu of the families ranked after off-topic."""
+    found = matcher.match(question)
+    assert (found.outcome, found.alternatives) == ("none", ())
+
+
+@pytest.mark.parametrize(
+    "question",
     ["шенгенская виза в алматы", "нужен ли апостиль на диплом", "повестка из военкомата пришла что делать"],
 )
 def test_neighbours_of_covered_topics_are_not_answered(matcher, question):

@@ -528,15 +528,11 @@ class Matcher:
             return self._answer(question, context, round(score, 1), ranking, language)
         families = self.classifier.ranked(probabilities, 3)
         family, probability = families[0]
-        # off-topic first, though no off-topic phrasing is the closest ("cheap flights to Yerevan"): never an answer,
-        # but the families after it may still be offered
-        offtopic_first = family == OFFTOPIC
-        if offtopic_first and not self._closest_offtopic(ranking):
-            families = [f for f in self.classifier.ranked(probabilities, 4) if f[0] != OFFTOPIC][:3]
-            family, probability = families[0]
         score = round(100.0 * probability, 1)
         t = self.thresholds
         top_lexical = ranking[0][1] if ranking else 0.0
+        # off-topic first is no answer, and no choice of the families after it: on the development sets such choices
+        # were for off-topic questions ("где купить usdt за тенге") 100 times, for covered ones 6
         if (
             family == OFFTOPIC
             or top_lexical < t.evidence
@@ -549,7 +545,7 @@ class Matcher:
         entry = self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
         told = self._told_in_family(context, ranking, language, asked_words) if context is not None else None
-        confident = probability >= needed and not offtopic_first
+        confident = probability >= needed
         # a follow-up is not judged by its own words: the conversation names its subject
         evidence = (
             self._evidence(family, entry, probabilities, ranking, asked_words)
