@@ -674,10 +674,11 @@ class Matcher:
     def _asks_abroad(self, text: str, kind: str, asked: str, asked_words: list[str]) -> bool:
         """Whether the question names a place abroad and not Kazakhstan ("Нужна ли виза в Грузию россиянам?",
         "flights from Almaty to Tbilisi"): life elsewhere, however like a covered question its words are. The story
-        around it may name where the asker came from. `asked_words`: the words of `asked`, read already."""
+        around it may name where the asker came from, and the question where they set off ("a visa to Poland if we
+        fly from Kazakhstan"). `asked_words`: the words of `asked`, read already."""
         asking = asking_part(text)
         words = asked_words if asking == asked else [w for w, _ in self._weighted_words([(asking, 1.0)], kind)]
-        return self._abroad.named(words, origins=False) and not self._here.named(words)
+        return self._abroad.named(words, origins=False) and not self._here.named(words, origins=False)
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
         """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""
