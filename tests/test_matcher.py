@@ -515,6 +515,8 @@ def test_a_follow_up_about_calling_without_a_sim_or_money_stays_with_the_emergen
         ("сколько дней без визы можно для россиян", "а для белорусов так же?", "visa-free-entry-stay-limit"),
         # "how much is the fee?": "қанша" only says it asks; alone it reads as the bus fare (tryout 27)
         ("Шетелдіктер ЖСН-ді қайдан алады?", "ақысы қанша?", "iin-time-cost"),
+        # its own words are as close to the phone's IMEI; read with the SIM card it follows, the SIM without an IIN
+        ("как симку купить иностранцу тут", "а если у меня иина пока нет то чё??", "phone-sim-without-iin"),
     ],
 )
 def test_a_follow_up_is_read_with_the_answer_it_follows(matcher, before, follow_up, expected):

@@ -60,6 +60,7 @@ FUZZY_CUTOFF = 80.0
 FUZZY_CREDIT = 0.7  # a misspelt word counts this much of a correctly spelt one
 REWRITE_PENALTY = {"typed": 1.0, "layout": 0.97, "translit": 0.97}
 RANK_DEPTH = 5  # match() needs the exact scores of the best five entries only (see bot/core/index.py)
+FOLLOW_UP_DEPTH = 20  # a follow-up chooses within the family among more entries: what it asks and what it follows
 CACHE_LIMIT = 50_000  # words remembered between questions (fuzzy look-ups), then forgotten all at once
 MATCH_CACHE = 4096  # whole questions remembered with their match
 SMALLTALK_REST = 3  # words besides small talk that still make a message small talk, when nothing in it asks
@@ -542,7 +543,8 @@ class Matcher:
             or self._asks_abroad(text, kind, asked, asked_words)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
-        entry = self._best_in_family(ranking, family, answered)
+        entry = self._follow_up_entry(asked, context, language, family, answered) if context else None
+        entry = entry or self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
         told = self._told_in_family(context, ranking, language, asked_words) if context is not None else None
         confident = probability >= needed
@@ -692,6 +694,18 @@ class Matcher:
             if place is not None:
                 shift[place] = LEXICAL_WEIGHT * score / 10.0
         return shift
+
+    def _follow_up_entry(
+        self, asked: str, context: str, language: str, family: str, answered: str | None
+    ) -> str | None:
+        """The family's entry a follow-up asks for: the closest to its own words and to them read with the question it
+        follows, together ("а если у меня иина пока нет?" after buying a SIM card: the SIM card without an IIN, though
+        its own words alone are as close to the phone's IMEI)."""
+        previous = self.knowledge.entries[context].text(language).question
+        own = {e: score for e, score, _ in self._rank(asked, FOLLOW_UP_DEPTH)[1]}
+        both = {e: score for e, score, _ in self._rank(f"{asked} {previous}", FOLLOW_UP_DEPTH)[1]}
+        pool = [e for e in {**own, **both} if e not in (OFFTOPIC, answered) and self._family_of(e) == family]
+        return max(pool, key=lambda e: own.get(e, 0.0) + both.get(e, 0.0), default=None)
 
     def _best_in_family(
         self, ranking: list[tuple[str, float, str]], family: str, answered: str | None = None
