@@ -19,6 +19,7 @@ EIGHTH = Path(__file__).parent / "data" / "eighth.yaml"  # written blind the sam
 NINTH = Path(__file__).parent / "data" / "ninth.yaml"  # written blind the same way, frozen, asked once at the end
 TENTH = Path(__file__).parent / "data" / "tenth.yaml"  # written blind, 80 off-topic; frozen, asked once (doubt on/off)
 ELEVENTH = Path(__file__).parent / "data" / "eleventh.yaml"  # written blind, 80 off-topic; frozen, asked once
+TWELFTH = Path(__file__).parent / "data" / "twelfth.yaml"  # written blind, 80 off-topic; frozen, asked at start and end
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -373,12 +374,13 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
         # 280 and 260 in the hardest styles, 40 off-topic each: 2.5% and 7.5% of those answered
         (SEVENTH, 0.10, 0.70),
         (EIGHTH, 0.10, 0.70),
-        # 270 in ten styles, 50 off-topic of which 26 close neighbours of covered topics: 10% answered, short of the
-        # issue's 8% (README, Evaluation)
-        (NINTH, 0.12, 0.70),
+        # 270 in ten styles, 50 off-topic of which 26 close neighbours of covered topics: 8.0% answered
+        (NINTH, 0.10, 0.70),
         # 260 in ten styles, 80 off-topic of which 60 close neighbours: 6.2% answered
         (TENTH, 0.08, 0.70),
-        (ELEVENTH, 0.08, 0.70),  # 260 the same way, 80 off-topic (60 close neighbours): 5.0% answered
+        (ELEVENTH, 0.08, 0.70),  # 260 the same way, 80 off-topic (60 close neighbours): 3.8% answered
+        # 260 the same way: 13.8% of its off-topic answered (half of the Kazakh ones), short of the 8% (README)
+        (TWELFTH, 0.15, 0.70),
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else None,
 )
