@@ -499,7 +499,9 @@ class Matcher:
         family from the lexical ranking. `context`: the entry a follow-up follows (its question is read
         with the message, its family is favoured); `repeat`: whether that entry may be answered again."""
         asked, parts = question_part(text, subject_before), question_parts(text, subject_before)
-        kind, ranking, asked_words = self._rank(asked, RANK_DEPTH)
+        # a follow-up's entry is chosen among more of the closest entries (_follow_up_entry): ranked once, deep enough
+        kind, deep, asked_words = self._rank(asked, FOLLOW_UP_DEPTH if context else RANK_DEPTH)
+        ranking, together = deep[:RANK_DEPTH], []
         language = self._language(text, kind)
         # a follow-up passes over the entry just answered, unless the message itself points at it or asks again
         # what that answer tells ("Can I take cash out?" || "limit per person?")
@@ -514,7 +516,8 @@ class Matcher:
             previous = self.knowledge.entries[context].text(language).question
             parts = [*parts, (previous, CONTEXT_WEIGHT)]
             seen = {e for e, _, _ in ranking}
-            ranking = ranking + [r for r in self._rank(f"{asked} {previous}", RANK_DEPTH)[1] if r[0] not in seen]
+            together = self._rank(f"{asked} {previous}", FOLLOW_UP_DEPTH)[1]
+            ranking = ranking + [r for r in together[:RANK_DEPTH] if r[0] not in seen]
         words = [(w, 1.0) for w in asked_words] if parts == [(asked, 1.0)] else self._weighted_words(parts, kind)
         logits = self.classifier.logits(words) + self._lexical_logits(ranking)
         if context:
@@ -543,7 +546,7 @@ class Matcher:
             or self._asks_abroad(text, kind, asked, asked_words)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
-        entry = self._follow_up_entry(asked, context, language, family, answered) if context else None
+        entry = self._follow_up_entry(deep, together, family, answered) if context else None
         entry = entry or self._best_in_family(ranking, family, answered)
         needed = t.one_word if len({w for w, _ in words if not is_stopword(w)}) == 1 else t.answer
         told = self._told_in_family(context, ranking, language, asked_words) if context is not None else None
@@ -696,14 +699,17 @@ class Matcher:
         return shift
 
     def _follow_up_entry(
-        self, asked: str, context: str, language: str, family: str, answered: str | None
+        self,
+        alone: list[tuple[str, float, str]],
+        together: list[tuple[str, float, str]],
+        family: str,
+        answered: str | None,
     ) -> str | None:
-        """The family's entry a follow-up asks for: the closest to its own words and to them read with the question it
-        follows, together ("а если у меня иина пока нет?" after buying a SIM card: the SIM card without an IIN, though
-        its own words alone are as close to the phone's IMEI)."""
-        previous = self.knowledge.entries[context].text(language).question
-        own = {e: score for e, score, _ in self._rank(asked, FOLLOW_UP_DEPTH)[1]}
-        both = {e: score for e, score, _ in self._rank(f"{asked} {previous}", FOLLOW_UP_DEPTH)[1]}
+        """The family's entry a follow-up asks for: the closest to its own words (`alone`) and to them read with the
+        question it follows (`together`), the scores added ("а если у меня иина пока нет?" after buying a SIM card: the
+        SIM card without an IIN, though its own words alone are as close to the phone's IMEI)."""
+        own = {e: score for e, score, _ in alone}
+        both = {e: score for e, score, _ in together}
         pool = [e for e in {**own, **both} if e not in (OFFTOPIC, answered) and self._family_of(e) == family]
         return max(pool, key=lambda e: own.get(e, 0.0) + both.get(e, 0.0), default=None)
 
