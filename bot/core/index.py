@@ -11,14 +11,16 @@ question's stems the entry knows (see bot/core/matcher.py).
 Up to `Limits.dense_docs` phrasings (a FAQ of a few hundred entries) every phrasing's cosine is
 computed at once from the question's n-grams' posting lists (one `bincount`): exact. Above that, the
 coverage of every entry and its centroid over the question's rare n-grams nominate a few candidates
-(`Limits.candidates`), whose phrasings are then read row by row: their closest phrasing and their
+(`Limits.candidates`), whose phrasings are then read row by row (an entry of very many rows, the off-topic
+neighbours', through its own posting lists instead): their closest phrasing and their
 centroid (the sum of the phrasings' cosines over the length of their summed phrasings) are exact, so
 every entry returned carries its exact score; an entry that this stand-in ranks below the candidates
 is what the large index can miss (the bench counts how often). `top(None)` (validation, collisions)
 is exact at any size.
 
 Storage: the phrasings' n-gram weights row by row (one contiguous block per entry; 16 bytes an
-n-gram of a phrasing), the same by n-gram for the dense case, and by rare n-gram the entries' centroids.
+n-gram of a phrasing), the same by n-gram for the dense case and for the largest entries of a large one, and by
+rare n-gram the entries' centroids.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Limits:
     candidates: int = 5  # above it, entries scored exactly (the best by coverage and by their rare n-grams)
     rare_entries: int = 32  # an n-gram in at most this many entries nominates candidates...
     rare_share: float = 0.05  # ... or in at most this share of them
+    posted_rows: int = 8000  # an entry with more n-gram rows than this (off-topic's neighbours) is read by n-gram
 
 
 def _gather(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,6 +87,24 @@ def _gather(ptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lengths = ptr[keys + 1] - starts
     ends = np.cumsum(lengths)
     return np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0), lengths
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One entry's n-gram rows by n-gram: the n-grams (sorted), where each one's rows start, and per row the
+    phrasing (counted within the entry) and its weight."""
+
+    grams: np.ndarray
+    ptr: np.ndarray
+    doc: np.ndarray
+    weight: np.ndarray
+
+    def cosines(self, gids: np.ndarray, weights: np.ndarray, docs: int) -> np.ndarray:
+        """The cosine of each of the entry's `docs` phrasings with the question (n-grams `gids`, `weights`)."""
+        at = np.minimum(np.searchsorted(self.grams, gids), len(self.grams) - 1)
+        hit = self.grams[at] == gids
+        positions, lengths = _gather(self.ptr, at[hit])
+        return np.bincount(self.doc[positions], np.repeat(weights[hit], lengths) * self.weight[positions], docs)
 
 
 class Index:
@@ -174,12 +195,32 @@ class Index:
             self.gram_doc = row_doc[order]
             self.gram_weight = self.row_weight[order]
             del order
+        self._build_postings(row_doc)
         del row_doc
         self.filled_entries = np.flatnonzero(np.diff(self.entry_docs) > 0)
         self.entry_rows = self.doc_ptr[self.entry_docs]  # an entry's rows: entry_rows[e] .. [e + 1]
         self._build_centroids(grams_total)
         self._vector = np.zeros(grams_total)
         self._vector_lock = threading.Lock()
+
+    def _build_postings(self, row_doc: np.ndarray) -> None:
+        """In a large index, the largest entries' rows again by n-gram: a question's few n-grams are read there
+        rather than every row of the entry (the off-topic entry holds hundreds of phrasings)."""
+        self.postings: dict[int, Postings] = {}
+        if self.dense:
+            return
+        rows = self.doc_ptr[self.entry_docs[1:]] - self.doc_ptr[self.entry_docs[:-1]]
+        for entry in np.flatnonzero(rows > self.limits.posted_rows).tolist():
+            start, end = self.doc_ptr[self.entry_docs[entry]], self.doc_ptr[self.entry_docs[entry + 1]]
+            grams = self.row_gram[start:end]
+            order = np.argsort(grams, kind="stable")
+            keys, counts = np.unique(grams[order], return_counts=True)
+            self.postings[entry] = Postings(
+                keys,
+                np.concatenate(([0], np.cumsum(counts))),
+                row_doc[start:end][order] - self.entry_docs[entry],
+                self.row_weight[start:end][order],
+            )
 
     def _entry_sums(self, first: int, end: int, grams_total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(entry, n-gram, summed weight) of the entries first .. end - 1, by entry and then n-gram."""
@@ -408,9 +449,27 @@ class Query:
         """(entry, best, centroid, its closest phrasing) for those of the given entries that have phrasings:
         their rows are read and matched against the question's n-grams (large index). The centroid is the
         sum of an entry's phrasing cosines over the length of its summed phrasings."""
-        index = self.index
         if not len(entries) or not len(self.gids):
             return []
+        posted = [e for e in entries.tolist() if e in self.index.postings]
+        if not posted:
+            return self._rows_cosines(entries)
+        read = entries[~np.isin(entries, posted)]
+        return self._posted_cosines(posted) + (self._rows_cosines(read) if len(read) else [])
+
+    def _posted_cosines(self, entries: list[int]) -> list[tuple[int, float, float, int]]:
+        """_cosines_of() for the largest entries, by n-gram."""
+        index, found = self.index, []
+        for e in entries:
+            first = int(index.entry_docs[e])
+            cosines = index.postings[e].cosines(self.gids, self.weights, int(index.entry_docs[e + 1]) - first)
+            at = int(np.argmax(cosines))
+            found.append((e, float(cosines[at]), float(cosines.sum() / index.centroid_norm[e]), first + at))
+        return found
+
+    def _rows_cosines(self, entries: np.ndarray) -> list[tuple[int, float, float, int]]:
+        """_cosines_of() for entries of a few phrasings, their rows read one after another."""
+        index = self.index
         # an entry's rows are one slice: a few slices joined are cheaper to read than the rows picked one by one
         slices = [
             slice(start, end)
@@ -423,7 +482,9 @@ class Query:
             products = vector[grams] * np.concatenate([index.row_weight[s] for s in slices])
         docs, doc_counts = _gather(index.entry_docs, entries)
         row_counts = index.doc_ptr[docs + 1] - index.doc_ptr[docs]
-        cosines = np.add.reduceat(products, np.cumsum(row_counts) - row_counts)
+        # a phrasing without n-grams (an empty text) sums nothing: reduceat would give it the next row's product
+        cosines = np.add.reduceat(np.append(products, 0.0), np.cumsum(row_counts) - row_counts)
+        cosines[row_counts == 0] = 0.0
         filled = doc_counts > 0
         counts = doc_counts[filled]
         starts = np.cumsum(counts) - counts
