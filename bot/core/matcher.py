@@ -28,6 +28,7 @@ from bot.core.language import LanguageReader
 from bot.core.places import Places
 from bot.core.question import (
     CONTEXT_WEIGHT,
+    FOLLOW_UP_ENDS,
     PRONOUNS,
     SUBJECT_WORDS,
     asked_apart,
@@ -726,7 +727,8 @@ class Matcher:
         """Whether every word the message asks about is a word of the entry (its answer, question, phrasings and
         keywords in that language): a follow-up that asks what the answer just read already says. `answer=False`:
         of what the entry is asked with only (its question, phrasings and keywords)."""
-        asked = {stem(w) for w in words if not is_stopword(w)}
+        # "first" in "do I need an IIN first?" measures against the answer read; it is no word the answer must have
+        asked = {stem(w) for w in words if not is_stopword(w) and w not in FOLLOW_UP_ENDS}
         key = (entry_id, language, answer)
         told = self._told.get(key)
         if told is None:

@@ -181,6 +181,8 @@ def asks_the_same(text: str) -> bool:
     return said or not _question_word(text)
 
 
+# a last word that measures against what was said ("do I need an IIN first?", "my wife too?", Kazakh "балаға ше?")
+FOLLOW_UP_ENDS = frozenset({"first", "too", "сначала", "сперва", "тоже", "спочатку", "теж", "ше"})
 CONDITIONAL = ("са", "се")  # a Kazakh verb's "if" ("болса", "болмаса"), before "да"/"де": "even if"
 EVEN = frozenset({"да", "де", "та", "те"})
 
@@ -192,10 +194,10 @@ def follows_up(text: str) -> bool:
 
 
 def marked_follow_up(text: str) -> bool:
-    """Opens like a follow-up ("а …", "and …", "what about …"), or, in Kazakh, asks "what about …" at its end
-    ("балаға ше?") or "even if …" ("телефонда ақша болмаса да бола ма?"): read with the previous answer even when it
-    makes sense alone."""
+    """Opens like a follow-up ("а …", "and …", "what about …"), ends like one ("… first?", "… too?"), or, in
+    Kazakh, asks "what about …" at its end ("балаға ше?") or "even if …" ("телефонда ақша болмаса да бола ма?"):
+    read with the previous answer even when it makes sense alone."""
     words = tuple(normalise(text).split())
     opens = any(words[: len(start)] == start for start in FOLLOW_UP_STARTS)
     even_if = any(w.endswith(CONDITIONAL) and e in EVEN for w, e in pairwise(words))
-    return opens or words[-1:] == ("ше",) or even_if
+    return opens or (bool(words) and words[-1] in FOLLOW_UP_ENDS) or even_if
