@@ -155,11 +155,40 @@ def test_a_question_that_names_a_place_abroad_about_life_here_is_answered(matche
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "кредит наличными иностранцу дадут в каспи или халыке?",
+        "Can foreigners get a mortgage to buy a flat in Almaty?",
+        "Хочу взять айфон в рассрочку через Каспи, что нужно?",
+        "Автокөлікті несиеге алуға шетел азаматына бола ма?",
+        "Чи дають українцям іпотеку?",
+    ],
+)
+def test_a_question_about_a_subject_no_entry_covers_is_not_answered(matcher, question):
+    """A loan is not a bank account: a question that names a subject of offtopic.yaml's `uncovered` gets no answer,
+    however much of it is a covered topic's words (Kaspi, a foreigner, a flat)."""
+    assert matcher.match(question).outcome == "none"
+
+
+@pytest.mark.parametrize(
+    "conversation, entry",
+    [
+        ("где получить иин || а кредит мне там дадут?", None),  # a follow-up about a loan: still not covered
+        ("можно ли открыть счет в банке центр кредит", "bank-account"),  # a bank's name, not a loan
+    ],
+)
+def test_a_loan_is_told_from_a_bank_named_credit(matcher, conversation, entry):
+    *before, question = [part.strip() for part in conversation.split("||")]
+    found = conversation_match(matcher, before, question)
+    assert found.family == entry
+
+
+@pytest.mark.parametrize(
     "question, without_neighbours",
     [
         ("где арендовать машину на выходные", "housing"),
         ("как оплатить коммуналку за квартиру в москве", "housing"),
-        ("can I get a car loan as a foreigner", "driving"),
+        ("can I sell my russian car here", "driving"),
     ],
 )
 def test_a_question_close_to_an_off_topic_neighbour_is_not_answered(knowledge, matcher, question, without_neighbours):
@@ -530,6 +559,9 @@ def test_a_follow_up_about_calling_without_a_sim_or_money_stays_with_the_emergen
         # EDS answer tells that the IIN comes first, so that answer again rather than its sibling about validity
         ("How do I get an EDS (digital signature)?", "do I need an IIN first?", "egov-eds"),
         ("How do I get a SIM card?", "do I need an IIN first?", "phone-sim-without-iin"),
+        # where to apply is what the asylum answer tells; "Алматы" is where the asker is, no word it must have (it
+        # was the residence permit, tryout 31)
+        ("чи можна отримати статус біженця в Казахстані", "а куди подавати заяву в Алмати?", "visa-free-entry-asylum"),
     ],
 )
 def test_a_follow_up_is_read_with_the_answer_it_follows(matcher, before, follow_up, expected):

@@ -143,6 +143,12 @@ def abroad_two_words(k):
     return f"knowledge/offtopic.yaml:{line}: abroad[0]: must be one word: a place's name in any language"
 
 
+def uncovered_two_words(k):
+    edit(k / "offtopic.yaml", "\nuncovered:\n", "\nuncovered:\n  - кредитная карта\n")
+    line = line_of(k / "offtopic.yaml", "кредитная карта")
+    return f"knowledge/offtopic.yaml:{line}: uncovered[0]: must be one word: a subject's name in any language"
+
+
 ERRORS = [
     yaml_syntax,
     unknown_field,
@@ -162,6 +168,7 @@ ERRORS = [
     neighbour_language,
     neighbour_collision,
     abroad_two_words,
+    uncovered_two_words,
 ]
 
 

@@ -141,6 +141,7 @@ class Knowledge:
     offtopic_neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
     abroad: tuple[str, ...] = ()  # places outside Kazakhstan: a question about life there is not answered
     here: tuple[str, ...] = ()  # Kazakhstan's names: a question that names it is about life here
+    uncovered: tuple[str, ...] = ()  # subjects no entry covers (loans, mortgages): a question about one is not answered
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -286,11 +287,12 @@ class Offtopic:
     lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # phrasing -> (file, line), for collisions
     abroad: tuple[str, ...] = ()
     here: tuple[str, ...] = ()
+    uncovered: tuple[str, ...] = ()
 
 
 def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
     """Its phrasings and neighbours per language (with their lines, so that collisions can point at them), and the
-    places abroad and here."""
+    places abroad and here, and the subjects left out."""
     phrasings, neighbours = data["phrasings"], data.get("neighbours", {})
     lines = {
         str(p).strip(): (reader.name, line)
@@ -304,6 +306,7 @@ def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
         lines,
         _texts(data.get("abroad", [])),
         _texts(data.get("here", [])),
+        _texts(data.get("uncovered", [])),
     )
 
 
@@ -375,6 +378,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
         offtopic.neighbours,
         offtopic.abroad,
         offtopic.here,
+        offtopic.uncovered,
     )
 
 

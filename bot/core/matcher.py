@@ -71,6 +71,7 @@ CHOICES = 3  # entries a "did you mean" offers at most
 NEAR_SHARE = 0.75  # another family's entry joins a did-you-mean when its lexical score is this share of the best
 ASKED_OFFTOPIC = 0.5  # in a story, the question alone this likely off-topic is not answered (top, 0.5, 0.7 tried)
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
+COMMON_SHARE = 1 / 3  # a stem in more than this share of the entries ("алматы", "казахстан") names no subject
 OWN_SUBJECT_LEAD = 15.0  # lexical points by which a follow-up's own answer beats the conversation's (10, 15, 25 tried)
 
 
@@ -146,6 +147,7 @@ class Matcher:
         self._synonyms = Synonyms(knowledge.synonyms)
         self._smalltalk = SmallTalk(knowledge.smalltalk)
         self._abroad, self._here = Places(knowledge.abroad), Places(knowledge.here)
+        self._uncovered = Places(knowledge.uncovered)
         offtopic = knowledge.offtopic or knowledge.offtopic_neighbours
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
@@ -228,6 +230,7 @@ class Matcher:
         self._index.set_stem_entries(self._stem_entries)
         total = len(self._entry_ids)
         self._stem_idf = {s: math.log(1 + total / len(e)) for s, e in self._stem_entries.items()}
+        self._common_stems = frozenset(s for s, e in self._stem_entries.items() if len(e) > total * COMMON_SHARE)
         self._unknown_stem_idf = math.log(1 + total) * UNKNOWN_WORD_WEIGHT
         self._fuzzy_vocabulary = [s for s in self._stem_entries if len(s) >= FUZZY_MIN_LENGTH]
         self._fuzzy = FuzzyVocabulary(self._fuzzy_vocabulary, FUZZY_CUTOFF)  # the same results, far fewer comparisons
@@ -544,7 +547,7 @@ class Matcher:
             or probability < t.clarify
             or self._closest_offtopic(ranking)
             or self._asks_offtopic(text, kind, context)
-            or self._asks_abroad(text, kind, asked, asked_words)
+            or self._asks_uncovered(text, kind, asked, asked_words)
         ):
             return Match(question, "none", None, score, (), language, ranking=self._short(ranking))
         entry = self._follow_up_entry(deep, together, family, answered) if context else None
@@ -677,14 +680,16 @@ class Matcher:
         label, probability = self.classifier.ranked(self.classifier.probabilities(words), 1)[0]
         return label == OFFTOPIC and probability >= ASKED_OFFTOPIC
 
-    def _asks_abroad(self, text: str, kind: str, asked: str, asked_words: list[str]) -> bool:
-        """Whether the question names a place abroad and not Kazakhstan ("Нужна ли виза в Грузию россиянам?",
-        "flights from Almaty to Tbilisi"): life elsewhere, however like a covered question its words are. The story
-        around it may name where the asker came from, and the question where they set off ("a visa to Poland if we
-        fly from Kazakhstan"). `asked_words`: the words of `asked`, read already."""
+    def _asks_uncovered(self, text: str, kind: str, asked: str, asked_words: list[str]) -> bool:
+        """Whether the question is about something no entry covers, however like a covered question its words are:
+        life abroad (it names a place abroad and not Kazakhstan: "Нужна ли виза в Грузию россиянам?", "flights from
+        Almaty to Tbilisi") or a subject left out (a loan, a mortgage, instalments: "кредит наличными иностранцу дадут
+        в каспи?"). The story around it may name where the asker came from, and the question where they set off ("a
+        visa to Poland if we fly from Kazakhstan"). `asked_words`: the words of `asked`, read already."""
         asking = asking_part(text)
         words = asked_words if asking == asked else [w for w, _ in self._weighted_words([(asking, 1.0)], kind)]
-        return self._abroad.named(words, origins=False) and not self._here.named(words, origins=False)
+        abroad = self._abroad.named(words, origins=False) and not self._here.named(words, origins=False)
+        return abroad or self._uncovered.named(words)
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
         """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""
@@ -727,8 +732,11 @@ class Matcher:
         """Whether every word the message asks about is a word of the entry (its answer, question, phrasings and
         keywords in that language): a follow-up that asks what the answer just read already says. `answer=False`:
         of what the entry is asked with only (its question, phrasings and keywords)."""
-        # "first" in "do I need an IIN first?" measures against the answer read; it is no word the answer must have
+        # "first" in "do I need an IIN first?" measures against the answer read: no word the answer must have, nor is
+        # "Алматы" in "куда подавать заявление в Алматы?" (most entries' words; between questions it may still tell)
         asked = {stem(w) for w in words if not is_stopword(w) and w not in FOLLOW_UP_ENDS}
+        if answer:
+            asked -= self._common_stems
         key = (entry_id, language, answer)
         told = self._told.get(key)
         if told is None:

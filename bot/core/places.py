@@ -1,4 +1,4 @@
-"""Whether a text names one of a list of places, in any of its grammatical forms.
+"""Whether a text names one of a list of places (or subjects), in any of its grammatical forms.
 
 Place names are inflected ("Грузия", "в Грузии", "в Грузию"; Kazakh adds endings: "Қытайға"), and their stems
 are ordinary words ("груз", cargo), so a Cyrillic name is matched by its root (the name without a final vowel)
