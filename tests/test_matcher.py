@@ -22,6 +22,7 @@ ELEVENTH = Path(__file__).parent / "data" / "eleventh.yaml"  # written blind, 80
 TWELFTH = Path(__file__).parent / "data" / "twelfth.yaml"  # written blind, 80 off-topic; frozen, asked at start and end
 THIRTEENTH = Path(__file__).parent / "data" / "thirteenth.yaml"  # written blind, 60 off-topic; frozen, start and end
 LONGS = Path(__file__).parent / "data" / "longs.yaml"  # long messages written blind, 80 off-topic; read (development)
+BORDERLINE = Path(__file__).parent / "data" / "borderline.yaml"  # loans and purchases beside covered questions; read
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -162,12 +163,26 @@ def test_a_question_that_names_a_place_abroad_about_life_here_is_answered(matche
         "Хочу взять айфон в рассрочку через Каспи, что нужно?",
         "Автокөлікті несиеге алуға шетел азаматына бола ма?",
         "Чи дають українцям іпотеку?",
+        "Можно ли иностранцу купить однушку в Алматы?",
+        "can a foreigner buy a used car in Almaty",
+        "Алматыда пәтер сатып алу үшін не керек?",
     ],
 )
 def test_a_question_about_a_subject_no_entry_covers_is_not_answered(matcher, question):
-    """A loan is not a bank account: a question that names a subject of offtopic.yaml's `uncovered` gets no answer,
-    however much of it is a covered topic's words (Kaspi, a foreigner, a flat)."""
+    """A loan is not a bank account, buying a flat is not renting one: a question that names a subject of
+    offtopic.yaml's `uncovered`, or one of its `purchases`, gets no answer, however much of it is a covered topic's
+    words (Kaspi, a foreigner, a flat)."""
     assert matcher.match(question).outcome == "none"
+
+
+def test_loans_and_purchases_are_told_from_covered_questions_in_their_words(matcher):
+    """Written blind beside the subjects left out: 70 questions on loans, mortgages and buying a flat or a car, 70
+    covered ones that name money, buying, cards, cars or flats (4 of the 70 answered: 10 without `uncovered` and
+    `purchases`)."""
+    total = evaluate(matcher, load_items(BORDERLINE)).total
+    assert total.none_answered / total.none_items <= 0.10
+    assert total.correct / total.labelled >= 0.85
+    assert total.confident_wrong / total.labelled <= 0.05
 
 
 @pytest.mark.parametrize(
@@ -175,9 +190,12 @@ def test_a_question_about_a_subject_no_entry_covers_is_not_answered(matcher, que
     [
         ("где получить иин || а кредит мне там дадут?", None),  # a follow-up about a loan: still not covered
         ("можно ли открыть счет в банке центр кредит", "bank-account"),  # a bank's name, not a loan
+        ("where to buy car insurance in almaty", "driving"),  # the insurance is bought, not the car
+        ("купил машину в России, сколько можно ездить на российских номерах?", "driving"),  # bought: the story
+        ("Купил айфон в кредит ещё в Москве. Нужно ли регистрировать его IMEI?", "phone"),  # the loan is the story's
     ],
 )
-def test_a_loan_is_told_from_a_bank_named_credit(matcher, conversation, entry):
+def test_a_subject_left_out_is_told_from_a_covered_one_with_its_words(matcher, conversation, entry):
     *before, question = [part.strip() for part in conversation.split("||")]
     found = conversation_match(matcher, before, question)
     assert found.family == entry
@@ -215,15 +233,15 @@ def test_the_covered_topic_beside_a_neighbour_is_still_answered(matcher, questio
     assert (found.outcome, found.family) == ("answer", family)
 
 
-NEIGHBOURS_TOPICS = [  # next to covered topics, worded like no neighbour in offtopic.yaml
+NEIGHBOURS_TOPICS = [  # next to covered topics, worded like no neighbour in offtopic.yaml, none of its `uncovered`
     "Which airline has the cheapest flights from Almaty to Yerevan?",
     "как купить акции казахстанских компаний",
     "where can I buy shares of Kazakh companies",
     "где купить подержанную мебель недорого",
-    "how do I buy an apartment in Almaty as a foreigner",
+    "сколько стоит ремонт квартиры в алматы",
     "как застраховать квартиру от потопа",
-    "как открыть брокерский счет в казахстане",
-    "где купить машину с пробегом",
+    "где найти автосервис чтобы поменять масло",
+    "where can I rent a garage for my car",
     "где сдать анализы крови платно",
     "как продать машину с российскими номерами",
 ]

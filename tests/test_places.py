@@ -1,9 +1,10 @@
-"""Place names in the forms people write them (bot/core/places.py): what the off-topic check of life abroad reads."""
+"""Place names in the forms people write them (bot/core/places.py): what the off-topic check of life abroad reads,
+and of purchases no entry covers."""
 
 import pytest
 
-from bot.core.places import Places
-from bot.core.text import normalise
+from bot.core.places import Places, Together
+from bot.core.text import STOPWORDS, normalise
 
 PLACES = Places(["Грузия", "Қытай", "Китай", "Иран", "ОАЭ", "UAE", "Germany", "Шенгенск", "Туреччина"])
 
@@ -60,3 +61,28 @@ def test_a_place_things_come_from_is_not_where_the_question_is(text):
 @pytest.mark.parametrize("text", ["граница с Китаем", "виза в Грузию из Москвы", "flights from Almaty to the UAE"])
 def test_a_place_named_otherwise_beside_an_origin_still_counts(text):
     assert PLACES.named(normalise(text).split(), origins=False)
+
+
+PURCHASES = Together(["купить", "buy", "сатып"], ["машина", "квартира", "car", "cars", "пәтер"], ["на", "for"], gap=3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["как купить машину иностранцу", "купить б/у машину", "can I buy a used car here", "пәтер сатып алу", "buy cars"],
+)
+def test_a_purchase_is_two_words_near_each_other(text):
+    assert PURCHASES.named(normalise(text).split(), STOPWORDS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "где купить симку",  # buying, and nothing of the list bought
+        "машина на российских номерах",  # the thing, not bought
+        "купить страховку на машину",  # a preposition between: the insurance is bought
+        "buy car insurance",  # an English noun after the thing: what is bought is the insurance
+        "купить билет и доехать до квартиры",  # too far apart
+    ],
+)
+def test_words_of_a_purchase_apart_are_none(text):
+    assert not PURCHASES.named(normalise(text).split(), STOPWORDS)

@@ -142,6 +142,8 @@ class Knowledge:
     abroad: tuple[str, ...] = ()  # places outside Kazakhstan: a question about life there is not answered
     here: tuple[str, ...] = ()  # Kazakhstan's names: a question that names it is about life here
     uncovered: tuple[str, ...] = ()  # subjects no entry covers (loans, mortgages): a question about one is not answered
+    # buying (words) and what is bought (words): "купить однушку", "buy a used car" is a subject no entry covers
+    purchases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -288,11 +290,12 @@ class Offtopic:
     abroad: tuple[str, ...] = ()
     here: tuple[str, ...] = ()
     uncovered: tuple[str, ...] = ()
+    purchases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
     """Its phrasings and neighbours per language (with their lines, so that collisions can point at them), and the
-    places abroad and here, and the subjects left out."""
+    places abroad and here, and the subjects left out (words, and purchases)."""
     phrasings, neighbours = data["phrasings"], data.get("neighbours", {})
     lines = {
         str(p).strip(): (reader.name, line)
@@ -307,6 +310,7 @@ def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
         _texts(data.get("abroad", [])),
         _texts(data.get("here", [])),
         _texts(data.get("uncovered", [])),
+        (_texts(data.get("purchases", {}).get("buy", [])), _texts(data.get("purchases", {}).get("things", []))),
     )
 
 
@@ -379,6 +383,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
         offtopic.abroad,
         offtopic.here,
         offtopic.uncovered,
+        offtopic.purchases,
     )
 
 

@@ -25,7 +25,7 @@ from bot.core.fuzzy import FuzzyVocabulary
 from bot.core.index import Index, Query, Weights, ngrams, word_ngrams
 from bot.core.knowledge import Knowledge
 from bot.core.language import LanguageReader
-from bot.core.places import Places
+from bot.core.places import Places, Together
 from bot.core.question import (
     CONTEXT_WEIGHT,
     FOLLOW_UP_ENDS,
@@ -33,6 +33,7 @@ from bot.core.question import (
     SUBJECT_WORDS,
     asked_apart,
     asking_part,
+    asking_sentences,
     asks,
     asks_the_same,
     follows_up,
@@ -45,7 +46,7 @@ from bot.core.question import (
 )
 from bot.core.smalltalk import GREETING, SmallTalk, filler
 from bot.core.synonyms import Synonyms
-from bot.core.text import has_latin, is_stopword, normalise, rewrites, stem
+from bot.core.text import STOPWORDS, has_latin, is_stopword, normalise, rewrites, stem
 
 OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
@@ -71,6 +72,8 @@ CHOICES = 3  # entries a "did you mean" offers at most
 NEAR_SHARE = 0.75  # another family's entry joins a did-you-mean when its lexical score is this share of the best
 ASKED_OFFTOPIC = 0.5  # in a story, the question alone this likely off-topic is not answered (top, 0.5, 0.7 tried)
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
+PURCHASE_GAP = 3  # words from buying to the thing bought: "buy a used car"
+PURCHASE_PARTED_BY = ("на", "для", "к", "по", "за", "от", "for", "to", "with", "on", "of", "үшін", "під")
 COMMON_SHARE = 1 / 3  # a stem in more than this share of the entries ("алматы", "казахстан") names no subject
 OWN_SUBJECT_LEAD = 15.0  # lexical points by which a follow-up's own answer beats the conversation's (10, 15, 25 tried)
 
@@ -148,6 +151,7 @@ class Matcher:
         self._smalltalk = SmallTalk(knowledge.smalltalk)
         self._abroad, self._here = Places(knowledge.abroad), Places(knowledge.here)
         self._uncovered = Places(knowledge.uncovered)
+        self._purchases = Together(*knowledge.purchases, between=PURCHASE_PARTED_BY, gap=PURCHASE_GAP)
         offtopic = knowledge.offtopic or knowledge.offtopic_neighbours
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
@@ -682,14 +686,21 @@ class Matcher:
 
     def _asks_uncovered(self, text: str, kind: str, asked: str, asked_words: list[str]) -> bool:
         """Whether the question is about something no entry covers, however like a covered question its words are:
-        life abroad (it names a place abroad and not Kazakhstan: "Нужна ли виза в Грузию россиянам?", "flights from
-        Almaty to Tbilisi") or a subject left out (a loan, a mortgage, instalments: "кредит наличными иностранцу дадут
-        в каспи?"). The story around it may name where the asker came from, and the question where they set off ("a
-        visa to Poland if we fly from Kazakhstan"). `asked_words`: the words of `asked`, read already."""
+        life abroad (its asking clauses name a place abroad and not Kazakhstan: "Нужна ли виза в Грузию россиянам?",
+        "flights from Almaty to Tbilisi"; the story may name where the asker came from, and the question where they
+        set off: "a visa to Poland if we fly from Kazakhstan"), or a subject left out (a loan, a mortgage, instalments,
+        buying a flat or a car, named in a sentence that asks: "кредит наличными иностранцу дадут в каспи?", "можно ли
+        иностранцу купить однушку?"). `asked_words`: the words of `asked`, read already."""
         asking = asking_part(text)
-        words = asked_words if asking == asked else [w for w, _ in self._weighted_words([(asking, 1.0)], kind)]
-        abroad = self._abroad.named(words, origins=False) and not self._here.named(words, origins=False)
-        return abroad or self._uncovered.named(words)
+        words = asked_words if asking == asked else self._words_of(asking, kind)
+        if self._abroad.named(words, origins=False) and not self._here.named(words, origins=False):
+            return True
+        sentences = asking_sentences(text)
+        words = words if sentences == asking else self._words_of(sentences, kind)
+        return self._uncovered.named(words) or self._purchases.named(words, STOPWORDS)
+
+    def _words_of(self, text: str, kind: str) -> list[str]:
+        return [w for w, _ in self._weighted_words([(text, 1.0)], kind)]
 
     def _lexical_logits(self, ranking: list[tuple[str, float, str]]) -> np.ndarray:
         """The closest phrasings' say: each family's best lexical score (0-100) in the ranking, as log-odds."""

@@ -8,7 +8,7 @@ followed by an ending that inflection could add ("кітап", book, is not "Қ�
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Sequence
 
 from bot.core.text import normalise
 
@@ -73,3 +73,32 @@ class Places:
             ),
             None,
         )
+
+
+class Together:
+    """Whether a text names a word of one list next to a word of another, in either order ("купить однушку", "buy a
+    used car", "пәтер сатып алу"): a subject two words make, each of which alone is a covered one's ("купить симку",
+    "машина на российских номерах"). A preposition between them parts them ("купить страховку на машину"), and so does
+    an English noun after the second ("buy car insurance")."""
+
+    def __init__(self, first: Iterable[str], second: Iterable[str], between: Iterable[str], gap: int):
+        self._first, self._second = Places(first), Places(second)
+        self._between = frozenset(normalise(w) for w in between)
+        self._gap = gap
+
+    def named(self, words: Sequence[str], stopwords: Container[str]) -> bool:
+        firsts = [i for i, w in enumerate(words) if self._first.named((w,))]
+        if not firsts:
+            return False
+        seconds = [i for i, w in enumerate(words) if self._second.named((w,)) and not _compound(words, i, stopwords)]
+        return any(
+            0 < abs(i - j) <= self._gap and not self._between.intersection(words[min(i, j) + 1 : max(i, j)])
+            for i in firsts
+            for j in seconds
+        )
+
+
+def _compound(words: Sequence[str], at: int, stopwords: Container[str]) -> bool:
+    """An English noun that names what another one is of ("car insurance"): a Latin word that one follows."""
+    following = words[at + 1] if at + 1 < len(words) else ""
+    return words[at].isascii() and following.isascii() and following.isalpha() and following not in stopwords

@@ -85,6 +85,14 @@ def asking_part(text: str) -> str:
     return " ".join(part for part, _, asking in _parts(text, True) if asking)
 
 
+def asking_sentences(text: str) -> str:
+    """The sentences that ask, whole (the message when none ends with a question mark): where a subject the FAQ leaves
+    out is told ("Подержанную машину купить хочу, на каком сайте искать?"), and not in the story before it ("Купил
+    айфон в кредит ещё в Москве. Его тут заблокируют?")."""
+    asked = [s for s in _SENTENCES.split(text) if s.rstrip().endswith("?")]
+    return " ".join(asked) if asked else text
+
+
 def question_alone(text: str) -> str | None:
     """The clauses that ask and nothing else (is the question answerable on its own?); None when they have too few
     words of their own to name a subject ("как это работает?")."""
