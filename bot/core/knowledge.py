@@ -141,6 +141,9 @@ class Knowledge:
     offtopic_neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
     abroad: tuple[str, ...] = ()  # places outside Kazakhstan: a question about life there is not answered
     here: tuple[str, ...] = ()  # Kazakhstan's names: a question that names it is about life here
+    # places a border run goes to: abroad unless the question says it comes back ("выехать в Бишкек и обратно")
+    nearby: tuple[str, ...] = ()
+    returning: tuple[str, ...] = ()
     uncovered: tuple[str, ...] = ()  # subjects no entry covers (loans, mortgages): a question about one is not answered
     # buying (words) and what is bought (words): "купить однушку", "buy a used car" is a subject no entry covers
     purchases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
@@ -289,13 +292,15 @@ class Offtopic:
     lines: dict[str, tuple[str, int]] = field(default_factory=dict)  # phrasing -> (file, line), for collisions
     abroad: tuple[str, ...] = ()
     here: tuple[str, ...] = ()
+    nearby: tuple[str, ...] = ()
+    returning: tuple[str, ...] = ()
     uncovered: tuple[str, ...] = ()
     purchases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
     """Its phrasings and neighbours per language (with their lines, so that collisions can point at them), and the
-    places abroad and here, and the subjects left out (words, and purchases)."""
+    places abroad, nearby and here, and the subjects left out (words, and purchases)."""
     phrasings, neighbours = data["phrasings"], data.get("neighbours", {})
     lines = {
         str(p).strip(): (reader.name, line)
@@ -309,6 +314,8 @@ def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
         lines,
         _texts(data.get("abroad", [])),
         _texts(data.get("here", [])),
+        _texts(data.get("nearby", [])),
+        _texts(data.get("returning", [])),
         _texts(data.get("uncovered", [])),
         (_texts(data.get("purchases", {}).get("buy", [])), _texts(data.get("purchases", {}).get("things", []))),
     )
@@ -382,6 +389,8 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
         offtopic.neighbours,
         offtopic.abroad,
         offtopic.here,
+        offtopic.nearby,
+        offtopic.returning,
         offtopic.uncovered,
         offtopic.purchases,
     )

@@ -150,6 +150,10 @@ class Matcher:
         self._synonyms = Synonyms(knowledge.synonyms)
         self._smalltalk = SmallTalk(knowledge.smalltalk)
         self._abroad, self._here = Places(knowledge.abroad), Places(knowledge.here)
+        self._nearby = Places(knowledge.nearby)
+        self._returning = frozenset(
+            stem(w) for w in self._synonyms.apply(normalise(" ".join(knowledge.returning)).split())
+        )
         self._uncovered = Places(knowledge.uncovered)
         self._purchases = Together(*knowledge.purchases, between=PURCHASE_PARTED_BY, gap=PURCHASE_GAP)
         offtopic = knowledge.offtopic or knowledge.offtopic_neighbours
@@ -688,12 +692,16 @@ class Matcher:
         """Whether the question is about something no entry covers, however like a covered question its words are:
         life abroad (its asking clauses name a place abroad and not Kazakhstan: "Нужна ли виза в Грузию россиянам?",
         "flights from Almaty to Tbilisi"; the story may name where the asker came from, and the question where they
-        set off: "a visa to Poland if we fly from Kazakhstan"), or a subject left out (a loan, a mortgage, instalments,
-        buying a flat or a car, named in a sentence that asks: "кредит наличными иностранцу дадут в каспи?", "можно ли
-        иностранцу купить однушку?"). `asked_words`: the words of `asked`, read already."""
+        set off: "a visa to Poland if we fly from Kazakhstan"; a place nearby counts unless the trip comes back: "a
+        visa to Uzbekistan", not "to Bishkek and back: do my 90 days reset?"), or a subject left out (a loan, a
+        mortgage, instalments, buying a flat or a car, named in a sentence that asks: "кредит наличными иностранцу
+        дадут в каспи?", "можно ли иностранцу купить однушку?"). `asked_words`: the words of `asked`, read already."""
         asking = asking_part(text)
         words = asked_words if asking == asked else self._words_of(asking, kind)
-        if self._abroad.named(words, origins=False) and not self._here.named(words, origins=False):
+        if not self._here.named(words, origins=False) and (
+            self._abroad.named(words, origins=False)
+            or (self._nearby.named(words, origins=False) and not self._returning.intersection(map(stem, words)))
+        ):
             return True
         sentences = asking_sentences(text)
         words = words if sentences == asking else self._words_of(sentences, kind)

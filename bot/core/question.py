@@ -202,10 +202,11 @@ def follows_up(text: str) -> bool:
 
 
 def marked_follow_up(text: str) -> bool:
-    """Opens like a follow-up ("а …", "and …", "what about …"), ends like one ("… first?", "… too?"), or, in
-    Kazakh, asks "what about …" at its end ("балаға ше?") or "even if …" ("телефонда ақша болмаса да бола ма?"):
+    """Opens like a follow-up ("а …", "and …", "what about …"), ends like one ("… first?", "… too?", "… for that?"),
+    or, in Kazakh, asks "what about …" at its end ("балаға ше?") or "even if …" ("телефонда ақша болмаса да бола ма?"):
     read with the previous answer even when it makes sense alone."""
     words = tuple(normalise(text).split())
     opens = any(words[: len(start)] == start for start in FOLLOW_UP_STARTS)
     even_if = any(w.endswith(CONDITIONAL) and e in EVEN for w, e in pairwise(words))
-    return opens or (bool(words) and words[-1] in FOLLOW_UP_ENDS) or even_if
+    ends = bool(words) and (words[-1] in FOLLOW_UP_ENDS or words[-1] in REFERRING_WORDS)
+    return opens or ends or even_if
