@@ -13,6 +13,7 @@ from collections.abc import Container, Iterable, Sequence
 from bot.core.text import normalise
 
 ENDING = 3  # letters an ending may add to a name's root: "грузи|ей", "кытай|га" after normalising
+SEEN_LIMIT = 50_000  # words remembered with what they name
 SHORT_ROOT = 4  # a root shorter than this is matched only as the whole word ("usa" must not find "used")
 VOWELS = frozenset("аеёиоуыэюяйь")
 # Kazakh case endings that open with a consonant, as normalise() spells them: to, in, from, of, with
@@ -49,6 +50,7 @@ class Places:
         self._whole = frozenset(w for w in words if len(_root(w)) < SHORT_ROOT)
         self._roots = frozenset(_root(w) for w in words if len(_root(w)) >= SHORT_ROOT)
         self._lengths = sorted({len(r) for r in self._roots})
+        self._seen: dict[str, str | None] = {}
 
     def named(self, words: Iterable[str], origins: bool = True) -> bool:
         """Whether one of the (normalised) words is one of the places; without `origins`, a place named as where
@@ -61,8 +63,23 @@ class Places:
             previous = word
         return False
 
+    def names(self, word: str) -> bool:
+        """Whether the (normalised) word is one of the places, in any of its forms."""
+        return self._ending_of(word) is not None
+
     def _ending_of(self, word: str) -> str | None:
-        """What inflection added to the place the word names ("" as written); None when it names none."""
+        """What inflection added to the place the word names ("" as written); None when it names none. Remembered
+        per word (a few thousand words make most questions), forgotten all at once past SEEN_LIMIT."""
+        try:
+            return self._seen[word]
+        except KeyError:
+            pass
+        if len(self._seen) >= SEEN_LIMIT:
+            self._seen.clear()
+        ending = self._seen[word] = self._look_up(word)
+        return ending
+
+    def _look_up(self, word: str) -> str | None:
         if word in self._whole:
             return ""
         return next(
@@ -87,10 +104,10 @@ class Together:
         self._gap = gap
 
     def named(self, words: Sequence[str], stopwords: Container[str]) -> bool:
-        firsts = [i for i, w in enumerate(words) if self._first.named((w,))]
+        firsts = [i for i, w in enumerate(words) if self._first.names(w)]
         if not firsts:
             return False
-        seconds = [i for i, w in enumerate(words) if self._second.named((w,)) and not _compound(words, i, stopwords)]
+        seconds = [i for i, w in enumerate(words) if self._second.names(w) and not _compound(words, i, stopwords)]
         return any(
             0 < abs(i - j) <= self._gap and not self._between.intersection(words[min(i, j) + 1 : max(i, j)])
             for i in firsts
