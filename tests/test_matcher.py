@@ -586,6 +586,7 @@ def test_a_follow_up_about_calling_without_a_sim_or_money_stays_with_the_emergen
         ("чи можна отримати статус біженця в Казахстані", "а куди подавати заяву в Алмати?", "visa-free-entry-asylum"),
         # seven words ending in one that points back: a follow-up (it was read alone and not answered, tryout 32)
         ("Can a Russian get attached to a polyclinic?", "what papers do I need for that?", "healthcare-polyclinic"),
+        ("can I get refugee status in Kazakhstan?", "where do I apply in Almaty?", "visa-free-entry-asylum"),
     ],
 )
 def test_a_follow_up_is_read_with_the_answer_it_follows(matcher, before, follow_up, expected):

@@ -20,6 +20,7 @@ DONE_WORDS = frozenset({"уже", "вже", "already", "есть", "є"})  # "И
 SUBJECT_WORDS = 2  # an asking part with fewer words of its own ("как это работает?") leaves the subject to the rest
 FOLLOW_UP_WORDS = 5  # a message of at most this many words may lean on the previous answer
 MARKED_FOLLOW_UP_WORDS = 10  # ... or this many when it opens like one ("а …", "and …")
+OWN_WORDS = 3  # ... or when at most this many of them are not stopwords
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
 _PIECES = re.compile(r"(?<=[,;:.!?…])\s+|\n+")  # sentences and clauses, each with its own punctuation
 _CLAUSES = re.compile(r"[,;:]|\s[-–—]\s")
@@ -196,9 +197,13 @@ EVEN = frozenset({"да", "де", "та", "те"})
 
 
 def follows_up(text: str) -> bool:
-    """A short message that leans on what was said before: "а ребенку?", "and for Belarusians?"."""
-    words = len(normalise(text).split())
-    return 0 < words <= (MARKED_FOLLOW_UP_WORDS if marked_follow_up(text) else FOLLOW_UP_WORDS)
+    """A short message that leans on what was said before: "а ребенку?", "and for Belarusians?", or one of a few more
+    words of which at most three are its own ("where do I apply in Almaty?": English spends more words on asking)."""
+    words = normalise(text).split()
+    if marked_follow_up(text):
+        return 0 < len(words) <= MARKED_FOLLOW_UP_WORDS
+    content = [w for w in words if not is_stopword(w)]
+    return 0 < len(words) <= FOLLOW_UP_WORDS or (len(words) <= MARKED_FOLLOW_UP_WORDS and len(content) <= OWN_WORDS)
 
 
 def marked_follow_up(text: str) -> bool:
