@@ -194,6 +194,7 @@ def test_loans_and_purchases_are_told_from_covered_questions_in_their_words(matc
     [
         ("где получить иин || а кредит мне там дадут?", None),  # a follow-up about a loan: still not covered
         ("можно ли открыть счет в банке центр кредит", "bank-account"),  # a bank's name, not a loan
+        ("можно ли открыть карту в хоум кредит банке иностранцу", "bank-account"),
         ("where to buy car insurance in almaty", "driving"),  # the insurance is bought, not the car
         ("купил машину в России, сколько можно ездить на российских номерах?", "driving"),  # bought: the story
         ("Купил айфон в кредит ещё в Москве. Нужно ли регистрировать его IMEI?", "phone"),  # the loan is the story's
