@@ -588,6 +588,9 @@ def test_a_follow_up_about_calling_without_a_sim_or_money_stays_with_the_emergen
         # seven words ending in one that points back: a follow-up (it was read alone and not answered, tryout 32)
         ("Can a Russian get attached to a polyclinic?", "what papers do I need for that?", "healthcare-polyclinic"),
         ("can I get refugee status in Kazakhstan?", "where do I apply in Almaty?", "visa-free-entry-asylum"),
+        # a word most entries share, when it is all the follow-up asks, is what it asks: the same answer
+        ("how long can I stay without a visa", "and for Russians?", "visa-free-entry-stay-limit"),
+        ("можно ли открыть карту в каспи", "а иностранцу можно?", "bank-account-which-bank"),
     ],
 )
 def test_a_follow_up_is_read_with_the_answer_it_follows(matcher, before, follow_up, expected):

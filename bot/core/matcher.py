@@ -752,10 +752,11 @@ class Matcher:
         keywords in that language): a follow-up that asks what the answer just read already says. `answer=False`:
         of what the entry is asked with only (its question, phrasings and keywords)."""
         # "first" in "do I need an IIN first?" measures against the answer read: no word the answer must have, nor is
-        # "Алматы" in "куда подавать заявление в Алматы?" (most entries' words; between questions it may still tell)
+        # "Алматы" in "куда подавать заявление в Алматы?" (most entries' words; between questions it may still tell,
+        # and alone it is what is asked: "а россиянам?")
         asked = {stem(w) for w in words if not is_stopword(w) and w not in FOLLOW_UP_ENDS}
         if answer:
-            asked -= self._common_stems
+            asked = (asked - self._common_stems) or asked
         key = (entry_id, language, answer)
         told = self._told.get(key)
         if told is None:
