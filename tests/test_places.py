@@ -1,5 +1,5 @@
 """Place names in the forms people write them (bot/core/places.py): what the off-topic check of life abroad reads,
-and of purchases no entry covers."""
+and of the subjects two words tell (buying a flat)."""
 
 import pytest
 

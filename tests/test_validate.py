@@ -149,10 +149,10 @@ def uncovered_two_words(k):
     return f"knowledge/offtopic.yaml:{line}: uncovered[0]: must be one word: a subject's name in any language"
 
 
-def purchases_without_things(k):
-    edit(k / "offtopic.yaml", "\n  things:\n", "\n  stuff:\n")
-    line = line_of(k / "offtopic.yaml", "  stuff:")
-    return f"knowledge/offtopic.yaml:{line}: purchases: unknown field 'stuff'; use buy, things"
+def pair_without_second(k):
+    edit(k / "offtopic.yaml", "\n    second:\n", "\n    seconds:\n")
+    line = line_of(k / "offtopic.yaml", "    seconds:")
+    return f"knowledge/offtopic.yaml:{line}: pairs[0]: unknown field 'seconds'; use about, first, second"
 
 
 ERRORS = [
@@ -175,7 +175,7 @@ ERRORS = [
     neighbour_collision,
     abroad_two_words,
     uncovered_two_words,
-    purchases_without_things,
+    pair_without_second,
 ]
 
 

@@ -145,8 +145,8 @@ class Knowledge:
     nearby: tuple[str, ...] = ()
     returning: tuple[str, ...] = ()
     uncovered: tuple[str, ...] = ()  # subjects no entry covers (loans, mortgages): a question about one is not answered
-    # buying (words) and what is bought (words): "купить однушку", "buy a used car" is a subject no entry covers
-    purchases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    # subjects two words tell (buying and a flat: "купить однушку"), each pair's two lists of words
+    pairs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -295,12 +295,12 @@ class Offtopic:
     nearby: tuple[str, ...] = ()
     returning: tuple[str, ...] = ()
     uncovered: tuple[str, ...] = ()
-    purchases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    pairs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
 
 def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
     """Its phrasings and neighbours per language (with their lines, so that collisions can point at them), and the
-    places abroad, nearby and here, and the subjects left out (words, and purchases)."""
+    places abroad, nearby and here, and the subjects left out (words, and pairs of words)."""
     phrasings, neighbours = data["phrasings"], data.get("neighbours", {})
     lines = {
         str(p).strip(): (reader.name, line)
@@ -317,7 +317,7 @@ def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
         _texts(data.get("nearby", [])),
         _texts(data.get("returning", [])),
         _texts(data.get("uncovered", [])),
-        (_texts(data.get("purchases", {}).get("buy", [])), _texts(data.get("purchases", {}).get("things", []))),
+        tuple((_texts(pair["first"]), _texts(pair["second"])) for pair in data.get("pairs", [])),
     )
 
 
@@ -392,7 +392,7 @@ def load_knowledge(directory: Path, today: dt.date | None = None) -> Knowledge:
         offtopic.nearby,
         offtopic.returning,
         offtopic.uncovered,
-        offtopic.purchases,
+        offtopic.pairs,
     )
 
 

@@ -72,8 +72,27 @@ CHOICES = 3  # entries a "did you mean" offers at most
 NEAR_SHARE = 0.75  # another family's entry joins a did-you-mean when its lexical score is this share of the best
 ASKED_OFFTOPIC = 0.5  # in a story, the question alone this likely off-topic is not answered (top, 0.5, 0.7 tried)
 LEXICAL_WEIGHT = 0.5  # log-odds a family gains per 10 points of its closest phrasing's lexical score
-PURCHASE_GAP = 3  # words from buying to the thing bought: "buy a used car"
-PURCHASE_PARTED_BY = ("на", "для", "к", "по", "за", "от", "for", "to", "with", "on", "of", "үшін", "під")
+PAIR_GAP = 3  # words from one word of a pair to the other: "buy a used car"
+# prepositions that part a pair's words: "купить страховку на машину", "курсы казахского на английском"
+PAIR_PARTED_BY = (
+    "на",
+    "для",
+    "в",
+    "во",
+    "к",
+    "по",
+    "за",
+    "от",
+    "for",
+    "to",
+    "in",
+    "with",
+    "on",
+    "of",
+    "үшін",
+    "під",
+    "у",
+)
 COMMON_SHARE = 1 / 3  # a stem in more than this share of the entries ("алматы", "казахстан") names no subject
 OWN_SUBJECT_LEAD = 15.0  # lexical points by which a follow-up's own answer beats the conversation's (10, 15, 25 tried)
 
@@ -155,7 +174,9 @@ class Matcher:
             stem(w) for w in self._synonyms.apply(normalise(" ".join(knowledge.returning)).split())
         )
         self._uncovered = Places(knowledge.uncovered)
-        self._purchases = Together(*knowledge.purchases, between=PURCHASE_PARTED_BY, gap=PURCHASE_GAP)
+        self._pairs = [
+            Together(first, second, between=PAIR_PARTED_BY, gap=PAIR_GAP) for first, second in knowledge.pairs
+        ]
         offtopic = knowledge.offtopic or knowledge.offtopic_neighbours
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if offtopic else [])
         self._similar_cache: dict[str, dict[str, float]] = {}
@@ -694,8 +715,9 @@ class Matcher:
         "flights from Almaty to Tbilisi"; the story may name where the asker came from, and the question where they
         set off: "a visa to Poland if we fly from Kazakhstan"; a place nearby counts unless the trip comes back: "a
         visa to Uzbekistan", not "to Bishkek and back: do my 90 days reset?"), or a subject left out (a loan, a
-        mortgage, instalments, buying a flat or a car, named in a sentence that asks: "кредит наличными иностранцу
-        дадут в каспи?", "можно ли иностранцу купить однушку?"). `asked_words`: the words of `asked`, read already."""
+        mortgage, instalments, buying a flat or a car, learning English, named in a sentence that asks: "кредит
+        наличными иностранцу дадут в каспи?", "можно ли иностранцу купить однушку?"). `asked_words`: the words of
+        `asked`, read already."""
         asking = asking_part(text)
         words = asked_words if asking == asked else self._words_of(asking, kind)
         if not self._here.named(words, origins=False) and (
@@ -705,7 +727,7 @@ class Matcher:
             return True
         sentences = asking_sentences(text)
         words = words if sentences == asking else self._words_of(sentences, kind)
-        return self._uncovered.named(words) or self._purchases.named(words, STOPWORDS)
+        return self._uncovered.named(words) or any(pair.named(words, STOPWORDS) for pair in self._pairs)
 
     def _words_of(self, text: str, kind: str) -> list[str]:
         return [w for w, _ in self._weighted_words([(text, 1.0)], kind)]

@@ -229,7 +229,8 @@ def detect_language(text: str) -> str:
     kazakh = sum(_kazakh_word(w) for w in distinct)
     ukrainian = len(distinct & UKRAINIAN_WORDS)
     russian = len(distinct & RUSSIAN_WORDS)
-    if "і" in lowered and ukrainian >= kazakh:
+    with_i = len({w for w in lowered.split() if "і" in w})  # "Я с Мінска, можно…": Russian, a Belarusian name in it
+    if with_i and ukrainian >= kazakh and ukrainian + with_i > russian:
         return "uk"
     if kazakh > russian and (kazakh >= 2 or (kazakh > ukrainian and len(words) <= 3)):
         return "kk"
