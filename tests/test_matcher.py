@@ -23,7 +23,7 @@ TWELFTH = Path(__file__).parent / "data" / "twelfth.yaml"  # written blind, 80 o
 THIRTEENTH = Path(__file__).parent / "data" / "thirteenth.yaml"  # written blind, 60 off-topic; frozen, start and end
 LONGS = Path(__file__).parent / "data" / "longs.yaml"  # long messages written blind, 80 off-topic; read (development)
 FOURTEENTH = Path(__file__).parent / "data" / "fourteenth.yaml"  # written blind, 60 off-topic; frozen, start and end
-BORDERLINE = Path(__file__).parent / "data" / "borderline.yaml"  # loans and purchases beside covered questions; read
+BORDERLINE = Path(__file__).parent / "data" / "borderline.yaml"  # loans, purchases beside covered ones; read
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
