@@ -86,3 +86,10 @@ def test_a_purchase_is_two_words_near_each_other(text):
 )
 def test_words_of_a_purchase_apart_are_none(text):
     assert not PURCHASES.named(normalise(text).split(), STOPWORDS)
+
+
+def test_a_subject_without_kazakh_consonant_endings_is_not_another_russian_word():
+    loan = Places(["кредит"], kazakh_endings=False)
+    assert loan.named(normalise("дадут ли кредит иностранцу").split())
+    assert loan.named(normalise("взять машину в кредите").split())
+    assert not loan.named(normalise("российская кредитка не работает").split())  # a card, not a loan

@@ -173,7 +173,7 @@ class Matcher:
         self._returning = frozenset(
             stem(w) for w in self._synonyms.apply(normalise(" ".join(knowledge.returning)).split())
         )
-        self._uncovered = Places(knowledge.uncovered)
+        self._uncovered = Places(knowledge.uncovered, kazakh_endings=False)  # "кредитка" is a card, "кредит" a loan
         self._pairs = [
             Together(first, second, between=PAIR_PARTED_BY, gap=PAIR_GAP) for first, second in knowledge.pairs
         ]

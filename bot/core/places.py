@@ -40,17 +40,20 @@ def _root(name: str) -> str:
     return name[:-1] if len(name) > SHORT_ROOT and name[-1] in VOWELS else name  # only Cyrillic ends in these
 
 
-def _ending(rest: str) -> bool:
-    return not rest or rest[0] in VOWELS or rest in KAZAKH_ENDINGS
+def _ending(rest: str, kazakh: bool) -> bool:
+    return not rest or rest[0] in VOWELS or (kazakh and rest in KAZAKH_ENDINGS)
 
 
 class Places:
-    def __init__(self, names: Iterable[str]):
+    def __init__(self, names: Iterable[str], kazakh_endings: bool = True):
+        """`kazakh_endings`: whether a Kazakh case ending that opens with a consonant may follow ("Қытайға"); not for
+        words whose Russian forms it would take for another ("кредит" + "ка" is a credit card, not a loan)."""
         words = {normalise(name) for name in names} - {""}
         self._whole = frozenset(w for w in words if len(_root(w)) < SHORT_ROOT)
         self._roots = frozenset(_root(w) for w in words if len(_root(w)) >= SHORT_ROOT)
         self._lengths = sorted({len(r) for r in self._roots})
         self._seen: dict[str, str | None] = {}
+        self._kazakh = kazakh_endings
 
     def named(self, words: Iterable[str], origins: bool = True) -> bool:
         """Whether one of the (normalised) words is one of the places; without `origins`, a place named as where
@@ -86,7 +89,9 @@ class Places:
             (
                 word[length:]
                 for length in self._lengths
-                if length <= len(word) <= length + ENDING and word[:length] in self._roots and _ending(word[length:])
+                if length <= len(word) <= length + ENDING
+                and word[:length] in self._roots
+                and _ending(word[length:], self._kazakh)
             ),
             None,
         )
