@@ -203,6 +203,7 @@ def test_loans_and_purchases_are_told_from_covered_questions_in_their_words(matc
         ("where to buy car insurance in almaty", "driving"),  # the insurance is bought, not the car
         ("купил машину в России, сколько можно ездить на российских номерах?", "driving"),  # bought: the story
         ("Kazakh courses in English?", "language"),  # Kazakh is learnt, English is how
+        ("Нужен ли ИИН для покупки квартиры?", "housing"),  # the IIN a purchase needs: the pair's `unless`
         ("Купил айфон в кредит ещё в Москве. Нужно ли регистрировать его IMEI?", "phone"),  # the loan is the story's
     ],
 )

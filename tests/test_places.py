@@ -93,3 +93,9 @@ def test_a_subject_without_kazakh_consonant_endings_is_not_another_russian_word(
     assert loan.named(normalise("дадут ли кредит иностранцу").split())
     assert loan.named(normalise("взять машину в кредите").split())
     assert not loan.named(normalise("российская кредитка не работает").split())  # a card, not a loan
+
+
+def test_a_word_of_unless_makes_the_pair_a_covered_questions_detail():
+    buying = Together(["купить"], ["квартира"], ["на"], gap=3, unless=["иин"])
+    assert buying.named(normalise("можно ли купить квартиру иностранцу").split(), STOPWORDS)
+    assert not buying.named(normalise("нужен ли иин чтобы купить квартиру").split(), STOPWORDS)

@@ -149,10 +149,18 @@ def uncovered_two_words(k):
     return f"knowledge/offtopic.yaml:{line}: uncovered[0]: must be one word: a subject's name in any language"
 
 
+def phrasing_left_out(k):  # a word added to `uncovered` that an entry's phrasing is asked with
+    edit(k / "offtopic.yaml", "\nuncovered:\n", "\nuncovered:\n  - сдадут\n")
+    path = "faq/housing/housing-rent-without-iin.yaml"
+    line = line_of(k / path, "сдадут ли квартиру без иин")
+    phrasing = "ru phrasing 'сдадут ли квартиру без иин'"
+    return f"knowledge/{path}:{line}: collision: {phrasing} names what offtopic.yaml leaves out"
+
+
 def pair_without_second(k):
     edit(k / "offtopic.yaml", "\n    second:\n", "\n    seconds:\n")
     line = line_of(k / "offtopic.yaml", "    seconds:")
-    return f"knowledge/offtopic.yaml:{line}: pairs[0]: unknown field 'seconds'; use about, first, second"
+    return f"knowledge/offtopic.yaml:{line}: pairs[0]: unknown field 'seconds'; use about, unless, first, second"
 
 
 ERRORS = [
@@ -176,6 +184,7 @@ ERRORS = [
     abroad_two_words,
     uncovered_two_words,
     pair_without_second,
+    phrasing_left_out,
 ]
 
 

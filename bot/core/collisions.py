@@ -1,4 +1,5 @@
-"""Collisions: a phrasing of one entry that the matcher answers with another entry.
+"""Collisions: a phrasing of one entry that the matcher answers with another entry, or turns away as a subject
+offtopic.yaml leaves out.
 
 One match per distinct phrasing (a phrasing repeated in a file, or shared by entries, is matched once), so the
 check grows with the number of phrasings, which the loader's size limits bound (bot/core/knowledge.py)."""
@@ -18,6 +19,16 @@ def find_collisions(knowledge: Knowledge, matcher: Matcher | None = None) -> lis
     for entry in knowledge.entries.values():
         for lang, text in entry.texts.items():
             for phrasing in dict.fromkeys(p for p in (text.question, *text.phrasings) if p):  # uk has no question
+                if matcher.leaves_out(phrasing):
+                    problems.append(
+                        Problem(
+                            entry.file,
+                            text.lines.get(phrasing, 1),
+                            f"collision: {lang} phrasing {phrasing!r} names what offtopic.yaml leaves out (its abroad, "
+                            "nearby, uncovered or pairs)",
+                        )
+                    )
+                    continue
                 match = matcher.match(phrasing)
                 if match.outcome == "answer" and match.entry_id != entry.id:
                     problems.append(

@@ -145,8 +145,9 @@ class Knowledge:
     nearby: tuple[str, ...] = ()
     returning: tuple[str, ...] = ()
     uncovered: tuple[str, ...] = ()  # subjects no entry covers (loans, mortgages): a question about one is not answered
-    # subjects two words tell (buying and a flat: "купить однушку"), each pair's two lists of words
-    pairs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    # subjects two words tell (buying and a flat: "купить однушку"): each pair's two lists, and the words that make it
+    # a covered question's detail ("для покупки квартиры нужен иин?")
+    pairs: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = ()
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
@@ -295,7 +296,7 @@ class Offtopic:
     nearby: tuple[str, ...] = ()
     returning: tuple[str, ...] = ()
     uncovered: tuple[str, ...] = ()
-    pairs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    pairs: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = ()
 
 
 def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
@@ -317,7 +318,10 @@ def _read_offtopic(reader: FileReader, data: dict) -> Offtopic:
         _texts(data.get("nearby", [])),
         _texts(data.get("returning", [])),
         _texts(data.get("uncovered", [])),
-        tuple((_texts(pair["first"]), _texts(pair["second"])) for pair in data.get("pairs", [])),
+        tuple(
+            (_texts(pair["first"]), _texts(pair["second"]), _texts(pair.get("unless", [])))
+            for pair in data.get("pairs", [])
+        ),
     )
 
 

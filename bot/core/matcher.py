@@ -175,7 +175,8 @@ class Matcher:
         )
         self._uncovered = Places(knowledge.uncovered, kazakh_endings=False)  # "кредитка" is a card, "кредит" a loan
         self._pairs = [
-            Together(first, second, between=PAIR_PARTED_BY, gap=PAIR_GAP) for first, second in knowledge.pairs
+            Together(first, second, between=PAIR_PARTED_BY, gap=PAIR_GAP, unless=unless)
+            for first, second, unless in knowledge.pairs
         ]
         offtopic = knowledge.offtopic or knowledge.offtopic_neighbours
         self._entry_ids = list(knowledge.entries) + ([OFFTOPIC] if offtopic else [])
@@ -728,6 +729,13 @@ class Matcher:
         sentences = asking_sentences(text)
         words = words if sentences == asking else self._words_of(sentences, kind)
         return self._uncovered.named(words) or any(pair.named(words, STOPWORDS) for pair in self._pairs)
+
+    def leaves_out(self, text: str) -> bool:
+        """Whether the text asks about what offtopic.yaml leaves out (a place abroad or nearby, a word of `uncovered`,
+        one of its `pairs`): `validate` reports an entry's phrasing that those lists would turn away."""
+        kind = next(iter(self._readings(text)), ("typed", text))[0]
+        asked = question_part(text)
+        return self._asks_uncovered(text, kind, asked, self._words_of(asked, kind))
 
     def _words_of(self, text: str, kind: str) -> list[str]:
         return [w for w, _ in self._weighted_words([(text, 1.0)], kind)]

@@ -103,14 +103,17 @@ class Together:
     "машина на российских номерах"). A preposition between them parts them ("купить страховку на машину"), and so does
     an English noun after the second ("buy car insurance")."""
 
-    def __init__(self, first: Iterable[str], second: Iterable[str], between: Iterable[str], gap: int):
-        self._first, self._second = Places(first), Places(second)
+    def __init__(
+        self, first: Iterable[str], second: Iterable[str], between: Iterable[str], gap: int, unless: Iterable[str] = ()
+    ):
+        """`unless`: words that make the pair a covered question's detail ("для покупки квартиры нужен иин?")."""
+        self._first, self._second, self._unless = Places(first), Places(second), Places(unless)
         self._between = frozenset(normalise(w) for w in between)
         self._gap = gap
 
     def named(self, words: Sequence[str], stopwords: Container[str]) -> bool:
         firsts = [i for i, w in enumerate(words) if self._first.names(w)]
-        if not firsts:
+        if not firsts or any(map(self._unless.names, words)):
             return False
         seconds = [i for i, w in enumerate(words) if self._second.names(w) and not _compound(words, i, stopwords)]
         return any(
