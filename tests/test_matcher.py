@@ -245,7 +245,7 @@ def test_the_covered_topic_beside_a_neighbour_is_still_answered(matcher, questio
     assert (found.outcome, found.family) == ("answer", family)
 
 
-NEIGHBOURS_TOPICS = [  # next to covered topics, worded like no neighbour in offtopic.yaml, none of its `uncovered`
+NEIGHBOURS_TOPICS = [  # next to covered topics, worded like no neighbour in offtopic.yaml, none of its subjects
     "Which airline has the cheapest flights from Almaty to Yerevan?",
     "как купить акции казахстанских компаний",
     "where can I buy shares of Kazakh companies",
