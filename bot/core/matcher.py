@@ -46,7 +46,7 @@ from bot.core.question import (
 )
 from bot.core.smalltalk import GREETING, SmallTalk, filler
 from bot.core.synonyms import Synonyms
-from bot.core.text import STOPWORDS, has_latin, is_stopword, normalise, rewrites, stem
+from bot.core.text import has_latin, is_stopword, normalise, rewrites, stem
 
 OFFTOPIC = "(off-topic)"  # the pseudo-entry made of knowledge/offtopic.yaml; never a real id
 CHAR_WEIGHT = 0.5  # share of the character n-gram similarity in the score; the rest is stem coverage
@@ -728,7 +728,7 @@ class Matcher:
             return True
         sentences = asking_sentences(text)
         words = words if sentences == asking else self._words_of(sentences, kind)
-        return self._uncovered.named(words) or any(pair.named(words, STOPWORDS) for pair in self._pairs)
+        return self._uncovered.named(words) or any(pair.named(words) for pair in self._pairs)
 
     def leaves_out(self, text: str) -> bool:
         """Whether the text asks about what offtopic.yaml leaves out (a place abroad or nearby, a word of `uncovered`,

@@ -8,9 +8,9 @@ followed by an ending that inflection could add ("кітап", book, is not "Қ�
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from bot.core.text import normalise
+from bot.core.text import is_stopword, normalise
 
 ENDING = 3  # letters an ending may add to a name's root: "грузи|ей", "кытай|га" after normalising
 SEEN_LIMIT = 50_000  # words remembered with what they name
@@ -111,11 +111,11 @@ class Together:
         self._between = frozenset(normalise(w) for w in between)
         self._gap = gap
 
-    def named(self, words: Sequence[str], stopwords: Container[str]) -> bool:
+    def named(self, words: Sequence[str]) -> bool:
         firsts = [i for i, w in enumerate(words) if self._first.names(w)]
         if not firsts or any(map(self._unless.names, words)):
             return False
-        seconds = [i for i, w in enumerate(words) if self._second.names(w) and not _compound(words, i, stopwords)]
+        seconds = [i for i, w in enumerate(words) if self._second.names(w) and not _compound(words, i)]
         return any(
             0 < abs(i - j) <= self._gap and not self._between.intersection(words[min(i, j) + 1 : max(i, j)])
             for i in firsts
@@ -123,7 +123,7 @@ class Together:
         )
 
 
-def _compound(words: Sequence[str], at: int, stopwords: Container[str]) -> bool:
+def _compound(words: Sequence[str], at: int) -> bool:
     """An English noun that names what another one is of ("car insurance"): a Latin word that one follows."""
     following = words[at + 1] if at + 1 < len(words) else ""
-    return words[at].isascii() and following.isascii() and following.isalpha() and following not in stopwords
+    return words[at].isascii() and following.isascii() and following.isalpha() and not is_stopword(following)
