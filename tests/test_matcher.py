@@ -182,6 +182,8 @@ def test_a_question_that_names_a_place_abroad_about_life_here_is_answered(matche
         "Можно ли обменять биткоин на тенге в Алматы?",  # crypto
         "Можно ли иностранцу поступить в университет в Казахстане бесплатно?",
         "как пожениться с гражданкой Казахстана?",
+        "как зарегистрировать брак с гражданкой Казахстана?",  # a pair: registering a marriage
+        "сколько стоит автошкола в Алматы?",
     ],
 )
 def test_a_question_about_a_subject_no_entry_covers_is_not_answered(matcher, question):
@@ -214,6 +216,7 @@ def test_loans_and_purchases_are_told_from_covered_questions_in_their_words(matc
         ("Купил айфон в кредит ещё в Москве. Нужно ли регистрировать его IMEI?", "phone"),  # the loan is the story's
         ("можно ли снять квартиру в Алматы с собакой?", "housing"),  # renting with a pet: pets are not listed
         ("can my wife be my host for the registration?", "visa-free-entry"),  # a wife, not a wedding
+        ("можно ли получить ВНЖ через брак с гражданкой Казахстана?", "visa-free-entry"),  # the permit: `unless`
     ],
 )
 def test_a_subject_left_out_is_told_from_a_covered_one_with_its_words(matcher, conversation, entry):
@@ -558,6 +561,15 @@ def test_a_follow_up_asking_what_the_answer_told_gets_that_answer_again(matcher,
     found = conversation_match(matcher, [before], follow_up)
     assert (found.outcome, found.entry_id) == ("answer", expected)
     assert matcher.match(follow_up).entry_id != expected  # the previous answer is what tells it
+
+
+def test_a_follow_up_that_adds_a_condition_asks_the_question_before_again(matcher):
+    """ "а если я уже получил ВНЖ?" after the car on Russian plates asks about that car with a residence permit (whose
+    answer says to register it here), not how to get the permit (it did, blind tryout 35)."""
+    before = "Сколько машина на российских номерах может быть в Казахстане?"
+    found = conversation_match(matcher, [before], "а если я уже получил ВНЖ?")
+    assert (found.outcome, found.entry_id) == ("answer", "driving-russian-plates")
+    assert matcher.match("а если я уже получил ВНЖ?").family == "visa-free-entry"  # alone, it is the permit's
 
 
 @pytest.mark.parametrize(

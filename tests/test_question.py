@@ -7,6 +7,7 @@ from bot.core.question import (
     DONE_WEIGHT,
     asked_apart,
     asking_part,
+    asks_under_condition,
     follows_up,
     marked_follow_up,
     question_part,
@@ -87,6 +88,22 @@ def test_a_statement_after_the_question_stays_story():
 def test_short_messages_may_lean_on_the_previous_answer(text, short, marked):
     assert follows_up(text) is short
     assert marked_follow_up(text) is marked
+
+
+@pytest.mark.parametrize(
+    "text, condition",
+    [
+        ("а если я уже получил ВНЖ?", True),
+        ("and if I get a residence permit?", True),
+        ("what if I overstay by a week?", True),
+        ("а якщо в мене немає закордонного паспорта?", True),
+        ("а если нет ИИН, где жить?", False),  # asks where to live
+        ("а где его получить?", False),
+        ("если просрочить регистрацию", True),
+    ],
+)
+def test_a_follow_up_that_only_adds_a_condition_is_told(text, condition):
+    assert asks_under_condition(text) is condition
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from bot.core.question import (
     asking_sentences,
     asks,
     asks_the_same,
+    asks_under_condition,
     follows_up,
     marked_follow_up,
     question_alone,
@@ -473,7 +474,7 @@ class Matcher:
             # unanswerable alone, or naming no subject of its own ("сколько дней есть?"), it may ask again what the
             # answer just read tells ("limit per person?")
             subject = set(self.content_stems(without_question_words(text)))  # "ақысы қанша?": a fee, "қанша" only asks
-            vague = found.outcome != "answer" or len(subject) < SUBJECT_WORDS
+            vague = found.outcome != "answer" or len(subject) < SUBJECT_WORDS or asks_under_condition(text)
             if vague or marked_follow_up(text):
                 leaning = self._decide(question, text, context.id, repeat=vague)
                 if leaning.outcome != "none" and (vague or not self._asks_elsewhere(text, found, leaning)):

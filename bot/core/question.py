@@ -206,6 +206,28 @@ def follows_up(text: str) -> bool:
     return 0 < len(words) <= FOLLOW_UP_WORDS or (len(words) <= MARKED_FOLLOW_UP_WORDS and len(content) <= OWN_WORDS)
 
 
+# how a follow-up opens that only adds a condition to the question before it ("а если я уже получил ВНЖ?")
+CONDITION_STARTS = (
+    ("если",),
+    ("а", "если"),
+    ("и", "если"),
+    ("if",),
+    ("and", "if"),
+    ("what", "if"),
+    ("якщо",),
+    ("а", "якщо"),
+)
+
+
+def asks_under_condition(text: str) -> bool:
+    """Whether a follow-up asks the question before it again under a condition of its own, and nothing else: "а если
+    я получил ВНЖ?" after the car on Russian plates asks about that car, however much "ВНЖ" is another entry's word;
+    "а если нет ИИН, где жить?" asks where to live."""
+    words = tuple(normalise(text).split())
+    start = next((s for s in CONDITION_STARTS if words[: len(s)] == s), None)
+    return start is not None and not _question_word(" ".join(words[len(start) :]))
+
+
 def marked_follow_up(text: str) -> bool:
     """Opens like a follow-up ("а …", "and …", "what about …"), ends like one ("… first?", "… too?", "… for that?"),
     or, in Kazakh, asks "what about …" at its end ("балаға ше?") or "even if …" ("телефонда ақша болмаса да бола ма?"):
