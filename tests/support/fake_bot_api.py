@@ -75,6 +75,9 @@ class Call:
     params: dict
 
 
+SHUTDOWN_TIMEOUT = 2.0  # seconds
+
+
 @dataclass
 class FakeBotAPI:
     host: str = "127.0.0.1"
@@ -96,7 +99,9 @@ class FakeBotAPI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle_and_record)
-        self._runner = web.AppRunner(app)
+        # a stop waits this long for requests in flight (a long poll, a bot's retries on a kept-alive connection), not
+        # aiohttp's 60 s: a test that takes the API away must not wait on the bot it is testing (seen: over 10 s)
+        self._runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
