@@ -185,6 +185,7 @@ def test_a_question_that_names_a_place_abroad_about_life_here_is_answered(matche
         "как пожениться с гражданкой Казахстана?",
         "как зарегистрировать брак с гражданкой Казахстана?",  # a pair: registering a marriage
         "сколько стоит автошкола в Алматы?",
+        "Как продлить российский загранпаспорт, живя в Алматы?",  # a pair: renewing a passport (tryout 36)
     ],
 )
 def test_a_question_about_a_subject_no_entry_covers_is_not_answered(matcher, question):
@@ -227,6 +228,8 @@ def test_short_russian_neighbours_of_covered_topics_are_told_from_covered_questi
         ("можно ли снять квартиру в Алматы с собакой?", "housing"),  # renting with a pet: pets are not listed
         ("can my wife be my host for the registration?", "visa-free-entry"),  # a wife, not a wedding
         ("можно ли получить ВНЖ через брак с гражданкой Казахстана?", "visa-free-entry"),  # the permit: `unless`
+        ("нужен ли паспорт, чтобы поменять рубли на тенге?", "bank-account"),  # changing money, not a passport
+        ("после замены паспорта ИИН остаётся тем же?", "iin"),  # the renewal pair's `unless`
     ],
 )
 def test_a_subject_left_out_is_told_from_a_covered_one_with_its_words(matcher, conversation, entry):
