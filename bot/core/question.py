@@ -224,8 +224,13 @@ def asks_under_condition(text: str) -> bool:
     я получил ВНЖ?" after the car on Russian plates asks about that car, however much "ВНЖ" is another entry's word;
     "а если нет ИИН, где жить?" asks where to live."""
     words = tuple(normalise(text).split())
-    start = next((s for s in CONDITION_STARTS if words[: len(s)] == s), None)
+    start = _opening(words, CONDITION_STARTS)
     return start is not None and not _question_word(" ".join(words[len(start) :]))
+
+
+def _opening(words: tuple[str, ...], starts: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
+    """The first of `starts` the words open with."""
+    return next((start for start in starts if words[: len(start)] == start), None)
 
 
 def marked_follow_up(text: str) -> bool:
@@ -233,7 +238,7 @@ def marked_follow_up(text: str) -> bool:
     or, in Kazakh, asks "what about …" at its end ("балаға ше?") or "even if …" ("телефонда ақша болмаса да бола ма?"):
     read with the previous answer even when it makes sense alone."""
     words = tuple(normalise(text).split())
-    opens = any(words[: len(start)] == start for start in FOLLOW_UP_STARTS)
+    opens = _opening(words, FOLLOW_UP_STARTS) is not None
     even_if = any(w.endswith(CONDITIONAL) and e in EVEN for w, e in pairwise(words))
     ends = bool(words) and (words[-1] in FOLLOW_UP_ENDS or words[-1] in REFERRING_WORDS)
     return opens or ends or even_if
