@@ -51,6 +51,7 @@ class Places:
         words = {normalise(name) for name in names} - {""}
         self._whole = frozenset(w for w in words if len(_root(w)) < SHORT_ROOT)
         self._roots = frozenset(_root(w) for w in words if len(_root(w)) >= SHORT_ROOT)
+        self._starts = frozenset(r[:SHORT_ROOT] for r in self._roots)  # most words open like no root: told at once
         self._lengths = sorted({len(r) for r in self._roots})
         self._seen: dict[str, str | None] = {}
         self._kazakh = kazakh_endings
@@ -73,10 +74,9 @@ class Places:
     def _ending_of(self, word: str) -> str | None:
         """What inflection added to the place the word names ("" as written); None when it names none. Remembered
         per word (a few thousand words make most questions), forgotten all at once past SEEN_LIMIT."""
-        try:
-            return self._seen[word]
-        except KeyError:
-            pass
+        found = self._seen.get(word, word)  # a word is never its own ending: not seen yet
+        if found != word:
+            return found
         if len(self._seen) >= SEEN_LIMIT:
             self._seen.clear()
         ending = self._seen[word] = self._look_up(word)
@@ -85,6 +85,8 @@ class Places:
     def _look_up(self, word: str) -> str | None:
         if word in self._whole:
             return ""
+        if word[:SHORT_ROOT] not in self._starts:
+            return None
         return next(
             (
                 word[length:]
