@@ -114,12 +114,12 @@ def test_unknown_and_missing_fields_are_reported(tmp_path):
 
 def test_an_unknown_family_is_reported_where_it_is_named(tmp_path):
     directory = copy_knowledge(tmp_path)
-    path = directory / "faq" / "work" / "work-permit-eaeu.yaml"
-    edit(path, "family: work", "family: jobs")
+    path = directory / "faq" / "visa-free-entry" / "work-permit-eaeu.yaml"
+    edit(path, "family: visa-free-entry", "family: jobs")
     line = line_of(path, "family: jobs")
     assert (
-        f"knowledge/faq/work/work-permit-eaeu.yaml:{line}: entry: unknown family 'jobs' (families.yaml lists them)"
-        in problems_for(directory)
+        f"knowledge/faq/visa-free-entry/work-permit-eaeu.yaml:{line}: entry: unknown family 'jobs' "
+        "(families.yaml lists them)" in problems_for(directory)
     )
 
 

@@ -24,8 +24,10 @@ THIRTEENTH = Path(__file__).parent / "data" / "thirteenth.yaml"  # written blind
 LONGS = Path(__file__).parent / "data" / "longs.yaml"  # long messages written blind, 80 off-topic; read (development)
 FOURTEENTH = Path(__file__).parent / "data" / "fourteenth.yaml"  # written blind, 60 off-topic; frozen, start and end
 FIFTEENTH = Path(__file__).parent / "data" / "fifteenth.yaml"  # written blind, 100 off-topic; frozen, start and end
+SIXTEENTH = Path(__file__).parent / "data" / "sixteenth.yaml"  # written blind, 104 off-topic; frozen, start and end
 BORDERLINE = Path(__file__).parent / "data" / "borderline.yaml"  # loans, purchases beside covered ones; read
 OFF_RU = Path(__file__).parent / "data" / "offru.yaml"  # short Russian off-topic neighbours, covered beside; read
+OFF_MIX = Path(__file__).parent / "data" / "offmix.yaml"  # written blind: neighbours in en, kk, uk, Latin, long
 OLDER_SET = Path(__file__).parent / "data" / "questions.yaml"  # the first round's, labelled with 12 families
 
 
@@ -212,6 +214,15 @@ def test_short_russian_neighbours_of_covered_topics_are_told_from_covered_questi
     total = evaluate(matcher, load_items(OFF_RU)).total
     assert total.none_answered / total.none_items <= 0.12
     assert total.correct / total.labelled >= 0.95
+
+
+def test_neighbours_in_other_languages_and_long_messages_are_mostly_turned_away(matcher):
+    """Written blind: 160 neighbours of covered topics in English, Kazakh, Ukrainian, Latin letters and long stories (a
+    car loan, a visa to Poland, Polish lessons, a kindergarten's menu), 80 covered questions in the same words (13 of
+    the 160 were answered when the set came, 11 after the languages' pair learnt Polish and Ukrainian adjectives)."""
+    total = evaluate(matcher, load_items(OFF_MIX)).total
+    assert total.none_answered / total.none_items <= 0.10
+    assert total.correct / total.labelled >= 0.90
 
 
 @pytest.mark.parametrize(
@@ -480,6 +491,9 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
         (FOURTEENTH, 0.08, 0.70),
         # 320 in ten styles and follow-ups, 100 off-topic (75 close neighbours): 3.8% answered at the start, 2.9% now
         (FIFTEENTH, 0.08, 0.70),
+        # 320 in ten styles and follow-ups, 104 off-topic (about 79 close neighbours): its long style 14 of 20 at the
+        # start and at the end, 13 after one retraining midway (README); the floor allows that one
+        (SIXTEENTH, 0.08, 0.65),
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else None,
 )
