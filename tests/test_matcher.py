@@ -141,6 +141,8 @@ def test_neighbours_of_covered_topics_are_not_answered(matcher, question):
         "Do Russians need a visa to Poland if they fly from Kazakhstan?",  # Kazakhstan is only where they set off
         "Нужна ли россиянам виза в Узбекистан?",  # a place nearby, and no coming back
         "пустят ли в кыргызстан по внутреннему паспорту",
+        "Какие документы нужны гражданину Украины для поездки в ЕС?",  # a short name: the whole word only
+        "which documents do I need to travel to the EU?",
     ],
 )
 def test_a_question_about_life_abroad_is_not_answered(matcher, question):
