@@ -243,6 +243,10 @@ def test_neighbours_in_other_languages_and_long_messages_are_mostly_turned_away(
         ("можно ли получить ВНЖ через брак с гражданкой Казахстана?", "visa-free-entry"),  # the permit: `unless`
         ("нужен ли паспорт, чтобы поменять рубли на тенге?", "bank-account"),  # changing money, not a passport
         ("после замены паспорта ИИН остаётся тем же?", "iin"),  # the renewal pair's `unless`
+        ("where can I look up my Russian INN online?", None),  # Russia's tax number, in Latin letters
+        ("как восстановить российский СНИЛС из Алматы", None),
+        ("Нужен ли ИИН российским гражданам?", "iin"),  # the IIN, though "инн" reads as it too
+        ("I have a Russian INN, do I still need a Kazakh IIN?", "iin"),  # the pair's `unless`
     ],
 )
 def test_a_subject_left_out_is_told_from_a_covered_one_with_its_words(matcher, conversation, entry):
