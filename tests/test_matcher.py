@@ -221,7 +221,7 @@ def test_short_russian_neighbours_of_covered_topics_are_told_from_covered_questi
 def test_neighbours_in_other_languages_and_long_messages_are_mostly_turned_away(matcher):
     """Written blind: 160 neighbours of covered topics in English, Kazakh, Ukrainian, Latin letters and long stories (a
     car loan, a visa to Poland, Polish lessons, a kindergarten's menu), 80 covered questions in the same words (13 of
-    the 160 were answered when the set came, 11 after the languages' pair learnt Polish and Ukrainian adjectives)."""
+    the 160 were answered when the set came, 11 or 12 after the language pair learnt Polish and Ukrainian ones)."""
     total = evaluate(matcher, load_items(OFF_MIX)).total
     assert total.none_answered / total.none_items <= 0.10
     assert total.correct / total.labelled >= 0.90
@@ -498,7 +498,7 @@ def test_floors_on_the_projects_own_held_out_questions(matcher):
         # 320 in ten styles and follow-ups, 100 off-topic (75 close neighbours): 3.8% answered at the start, 2.9% now
         (FIFTEENTH, 0.08, 0.70),
         # 320 in ten styles and follow-ups, 104 off-topic (about 79 close neighbours): its long style 14 of 20 at the
-        # start and at the end, 13 after one retraining midway (README); the floor allows that one
+        # start, 13 or 14 with each retraining since (README); short of the issue's 70%
         (SIXTEENTH, 0.08, 0.65),
     ],
     ids=lambda value: value.stem if isinstance(value, Path) else None,
@@ -596,12 +596,19 @@ def test_a_follow_up_asking_what_the_answer_told_gets_that_answer_again(matcher,
     assert matcher.match(follow_up).entry_id != expected  # the previous answer is what tells it
 
 
-def test_a_follow_up_that_adds_a_condition_asks_the_question_before_again(matcher):
+@pytest.mark.parametrize(
+    "before, expected",
+    [
+        ("Сколько машина на российских номерах может быть в Казахстане?", "driving-russian-plates"),  # tryout 35
+        ("можно ли ездить по казахстану на российских правах", "driving-foreign-licence"),  # tryout 39
+    ],
+)
+def test_a_follow_up_that_adds_a_condition_asks_the_question_before_again(matcher, before, expected):
     """ "а если я уже получил ВНЖ?" after the car on Russian plates asks about that car with a residence permit (whose
-    answer says to register it here), not how to get the permit (it did, blind tryout 35)."""
-    before = "Сколько машина на российских номерах может быть в Казахстане?"
+    answer says to register it here), after the Russian licence about that licence (exchanged within 60 days), not
+    how to get the permit or the other one (blind tryouts 35 and 39)."""
     found = conversation_match(matcher, [before], "а если я уже получил ВНЖ?")
-    assert (found.outcome, found.entry_id) == ("answer", "driving-russian-plates")
+    assert (found.outcome, found.entry_id) == ("answer", expected)
     assert matcher.match("а если я уже получил ВНЖ?").family == "visa-free-entry"  # alone, it is the permit's
 
 

@@ -596,6 +596,8 @@ class Matcher:
         if confident and entry is not None and not doubted:
             if told is not None and family != self._family_of(told) and probability < t.follow_up_elsewhere:
                 entry = told  # "Какой номер полиции?" || "а если нет сим-карты?": 112 works without one
+            elif told is not None and family == self._family_of(told) and not self._tells(entry, language, asked_words):
+                entry = told  # a sibling that says nothing of what is asked: "How do I get an EDS?" || "an IIN first?"
             return self._answer(question, entry, score, ranking, language, evidence)
         likely = [f for f, p in families[1:] if p >= t.clarify / 2 and f != OFFTOPIC]
         if likely:  # the doubt is between families: the best entry of each
